@@ -1,0 +1,225 @@
+/*
+ * sslplug plugin ABI: everything a plugin author needs, and nothing else.
+ *
+ * A plugin is a shared object that exports one function,
+ *
+ *     const sslplug_plugin *sslplug_plugin_entry(void);
+ *
+ * returning a pointer to a constant descriptor that lives as long as the
+ * object is mapped.  The host calls `init` once per configured entry, then
+ * binds the callbacks the descriptor provides into every SSL_CTX made from
+ * that configuration.
+ *
+ * Conventions (stated once, true for every member below):
+ *  - Versioning.  The descriptor begins with SSLPLUG_PLUGIN_MAGIC, the ABI
+ *    major and minor version the plugin was built with, and
+ *    sizeof(sslplug_plugin) as the plugin saw it.  The host refuses a
+ *    different major, refuses a minor newer than its own, and reads only the
+ *    members that lie inside `size`; members past it count as NULL.  New
+ *    members are only ever appended, with a minor bump; removing or changing
+ *    a member is a major bump.  The same rules hold for sslplug_services,
+ *    whose `size` a plugin must check before it uses a member.
+ *  - NULL.  Every callback member may be NULL: the plugin does not provide
+ *    that type, and configuring it for that type is an error.  `init` may be
+ *    NULL only for plugins that take no `config`; `fini` may be NULL.
+ *  - State.  `init` stores a per-entry state pointer; each callback gets it
+ *    back as its first argument.  The same .so may be configured in several
+ *    entries, each with its own state.  `fini` gets the state once, after the
+ *    last SSL_CTX using the entry is freed.
+ *  - Ownership.  Strings the host passes are borrowed for the call only.
+ *    Objects a callback returns through pointer arguments follow OpenSSL's
+ *    rules for that callback (see each one below).
+ *  - Threads.  `init` and `fini` are never called concurrently with anything
+ *    else on the same entry.  Callbacks for different connections may run
+ *    concurrently on different threads; a plugin whose callbacks touch
+ *    shared mutable state must lock it.
+ *  - Secrets.  A plugin must not log passwords, and should wipe any copy it
+ *    keeps (OPENSSL_cleanse) before freeing it.
+ *
+ * This header depends only on OpenSSL's headers and the C standard library.
+ */
+#ifndef SSLPLUG_PLUGIN_H
+#define SSLPLUG_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "SPLG" in ASCII: catches a symbol that is not a descriptor at all. */
+#define SSLPLUG_PLUGIN_MAGIC 0x53504c47u
+
+/* ABI version this header describes. */
+#define SSLPLUG_ABI_MAJOR 1
+#define SSLPLUG_ABI_MINOR 0
+
+/* The one symbol the host looks up in an ABI plugin. */
+#define SSLPLUG_PLUGIN_ENTRY_SYMBOL "sslplug_plugin_entry"
+
+/* Visibility for the entry point, so plugins can build with hidden symbols. */
+#if defined(__GNUC__)
+#define SSLPLUG_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define SSLPLUG_PLUGIN_EXPORT
+#endif
+
+/* Log levels for sslplug_services.log. */
+#define SSLPLUG_LOG_ERROR 0
+#define SSLPLUG_LOG_WARNING 1
+#define SSLPLUG_LOG_INFO 2
+#define SSLPLUG_LOG_DEBUG 3
+
+/*
+ * Return values of the ABI password callback besides a length.  A password
+ * source that can offer several candidates (a file with one password per
+ * line during key rotation) is asked again with attempt 1, 2, ... while the
+ * key does not decrypt, until it answers SSLPLUG_PASSWORD_NO_MORE.
+ */
+#define SSLPLUG_PASSWORD_ERROR (-1)
+#define SSLPLUG_PASSWORD_NO_MORE (-2)
+
+/* The host's handle for one configured entry; opaque to the plugin. */
+typedef struct sslplug_handle sslplug_handle;
+
+/*
+ * Services the host offers a plugin.  The table is owned by the host and
+ * stays valid as long as any state of the plugin exists; `handle` is the
+ * one passed to init and may be kept in the state.
+ */
+typedef struct sslplug_services {
+    /* sizeof(sslplug_services) as the host was built; check before use. */
+    uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /*
+     * Log a message through the application's log sink.  Prefixed by the
+     * host with the entry's plugin name.  Safe from any thread.
+     */
+    void (*log)(const sslplug_handle *handle, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+
+    /*
+     * From init only: describe why init failed.  `pointer` is a JSON pointer
+     * relative to the entry's "config" object naming the offending key (""
+     * for the object itself, NULL when no key is to blame); the host reports
+     * it as an absolute pointer into the configuration file.
+     */
+    void (*error)(sslplug_handle *handle, const char *pointer, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+
+    /*
+     * Resolve a path from the plugin's config the way the host resolves its
+     * own: absolute paths are kept, relative ones are taken relative to the
+     * directory of the configuration file, never the working directory.
+     * Writes a NUL-terminated path to out.  Returns 1, or 0 when it does not
+     * fit in outlen.
+     */
+    int (*resolve_path)(const sslplug_handle *handle, const char *path, char *out,
+                        size_t outlen);
+
+    /* Path of the configuration file ("" for a config given as a string). */
+    const char *(*config_path)(const sslplug_handle *handle);
+} sslplug_services;
+
+/*
+ * The descriptor.  Declare it `static const` in the plugin and return its
+ * address from sslplug_plugin_entry().
+ */
+typedef struct sslplug_plugin {
+    uint32_t magic;     /* SSLPLUG_PLUGIN_MAGIC */
+    uint16_t abi_major; /* SSLPLUG_ABI_MAJOR */
+    uint16_t abi_minor; /* SSLPLUG_ABI_MINOR */
+    uint32_t size;      /* sizeof(sslplug_plugin) */
+
+    const char *name;    /* short name for messages and traces */
+    const char *version; /* the plugin's own version, free form */
+
+    /*
+     * Create the state for one configured entry.  `config_json` is the
+     * entry's "config" value as compact JSON text ("{}" when absent).  On
+     * success store the state (NULL is allowed) in *state and return 1; on
+     * failure call services->error and return 0; *state is then ignored and
+     * fini is not called.
+     */
+    int (*init)(const sslplug_services *services, sslplug_handle *handle,
+                const char *config_json, void **state);
+
+    /* Release the state made by init. */
+    void (*fini)(void *state);
+
+    /*
+     * password (bound with SSL_CTX_set_default_passwd_cb): called while the
+     * encrypted private key named in the configuration is read.  Copy the
+     * password into buf with a terminating NUL (length + 1 <= size; size can
+     * be less than 1024) and return its length.  flag is 1 when a key would
+     * be written (the host never writes keys).  attempt is 0 for the first
+     * candidate; when the key does not decrypt with it, the host asks again
+     * with attempt 1, 2, ... until the callback returns
+     * SSLPLUG_PASSWORD_NO_MORE.  Return SSLPLUG_PASSWORD_ERROR when no
+     * password can be had.  A length outside 0..size-1 is an error.
+     */
+    int (*password)(void *state, int attempt, char *buf, int size, int flag);
+
+    /*
+     * verify (bound with SSL_CTX_set_verify): called for every certificate
+     * of the peer's chain, deepest first.  `ok` is the verdict so far
+     * (OpenSSL's own, or the previous verify entry's); the store gives the
+     * certificate, depth and error.  Return 1 to accept, 0 to reject.  The
+     * host allows turning ok=0 into 1 only where the configuration says
+     * "may_override"; otherwise that counts as a rejection.
+     */
+    int (*verify)(void *state, int ok, X509_STORE_CTX *store);
+
+    /*
+     * info (bound with SSL_CTX_set_info_callback): called at handshake state
+     * changes.  `where` holds SSL_CB_* flags, `ret` the alert or return
+     * value as OpenSSL documents for SSL_CTX_set_info_callback.
+     */
+    void (*info)(void *state, const SSL *ssl, int where, int ret);
+
+    /*
+     * client_cert (bound with SSL_CTX_set_client_cert_cb): called on a client
+     * when the server asks for a certificate.  Return 1 with *cert and *pkey
+     * set to new references (the host and OpenSSL take ownership of both) to
+     * send them, or 0 to send none.  Any other result, a missing cert or
+     * key, or a key that does not match the certificate counts as 0; the
+     * callback can never suspend the handshake.
+     */
+    int (*client_cert)(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey);
+
+    /* New members go here, with SSLPLUG_ABI_MINOR bumped. */
+} sslplug_plugin;
+
+/* Type of the entry point, for hosts and tools that look it up. */
+typedef const sslplug_plugin *(*sslplug_plugin_entry_fn)(void);
+
+/* The entry point every ABI plugin defines (declared here for prototypes). */
+SSLPLUG_PLUGIN_EXPORT const sslplug_plugin *sslplug_plugin_entry(void);
+
+/* Raw callback signatures a plain (non-sslplug) plugin may export. */
+typedef int (*sslplug_raw_password_fn)(char *buf, int size, int flag);
+typedef int (*sslplug_raw_verify_fn)(int ok, X509_STORE_CTX *store);
+typedef void (*sslplug_raw_info_fn)(const SSL *ssl, int where, int ret);
+typedef int (*sslplug_raw_client_cert_fn)(SSL *ssl, X509 **cert, EVP_PKEY **pkey);
+
+/* Convenience initialiser for the descriptor's header. */
+#define SSLPLUG_PLUGIN_HEADER                                                            \
+    SSLPLUG_PLUGIN_MAGIC, SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR, (uint32_t)sizeof(sslplug_plugin)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSLPLUG_PLUGIN_H */

@@ -1,0 +1,184 @@
+/*
+ * sslplug: TLS callbacks loaded from plugins named in a JSON configuration.
+ *
+ * An application loads a configuration into a host, then asks the host for
+ * SSL_CTXs with the configured settings applied and the configured plugin
+ * callbacks bound:
+ *
+ *     sslplug_error err;
+ *     sslplug_host *host = sslplug_host_load("/etc/app/tls.json", &err);
+ *     SSL_CTX *ctx = host != NULL ? sslplug_ctx_new(host, &err) : NULL;
+ *     sslplug_host_free(host);          contexts outlive the host
+ *     if (ctx == NULL)
+ *         fprintf(stderr, "%s: %s\n", err.source, err.message);
+ *
+ * Conventions (stated once, true for every function below):
+ *  - Errors.  Every fallible call takes a caller-owned sslplug_error *,
+ *    which may be NULL.  On failure it is filled in; on success its code is
+ *    SSLPLUG_OK.  Nothing in it is allocated, so there is nothing to free.
+ *  - Returns.  Constructors return a new object or NULL; other calls return
+ *    1 on success and 0 on failure.
+ *  - NULL.  Free functions accept NULL and do nothing.
+ *  - Ownership.  The caller owns what a _new/_load returns.  Strings passed
+ *    in are copied.  An SSL_CTX made or configured by sslplug holds its own
+ *    references to the plugins it uses, so it stays valid after the host is
+ *    freed; plugins are unloaded after the last context and host using them
+ *    are gone.
+ *  - Fail closed.  If any plugin cannot be loaded, bound or initialised, no
+ *    context is produced; a context never verifies less than the
+ *    configuration says.
+ *  - Threads.  No global initialisation is needed.  A host may be used from
+ *    several threads once its setters (sslplug_host_set_*) have been called.
+ *    Callbacks may run on any thread that drives a connection.
+ *  - Secrets.  Passwords pass through buffers that are wiped after use and
+ *    are never logged or traced.
+ */
+#ifndef SSLPLUG_SSLPLUG_H
+#define SSLPLUG_SSLPLUG_H
+
+#include <openssl/ssl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SSLPLUG_BUILDING_LIBRARY) && defined(__GNUC__)
+#define SSLPLUG_API __attribute__((visibility("default")))
+#else
+#define SSLPLUG_API
+#endif
+
+/* Error codes.  sslplug_strerror() names each. */
+typedef enum sslplug_code {
+    SSLPLUG_OK = 0,
+    SSLPLUG_E_NOMEM,            /* out of memory */
+    SSLPLUG_E_ARGUMENT,         /* invalid argument from the application */
+    SSLPLUG_E_IO,               /* a file could not be read */
+    SSLPLUG_E_PARSE,            /* the configuration is not valid JSON */
+    SSLPLUG_E_CONFIG,           /* valid JSON, but not a valid configuration */
+    SSLPLUG_E_PLUGIN_NOT_FOUND, /* a plugin file could not be found */
+    SSLPLUG_E_PLUGIN_LOAD,      /* dlopen refused the plugin file */
+    SSLPLUG_E_SYMBOL,           /* a configured symbol is not exported */
+    SSLPLUG_E_ABI,              /* the plugin's descriptor is unusable */
+    SSLPLUG_E_PLUGIN_TYPE,      /* the plugin lacks the configured callback type */
+    SSLPLUG_E_PLUGIN_INIT,      /* the plugin's init reported an error */
+    SSLPLUG_E_TLS,              /* OpenSSL refused a context setting */
+    SSLPLUG_E_CERTIFICATE,      /* a certificate or CA file could not be used */
+    SSLPLUG_E_PRIVATE_KEY,      /* the private key could not be read: wrong password, no
+                                   password source for an encrypted key, bad file,
+                                   or a key that does not match the certificate */
+    SSLPLUG_E_PASSWORD,         /* the password callback failed or misbehaved */
+    SSLPLUG_E_INTERNAL          /* a bug in sslplug */
+} sslplug_code;
+
+#define SSLPLUG_ERROR_SOURCE_MAX 256
+#define SSLPLUG_ERROR_POINTER_MAX 256
+#define SSLPLUG_ERROR_MESSAGE_MAX 1024
+
+/* A caller-owned error. */
+typedef struct sslplug_error {
+    sslplug_code code;
+    /* The configuration file, or "<string>" for sslplug_host_load_string. */
+    char source[SSLPLUG_ERROR_SOURCE_MAX];
+    /* JSON pointer (RFC 6901) of the offending node, "" when none. */
+    char pointer[SSLPLUG_ERROR_POINTER_MAX];
+    /* 1-based position in the source where the JSON parser knows it, else 0. */
+    int line;
+    int column;
+    /* The cause, naming the file concerned (plugin, key, certificate). */
+    char message[SSLPLUG_ERROR_MESSAGE_MAX];
+} sslplug_error;
+
+/* The callback types, in configuration order. */
+typedef enum sslplug_cb_type {
+    SSLPLUG_CB_PASSWORD = 0,
+    SSLPLUG_CB_VERIFY,
+    SSLPLUG_CB_INFO,
+    SSLPLUG_CB_CLIENT_CERT,
+    SSLPLUG_CB_COUNT
+} sslplug_cb_type;
+
+/*
+ * One callback call, for tracing.  All pointers are borrowed for the
+ * duration of the trace call.
+ */
+typedef struct sslplug_trace_event {
+    sslplug_cb_type type;
+    const char *entry;  /* JSON pointer of the configured entry */
+    const char *plugin; /* plugin name, or symbol@file for raw plugins */
+    const SSL *ssl;     /* the connection, NULL while a key is read */
+    const char *detail; /* arguments that matter and the result, readable */
+} sslplug_trace_event;
+
+typedef void (*sslplug_trace_fn)(const sslplug_trace_event *event, void *arg);
+
+/* Messages plugins log (levels as SSLPLUG_LOG_* in plugin.h). */
+typedef void (*sslplug_log_fn)(int level, const char *plugin, const char *message, void *arg);
+
+typedef struct sslplug_host sslplug_host;
+
+/**
+ * Read and validate a configuration file.  No plugin code runs yet: plugins
+ * are located here and loaded by the first sslplug_ctx_new/_apply.
+ * @param path  the JSON configuration; relative paths inside it are taken
+ *              relative to its directory.
+ * @param err   filled in on failure; may be NULL.
+ * @returns a new host, or NULL.
+ */
+SSLPLUG_API sslplug_host *sslplug_host_load(const char *path, sslplug_error *err);
+
+/**
+ * As sslplug_host_load, from a string.
+ * @param json      the configuration text.
+ * @param base_dir  directory that relative paths are taken relative to.
+ * @param err       filled in on failure; may be NULL.
+ * @returns a new host, or NULL.
+ */
+SSLPLUG_API sslplug_host *sslplug_host_load_string(const char *json, const char *base_dir,
+                                                   sslplug_error *err);
+
+/**
+ * Receive a description of every callback call of contexts made from now on.
+ * Call before the first sslplug_ctx_new; fn NULL turns tracing off.
+ */
+SSLPLUG_API void sslplug_host_set_trace(sslplug_host *host, sslplug_trace_fn fn, void *arg);
+
+/**
+ * Receive the messages plugins log.  Call before the first sslplug_ctx_new
+ * (plugins keep the sink they were initialised with).  Without a sink,
+ * messages at SSLPLUG_LOG_INFO and more severe go to stderr.
+ */
+SSLPLUG_API void sslplug_host_set_log(sslplug_host *host, sslplug_log_fn fn, void *arg);
+
+/**
+ * Make a new SSL_CTX for the configured role with every context setting
+ * applied, the private key read through the password callback, and every
+ * configured callback bound.  The first call loads and initialises plugins.
+ * @returns a new context owned by the caller (SSL_CTX_free), or NULL.
+ */
+SSLPLUG_API SSL_CTX *sslplug_ctx_new(sslplug_host *host, sslplug_error *err);
+
+/**
+ * Apply the configuration to a context the application made: the settings
+ * present in the configuration and every configured callback.  Settings the
+ * configuration leaves out are not touched.  A context can be configured by
+ * sslplug once.  On failure the context is in an unspecified state and must
+ * not be used.
+ * @returns 1, or 0.
+ */
+SSLPLUG_API int sslplug_ctx_apply(sslplug_host *host, SSL_CTX *ctx, sslplug_error *err);
+
+/** Free a host.  Contexts made from it stay valid. */
+SSLPLUG_API void sslplug_host_free(sslplug_host *host);
+
+/** A short constant description of a code, never NULL. */
+SSLPLUG_API const char *sslplug_strerror(sslplug_code code);
+
+/** The name of a callback type as used in configurations ("verify", ...). */
+SSLPLUG_API const char *sslplug_cb_type_name(sslplug_cb_type type);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSLPLUG_SSLPLUG_H */

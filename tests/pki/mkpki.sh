@@ -1,0 +1,70 @@
+#!/bin/sh
+# Make the demo and test PKI into OUTDIR at build time, so that no private
+# key is ever committed.  Everything is EC P-256; validity is long enough that
+# a build tree does not expire under its user.
+#
+#   ca.crt ca.key              root CA trusted by the demo and tests
+#   server.crt server.key      CN=localhost, SAN localhost/127.0.0.1, serverAuth;
+#                              server.key is encrypted (PKCS#8, AES-256) with
+#                              the random password in server.pass (mode 0600)
+#   server-plain.key           the same key, unencrypted
+#   client.crt client.key      CN=sslplug-client, clientAuth
+#   other-ca.crt other-ca.key  a CA nobody trusts
+#   rogue.crt rogue.key        CN=localhost issued by other-ca
+#   self.crt self.key          self-signed CN=localhost
+set -eu
+out=$1
+openssl=${OPENSSL:-openssl}
+mkdir -p "$out"
+cd "$out"
+umask 077
+
+days=3650
+ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256"
+
+cat > ext.cnf <<'CNF'
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+
+mkca() { # name subject
+    $openssl req -x509 -new $ec -nodes -keyout "$1.key" -out "$1.crt" \
+        -subj "$2" -days $days -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+
+mkleaf() { # name subject issuer extsection
+    $openssl req -new $ec -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+    $openssl x509 -req -in "$1.csr" -CA "$3.crt" -CAkey "$3.key" -CAcreateserial \
+        -out "$1.crt" -days $days -extfile ext.cnf -extensions "$4" 2>/dev/null
+    rm -f "$1.csr"
+}
+
+mkca ca "/O=sslplug demo/CN=sslplug demo CA"
+mkca other-ca "/O=sslplug elsewhere/CN=untrusted CA"
+mkleaf server "/O=sslplug demo/CN=localhost" ca server
+mkleaf client "/O=sslplug demo/CN=sslplug-client" ca client
+mkleaf rogue "/O=sslplug elsewhere/CN=localhost" other-ca server
+$openssl req -x509 -new $ec -nodes -keyout self.key -out self.crt \
+    -subj "/O=sslplug self/CN=localhost" -days $days \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+
+# The server key is kept encrypted with a random password.
+$openssl rand -base64 18 | tr -d '\n' > server.pass
+mv server.key server-plain.key
+$openssl pkcs8 -topk8 -v2 aes-256-cbc -in server-plain.key -out server.key \
+    -passout file:server.pass
+chmod 600 server.pass
+chmod 644 ./*.crt
+rm -f ./*.srl ext.cnf
