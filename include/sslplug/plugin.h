@@ -126,8 +126,7 @@ typedef struct sslplug_services {
      * Writes a NUL-terminated path to out.  Returns 1, or 0 when it does not
      * fit in outlen.
      */
-    int (*resolve_path)(const sslplug_handle *handle, const char *path, char *out,
-                        size_t outlen);
+    int (*resolve_path)(const sslplug_handle *handle, const char *path, char *out, size_t outlen);
 
     /* Path of the configuration file ("" for a config given as a string). */
     const char *(*config_path)(const sslplug_handle *handle);
@@ -153,8 +152,8 @@ typedef struct sslplug_plugin {
      * failure call services->error and return 0; *state is then ignored and
      * fini is not called.
      */
-    int (*init)(const sslplug_services *services, sslplug_handle *handle,
-                const char *config_json, void **state);
+    int (*init)(const sslplug_services *services, sslplug_handle *handle, const char *config_json,
+                void **state);
 
     /* Release the state made by init. */
     void (*fini)(void *state);
@@ -215,7 +214,7 @@ typedef void (*sslplug_raw_info_fn)(const SSL *ssl, int where, int ret);
 typedef int (*sslplug_raw_client_cert_fn)(SSL *ssl, X509 **cert, EVP_PKEY **pkey);
 
 /* Convenience initialiser for the descriptor's header. */
-#define SSLPLUG_PLUGIN_HEADER                                                            \
+#define SSLPLUG_PLUGIN_HEADER                                                                      \
     SSLPLUG_PLUGIN_MAGIC, SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR, (uint32_t)sizeof(sslplug_plugin)
 
 #ifdef __cplusplus

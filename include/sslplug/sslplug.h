@@ -174,6 +174,13 @@ SSLPLUG_API void sslplug_host_free(sslplug_host *host);
 /** A short constant description of a code, never NULL. */
 SSLPLUG_API const char *sslplug_strerror(sslplug_code code);
 
+/**
+ * The directory bare plugin names are looked up in last: the build tree's
+ * plugin directory when this library runs from its build tree, else the
+ * installed one.  A constant string, never NULL.
+ */
+SSLPLUG_API const char *sslplug_builtin_plugin_dir(void);
+
 /** The name of a callback type as used in configurations ("verify", ...). */
 SSLPLUG_API const char *sslplug_cb_type_name(sslplug_cb_type type);
 

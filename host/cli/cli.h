@@ -1,0 +1,33 @@
+/* The sslplug command-line tool: one file per verb. */
+#ifndef SSLPLUG_CLI_H
+#define SSLPLUG_CLI_H
+
+#include <stdio.h>
+
+#include "sslplug/sslplug.h"
+
+/* Exit statuses of every verb. */
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+int cli_check(int argc, char **argv);
+int cli_inspect(int argc, char **argv);
+int cli_handshake(int argc, char **argv);
+int cli_demo(int argc, char **argv);
+
+/* "CONFIG:LINE:COL: message" or "CONFIG: /pointer: message". */
+void cli_print_error(FILE *out, const sslplug_error *err);
+
+/* 1 when argv holds -h or --help. */
+int cli_wants_help(int argc, char **argv);
+
+/*
+ * Call fn for each function a shared object exports (default visibility,
+ * defined, global or weak).  Returns the count, or -1 with why filled in
+ * when the file is not a readable 64-bit ELF object.
+ */
+int cli_elf_functions(const char *path, void (*fn)(const char *name, void *arg), void *arg,
+                      char *why, size_t whylen);
+
+#endif /* SSLPLUG_CLI_H */

@@ -1,0 +1,139 @@
+/*
+ * sslplug inspect: what a plugin file offers.  The descriptor is read as it
+ * is, whatever its version, so an incompatible plugin can still be described.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sslplug/plugin.h"
+
+#include "cli.h"
+
+static int
+exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A path is taken as given; a bare name is looked up as the host would. */
+static int
+locate(const char *arg, char *out, size_t len)
+{
+    const char *env = getenv("SSLPLUG_PLUGIN_PATH");
+    const char *suffix = strstr(arg, ".so") != NULL ? "" : ".so";
+
+    if (strchr(arg, '/') != NULL) {
+        snprintf(out, len, "%s", arg);
+        return exists(out);
+    }
+    if (env != NULL) {
+        char *copy = strdup(env), *save = NULL;
+
+        for (char *dir = copy != NULL ? strtok_r(copy, ":", &save) : NULL; dir != NULL;
+             dir = strtok_r(NULL, ":", &save)) {
+            snprintf(out, len, "%s/%s%s", dir, arg, suffix);
+            if (exists(out)) {
+                free(copy);
+                return 1;
+            }
+        }
+        free(copy);
+    }
+    snprintf(out, len, "%s/%s%s", sslplug_builtin_plugin_dir(), arg, suffix);
+    return exists(out);
+}
+
+static void
+print_function(const char *name, void *arg)
+{
+    (void)arg;
+    printf("  %s\n", name);
+}
+
+static void
+describe(const sslplug_plugin *d)
+{
+    sslplug_plugin view;
+    size_t n = d->size < sizeof(view) ? d->size : sizeof(view);
+
+    printf("kind: sslplug plugin\n");
+    if (d->magic != SSLPLUG_PLUGIN_MAGIC) {
+        printf("descriptor: bad magic 0x%08x (expected 0x%08x)\n", d->magic, SSLPLUG_PLUGIN_MAGIC);
+        return;
+    }
+    printf("abi: %u.%u (descriptor size %u); this host: %u.%u (%s)\n", d->abi_major, d->abi_minor,
+           d->size, SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR,
+           d->abi_major == SSLPLUG_ABI_MAJOR && d->abi_minor <= SSLPLUG_ABI_MINOR ? "compatible"
+                                                                                  : "incompatible");
+    if (d->abi_major != SSLPLUG_ABI_MAJOR || n < offsetof(sslplug_plugin, init)) {
+        return;
+    }
+    memset(&view, 0, sizeof(view));
+    memcpy(&view, d, n);
+    printf("name: %s\n", view.name != NULL ? view.name : "(none)");
+    printf("version: %s\n", view.version != NULL ? view.version : "(none)");
+    printf("init: %s, fini: %s\n", view.init != NULL ? "yes" : "no",
+           view.fini != NULL ? "yes" : "no");
+    printf("types:%s%s%s%s\n", view.password != NULL ? " password" : "",
+           view.verify != NULL ? " verify" : "", view.info != NULL ? " info" : "",
+           view.client_cert != NULL ? " client_cert" : "");
+}
+
+int
+cli_inspect(int argc, char **argv)
+{
+    char path[4096], why[256];
+    void *dl = NULL, *sym;
+    int rc = CLI_FAIL;
+
+    if (cli_wants_help(argc, argv)) {
+        printf("usage: sslplug inspect PLUGIN\n\n"
+               "PLUGIN is a path, or a bare name looked up in SSLPLUG_PLUGIN_PATH and the\n"
+               "built-in plugin directory (%s).\n"
+               "Prints the ABI version, name, version and callback types of an sslplug plugin,\n"
+               "or the functions a plain shared object exports for binding with \"symbol\".\n",
+               sslplug_builtin_plugin_dir());
+        return CLI_OK;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: sslplug inspect PLUGIN\n");
+        return CLI_USAGE;
+    }
+    if (!locate(argv[1], path, sizeof(path))) {
+        fprintf(stderr, "sslplug inspect: %s: no such plugin (looked at %s)\n", argv[1], path);
+        return CLI_FAIL;
+    }
+    printf("file: %s\n", path);
+    if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+        fprintf(stderr, "sslplug inspect: %s\n", dlerror());
+        return CLI_FAIL;
+    }
+    if ((sym = dlsym(dl, SSLPLUG_PLUGIN_ENTRY_SYMBOL)) != NULL) {
+        sslplug_plugin_entry_fn entry;
+        const sslplug_plugin *d;
+
+        memcpy(&entry, &sym, sizeof(entry));
+        if ((d = entry()) == NULL) {
+            printf("kind: sslplug plugin\ndescriptor: NULL (unusable)\n");
+        } else {
+            describe(d);
+        }
+        rc = CLI_OK;
+        goto done;
+    }
+    printf("kind: raw (no %s); exported functions, bindable with \"symbol\" if their\n"
+           "signature is one of OpenSSL's callback types (a binary does not record it):\n",
+           SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+    if (cli_elf_functions(path, print_function, NULL, why, sizeof(why)) < 0) {
+        fprintf(stderr, "sslplug inspect: %s: %s\n", path, why);
+        goto done;
+    }
+    rc = CLI_OK;
+done:
+    dlclose(dl);
+    return rc;
+}

@@ -1,0 +1,75 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} verbs[] = {
+    {"check", cli_check, "check CONFIG...                 load, initialise and free a context"},
+    {"inspect", cli_inspect, "inspect PLUGIN                  show a plugin's ABI, name and types"},
+    {"handshake", cli_handshake,
+     "handshake SERVER CLIENT [--servername NAME]\n"
+     "                                  in-process handshake with a trace of every callback"},
+    {"demo", cli_demo,
+     "demo                            the handshake with the shipped demo configs"},
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "usage: sslplug VERB [ARGS]\n\n");
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        fprintf(out, "  sslplug %s\n", verbs[i].summary);
+    }
+    fprintf(out, "\nEach verb takes --help.  Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int
+cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void
+cli_print_error(FILE *out, const sslplug_error *err)
+{
+    const char *source = err->source[0] != '\0' ? err->source : "sslplug";
+
+    if (err->line > 0) {
+        fprintf(out, "%s:%d:%d: %s\n", source, err->line, err->column, err->message);
+    } else if (err->pointer[0] != '\0') {
+        fprintf(out, "%s: %s: %s\n", source, err->pointer, err->message);
+    } else {
+        fprintf(out, "%s: %s\n", source, err->message);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        if (strcmp(argv[1], verbs[i].name) == 0) {
+            return verbs[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "sslplug: unknown verb \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

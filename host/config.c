@@ -1,0 +1,576 @@
+/*
+ * Configuration format version 1: JSON in, plain C structs out.  This is the
+ * only file that includes <jansson.h>; nothing is loaded or opened here.
+ * Every error names the JSON pointer of the node at fault.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "internal.h"
+
+#define PTR_MAX SSLPLUG_ERROR_POINTER_MAX
+
+/* Append "/key" to parent with RFC 6901 escaping of '~' and '/'. */
+static void
+ptr_child(char *out, const char *parent, const char *key)
+{
+    size_t n = (size_t)snprintf(out, PTR_MAX, "%s/", parent);
+
+    for (const char *k = key; *k != '\0' && n + 3 < PTR_MAX; k++) {
+        if (*k == '~' || *k == '/') {
+            out[n++] = '~';
+            out[n++] = *k == '~' ? '0' : '1';
+        } else {
+            out[n++] = *k;
+        }
+    }
+    out[n < PTR_MAX ? n : PTR_MAX - 1] = '\0';
+}
+
+static void
+ptr_index(char *out, const char *parent, size_t index)
+{
+    snprintf(out, PTR_MAX, "%s/%zu", parent, index);
+}
+
+static const char *
+json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    default:
+        return "an unknown value";
+    }
+}
+
+static int
+type_error(sslplug_error *err, const char *ptr, const char *expected, const json_t *found)
+{
+    sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr, "expected %s, found %s", expected,
+                       json_type_name(found));
+    return 0;
+}
+
+/* Refuse keys of obj that are not in allowed (NULL-terminated). */
+static int
+check_keys(const json_t *obj, const char *ptr, const char *const *allowed, sslplug_error *err)
+{
+    const char *key;
+    json_t *value;
+    char child[PTR_MAX];
+
+    json_object_foreach((json_t *)(uintptr_t)obj, key, value)
+    {
+        size_t i;
+
+        for (i = 0; allowed[i] != NULL; i++) {
+            if (strcmp(key, allowed[i]) == 0) {
+                break;
+            }
+        }
+        if (allowed[i] == NULL) {
+            ptr_child(child, ptr, key);
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "unknown key \"%s\"", key);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* An optional non-empty string member; *out is a copy or stays NULL. */
+static int
+get_string(const json_t *obj, const char *ptr, const char *key, char **out, sslplug_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    char child[PTR_MAX];
+
+    if (v == NULL) {
+        return 1;
+    }
+    ptr_child(child, ptr, key);
+    if (!json_is_string(v)) {
+        return type_error(err, child, "a string", v);
+    }
+    if (json_string_length(v) == 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "must not be empty");
+        return 0;
+    }
+    if ((*out = strdup(json_string_value(v))) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
+        return 0;
+    }
+    return 1;
+}
+
+/* A string member that must be one of names[]; *out gets values[i]. */
+static int
+get_enum(const json_t *obj, const char *ptr, const char *key, const char *const *names,
+         const int *values, int *out, sslplug_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    char child[PTR_MAX];
+    char expected[160] = "";
+
+    if (v == NULL) {
+        return 1;
+    }
+    ptr_child(child, ptr, key);
+    for (size_t i = 0; names[i] != NULL; i++) {
+        if (json_is_string(v) && strcmp(json_string_value(v), names[i]) == 0) {
+            *out = values[i];
+            return 1;
+        }
+        size_t n = strlen(expected);
+        snprintf(expected + n, sizeof(expected) - n, "%s\"%s\"", i > 0 ? ", " : "", names[i]);
+    }
+    if (!json_is_string(v)) {
+        return type_error(err, child, "a string", v);
+    }
+    sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "expected one of %s, found \"%s\"", expected,
+                       json_string_value(v));
+    return 0;
+}
+
+static int
+parse_protocol(const json_t *obj, const char *ptr, const char *key, int *out, sslplug_error *err)
+{
+    static const char *const names[] = {"TLSv1.2", "TLSv1.3", NULL};
+    static const int values[] = {TLS1_2_VERSION, TLS1_3_VERSION};
+
+    return get_enum(obj, ptr, key, names, values, out, err);
+}
+
+static int
+parse_context(const json_t *obj, sslplugi_context_conf *c, sslplug_error *err)
+{
+    static const char *const keys[] = {
+        "role",         "certificate",  "private_key",  "ca_file", "ca_path",      "verify",
+        "verify_depth", "min_protocol", "max_protocol", "ciphers", "ciphersuites", NULL};
+    static const char *const roles[] = {"server", "client", NULL};
+    static const int role_values[] = {SSLPLUGI_ROLE_SERVER, SSLPLUGI_ROLE_CLIENT};
+    static const char *const modes[] = {"none", "peer", "require", NULL};
+    static const int mode_values[] = {SSLPLUGI_VERIFY_NONE, SSLPLUGI_VERIFY_PEER,
+                                      SSLPLUGI_VERIFY_REQUIRE};
+    const char *ptr = "/context";
+    int role = -1, verify = SSLPLUGI_VERIFY_UNSET;
+    json_t *depth;
+
+    if (!json_is_object(obj)) {
+        return type_error(err, ptr, "an object", obj);
+    }
+    if (!check_keys(obj, ptr, keys, err) ||
+        !get_enum(obj, ptr, "role", roles, role_values, &role, err) ||
+        !get_string(obj, ptr, "certificate", &c->certificate, err) ||
+        !get_string(obj, ptr, "private_key", &c->private_key, err) ||
+        !get_string(obj, ptr, "ca_file", &c->ca_file, err) ||
+        !get_string(obj, ptr, "ca_path", &c->ca_path, err) ||
+        !get_enum(obj, ptr, "verify", modes, mode_values, &verify, err) ||
+        !parse_protocol(obj, ptr, "min_protocol", &c->min_protocol, err) ||
+        !parse_protocol(obj, ptr, "max_protocol", &c->max_protocol, err) ||
+        !get_string(obj, ptr, "ciphers", &c->ciphers, err) ||
+        !get_string(obj, ptr, "ciphersuites", &c->ciphersuites, err)) {
+        return 0;
+    }
+    if (role < 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/role",
+                           "missing: \"role\" must be \"server\" or \"client\"");
+        return 0;
+    }
+    c->role = (sslplugi_role)role;
+    c->verify = (sslplugi_verify_mode)verify;
+    if ((depth = json_object_get(obj, "verify_depth")) != NULL) {
+        if (!json_is_integer(depth)) {
+            return type_error(err, "/context/verify_depth", "an integer", depth);
+        }
+        if (json_integer_value(depth) < 0 || json_integer_value(depth) > 100) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify_depth",
+                               "must be between 0 and 100, found %" JSON_INTEGER_FORMAT,
+                               json_integer_value(depth));
+            return 0;
+        }
+        c->verify_depth = (int)json_integer_value(depth);
+    }
+    if (c->min_protocol != 0 && c->max_protocol != 0 && c->min_protocol > c->max_protocol) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/min_protocol",
+                           "min_protocol is newer than max_protocol");
+        return 0;
+    }
+    if ((c->certificate == NULL) != (c->private_key == NULL)) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG,
+                           c->certificate == NULL ? "/context/private_key" : "/context/certificate",
+                           "\"certificate\" and \"private_key\" go together");
+        return 0;
+    }
+    return 1;
+}
+
+static int
+parse_may_override(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_error *err)
+{
+    char child[PTR_MAX];
+    size_t i;
+    json_t *item;
+
+    if (json_is_string(v) && strcmp(json_string_value(v), "any") == 0) {
+        e->override_any = 1;
+        return 1;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        return type_error(err, ptr, "\"any\" or a non-empty array of X509_V_ERR_* names", v);
+    }
+    e->override_codes = calloc(json_array_size(v), sizeof(int));
+    if (e->override_codes == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return 0;
+    }
+    json_array_foreach(v, i, item)
+    {
+        int code;
+
+        ptr_index(child, ptr, i);
+        if (!json_is_string(item)) {
+            return type_error(err, child, "an X509_V_ERR_* name", item);
+        }
+        if (!sslplugi_x509_error_code(json_string_value(item), &code) || code == X509_V_OK) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "unknown verification error \"%s\" (expected an X509_V_ERR_* "
+                               "name from OpenSSL's x509_vfy.h)",
+                               json_string_value(item));
+            return 0;
+        }
+        e->override_codes[e->override_count++] = code;
+    }
+    return 1;
+}
+
+static int
+parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
+            sslplug_error *err)
+{
+    static const char *const keys[] = {"plugin", "symbol", "config", NULL};
+    static const char *const verify_keys[] = {"plugin", "symbol", "config", "may_override", NULL};
+    json_t *cfg, *mo;
+    char child[PTR_MAX];
+
+    e->type = type;
+    if ((e->pointer = strdup(ptr)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return 0;
+    }
+    if (!json_is_object(obj)) {
+        return type_error(err, ptr, "an object with \"plugin\"", obj);
+    }
+    if (!check_keys(obj, ptr, type == SSLPLUG_CB_VERIFY ? verify_keys : keys, err) ||
+        !get_string(obj, ptr, "plugin", &e->plugin, err) ||
+        !get_string(obj, ptr, "symbol", &e->symbol, err)) {
+        return 0;
+    }
+    if (e->plugin == NULL) {
+        ptr_child(child, ptr, "plugin");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "missing: every entry names a plugin");
+        return 0;
+    }
+    cfg = json_object_get(obj, "config");
+    ptr_child(child, ptr, "config");
+    if (cfg != NULL && e->symbol != NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                           "a raw \"symbol\" entry takes no \"config\"; drop one of them");
+        return 0;
+    }
+    if (cfg != NULL && !json_is_object(cfg)) {
+        return type_error(err, child, "an object", cfg);
+    }
+    if (e->symbol == NULL) {
+        e->config_json = cfg != NULL ? json_dumps(cfg, JSON_COMPACT) : strdup("{}");
+        if (e->config_json == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
+            return 0;
+        }
+    }
+    if ((mo = json_object_get(obj, "may_override")) != NULL) {
+        ptr_child(child, ptr, "may_override");
+        return parse_may_override(mo, child, e, err);
+    }
+    return 1;
+}
+
+/* One entry (object) or, where many is set, an object or a non-empty array. */
+static int
+parse_entries(const json_t *v, const char *key, sslplug_cb_type type, int many, sslplugi_config *c,
+              sslplug_error *err)
+{
+    char ptr[PTR_MAX], child[PTR_MAX];
+    size_t count = json_is_array(v) ? json_array_size(v) : 1;
+    sslplugi_entry *grown;
+
+    ptr_child(ptr, "/callbacks", key);
+    if (json_is_array(v) && !many) {
+        return type_error(err, ptr, "one entry object (only one is allowed)", v);
+    }
+    if (json_is_array(v) && count == 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr, "empty array: leave the key out instead");
+        return 0;
+    }
+    grown = realloc(c->entries, (c->entry_count + count) * sizeof(*grown));
+    if (grown == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return 0;
+    }
+    c->entries = grown;
+    memset(c->entries + c->entry_count, 0, count * sizeof(*grown));
+    for (size_t i = 0; i < count; i++) {
+        sslplugi_entry *e = &c->entries[c->entry_count++];
+
+        if (json_is_array(v)) {
+            ptr_index(child, ptr, i);
+        } else {
+            snprintf(child, sizeof(child), "%s", ptr);
+        }
+        if (!parse_entry(json_is_array(v) ? json_array_get(v, i) : v, child, type, e, err)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+parse_callbacks(const json_t *obj, sslplugi_config *c, sslplug_error *err)
+{
+    /* Same order as sslplug_cb_type. */
+    static const char *const keys[] = {"password", "verify", "info", "client_cert", NULL};
+    static const int many[] = {0, 1, 1, 0};
+
+    if (!json_is_object(obj)) {
+        return type_error(err, "/callbacks", "an object", obj);
+    }
+    if (!check_keys(obj, "/callbacks", keys, err)) {
+        return 0;
+    }
+    for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
+        json_t *v = json_object_get(obj, keys[t]);
+
+        if (v != NULL && !parse_entries(v, keys[t], (sslplug_cb_type)t, many[t], c, err)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+parse_plugin_path(const json_t *v, sslplugi_config *c, sslplug_error *err)
+{
+    char child[PTR_MAX];
+    size_t i;
+    json_t *item;
+
+    if (!json_is_array(v)) {
+        return type_error(err, "/plugin_path", "an array of directories", v);
+    }
+    if ((c->plugin_path = calloc(json_array_size(v) + 1, sizeof(char *))) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, "/plugin_path", "out of memory");
+        return 0;
+    }
+    json_array_foreach(v, i, item)
+    {
+        ptr_index(child, "/plugin_path", i);
+        if (!json_is_string(item) || json_string_length(item) == 0) {
+            return type_error(err, child, "a non-empty string", item);
+        }
+        if ((c->plugin_path[i] = strdup(json_string_value(item))) == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
+            return 0;
+        }
+        c->plugin_path_count++;
+    }
+    return 1;
+}
+
+/* Rules that span sections: settings whose combination would do less than it says. */
+static int
+check_consistency(sslplugi_config *c, sslplug_error *err)
+{
+    int has_verify = 0, has_client_cert = 0;
+
+    for (size_t i = 0; i < c->entry_count; i++) {
+        has_verify |= c->entries[i].type == SSLPLUG_CB_VERIFY;
+        has_client_cert |= c->entries[i].type == SSLPLUG_CB_CLIENT_CERT;
+    }
+    if (c->context.verify == SSLPLUGI_VERIFY_UNSET) {
+        /* A client that does not check the server is never a safe default. */
+        c->context.verify =
+            c->context.role == SSLPLUGI_ROLE_CLIENT ? SSLPLUGI_VERIFY_PEER : SSLPLUGI_VERIFY_NONE;
+    }
+    if (has_verify && c->context.verify == SSLPLUGI_VERIFY_NONE) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify",
+                           "verify callbacks are configured but verification is \"none\"%s: "
+                           "their verdict would be ignored; set \"peer\" or \"require\"",
+                           c->context.role == SSLPLUGI_ROLE_SERVER ? " (the server default)" : "");
+        return 0;
+    }
+    if (has_client_cert && c->context.role != SSLPLUGI_ROLE_CLIENT) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/callbacks/client_cert",
+                           "a client_cert callback is only called on a client; role is \"server\"");
+        return 0;
+    }
+    if (has_client_cert && c->context.certificate != NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/callbacks/client_cert",
+                           "OpenSSL never calls client_cert when context.certificate is set; "
+                           "configure one of them");
+        return 0;
+    }
+    return 1;
+}
+
+static int
+digest_config(const json_t *root, sslplugi_config *c, sslplug_error *err)
+{
+    char *canon = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = 0;
+
+    if (canon == NULL || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(md, c->base_dir, strlen(c->base_dir) + 1) ||
+        !EVP_DigestUpdate(md, canon, strlen(canon)) || !EVP_DigestFinal_ex(md, c->digest, NULL)) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, "", "cannot digest the configuration");
+        goto done;
+    }
+    ok = 1;
+done:
+    EVP_MD_CTX_free(md);
+    free(canon);
+    return ok;
+}
+
+static int
+parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
+{
+    static const char *const keys[] = {"version", "plugin_path", "context", "callbacks", NULL};
+    json_t *v;
+
+    if (!json_is_object(root)) {
+        return type_error(err, "", "an object", root);
+    }
+    if (!check_keys(root, "", keys, err)) {
+        return 0;
+    }
+    v = json_object_get(root, "version");
+    if (v == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/version", "missing: expected \"version\": 1");
+        return 0;
+    }
+    if (!json_is_integer(v)) {
+        return type_error(err, "/version", "the integer 1", v);
+    }
+    if (json_integer_value(v) != 1) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/version",
+                           "unsupported version %" JSON_INTEGER_FORMAT " (expected 1)",
+                           json_integer_value(v));
+        return 0;
+    }
+    if ((v = json_object_get(root, "plugin_path")) != NULL && !parse_plugin_path(v, c, err)) {
+        return 0;
+    }
+    if ((v = json_object_get(root, "context")) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context",
+                           "missing: a \"context\" with at least \"role\"");
+        return 0;
+    }
+    if (!parse_context(v, &c->context, err)) {
+        return 0;
+    }
+    if ((v = json_object_get(root, "callbacks")) != NULL && !parse_callbacks(v, c, err)) {
+        return 0;
+    }
+    return check_consistency(c, err) && digest_config(root, c, err);
+}
+
+int
+sslplugi_config_parse(const char *json, size_t len, const char *source, const char *base_dir,
+                      sslplugi_config **out, sslplug_error *err)
+{
+    sslplugi_config *c = NULL;
+    json_t *root = NULL;
+    json_error_t jerr;
+    int ok = 0;
+
+    *out = NULL;
+    if ((c = calloc(1, sizeof(*c))) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
+    c->context.verify_depth = -1;
+    if ((c->source = strdup(source)) == NULL || (c->base_dir = strdup(base_dir)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_PARSE, NULL, "%s", jerr.text);
+        if (err != NULL) {
+            err->line = jerr.line;
+            err->column = jerr.column;
+        }
+        goto done;
+    }
+    if (!parse_root(root, c, err)) {
+        goto done;
+    }
+    *out = c;
+    c = NULL;
+    ok = 1;
+done:
+    json_decref(root);
+    sslplugi_config_free(c);
+    return ok;
+}
+
+void
+sslplugi_config_free(sslplugi_config *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < c->entry_count; i++) {
+        sslplugi_entry *e = &c->entries[i];
+
+        free(e->pointer);
+        free(e->plugin);
+        free(e->file);
+        free(e->symbol);
+        free(e->config_json);
+        free(e->override_codes);
+    }
+    free(c->entries);
+    for (size_t i = 0; i < c->plugin_path_count; i++) {
+        free(c->plugin_path[i]);
+    }
+    free(c->plugin_path);
+    free(c->context.certificate);
+    free(c->context.private_key);
+    free(c->context.ca_file);
+    free(c->context.ca_path);
+    free(c->context.ciphers);
+    free(c->context.ciphersuites);
+    free(c->source);
+    free(c->base_dir);
+    free(c);
+}

@@ -1,0 +1,133 @@
+/*
+ * The "context" section of a configuration: protocol range, ciphers,
+ * certificate and key, trust anchors, verification depth.  Verification
+ * mode and callbacks are set by binding.c, which owns the trampolines.
+ */
+#include <stdio.h>
+
+#include <openssl/err.h>
+
+#include "internal.h"
+
+static int
+set_protocols(SSL_CTX *ctx, const sslplugi_context_conf *c, sslplug_error *err)
+{
+    char reason[256];
+
+    if (c->min_protocol != 0 && !SSL_CTX_set_min_proto_version(ctx, c->min_protocol)) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/min_protocol", "refused by OpenSSL: %s",
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    if (c->max_protocol != 0 && !SSL_CTX_set_max_proto_version(ctx, c->max_protocol)) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/max_protocol", "refused by OpenSSL: %s",
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    if (c->ciphers != NULL && !SSL_CTX_set_cipher_list(ctx, c->ciphers)) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/ciphers", "no usable cipher in \"%s\": %s",
+                           c->ciphers, sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    if (c->ciphersuites != NULL && !SSL_CTX_set_ciphersuites(ctx, c->ciphersuites)) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/ciphersuites",
+                           "no usable TLS 1.3 ciphersuite in \"%s\": %s", c->ciphersuites,
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    return 1;
+}
+
+static int
+set_keypair(SSL_CTX *ctx, const sslplugi_context_conf *c, sslplug_error *err)
+{
+    EVP_PKEY *pkey = NULL;
+    char reason[256];
+    int ok = 0;
+
+    if (c->certificate == NULL) {
+        return 1;
+    }
+    ERR_clear_error();
+    if (!SSL_CTX_use_certificate_chain_file(ctx, c->certificate)) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/certificate",
+                           "cannot use certificate %s: %s", c->certificate,
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        goto done;
+    }
+    if ((pkey = sslplugi_read_private_key(ctx, c->private_key, "/context/private_key", err)) ==
+        NULL) {
+        goto done;
+    }
+    if (!SSL_CTX_use_PrivateKey(ctx, pkey) || !SSL_CTX_check_private_key(ctx)) {
+        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, "/context/private_key",
+                           "private key %s does not match certificate %s: %s", c->private_key,
+                           c->certificate, sslplugi_openssl_reason(reason, sizeof(reason)));
+        goto done;
+    }
+    ok = 1;
+done:
+    EVP_PKEY_free(pkey);
+    return ok;
+}
+
+static int
+set_trust(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err)
+{
+    const sslplugi_context_conf *c = &config->context;
+    int verifying = c->verify == SSLPLUGI_VERIFY_PEER || c->verify == SSLPLUGI_VERIFY_REQUIRE;
+    char reason[256];
+
+    if (c->ca_file != NULL && !SSL_CTX_load_verify_file(ctx, c->ca_file)) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/ca_file",
+                           "cannot load CA file %s: %s", c->ca_file,
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    if (c->ca_path != NULL && !SSL_CTX_load_verify_dir(ctx, c->ca_path)) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/ca_path",
+                           "cannot use CA directory %s: %s", c->ca_path,
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    /* A verifying client with no CA of its own trusts the system store. */
+    if (verifying && c->role == SSLPLUGI_ROLE_CLIENT && c->ca_file == NULL && c->ca_path == NULL &&
+        !SSL_CTX_set_default_verify_paths(ctx)) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context",
+                           "cannot load the system's default CA store: %s",
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    /* Tell clients which CAs the server accepts, so they can pick a certificate. */
+    if (verifying && c->role == SSLPLUGI_ROLE_SERVER && c->ca_file != NULL) {
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->ca_file);
+
+        if (names == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/ca_file",
+                               "no CA names can be read from %s: %s", c->ca_file,
+                               sslplugi_openssl_reason(reason, sizeof(reason)));
+            return 0;
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+    }
+    if (c->verify_depth >= 0) {
+        SSL_CTX_set_verify_depth(ctx, c->verify_depth);
+    }
+    /*
+     * Sessions are only resumed under the configuration that made them:
+     * verify callbacks do not run on resumption.
+     */
+    if (c->role == SSLPLUGI_ROLE_SERVER &&
+        !SSL_CTX_set_session_id_context(ctx, config->digest, sizeof(config->digest))) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context", "cannot set the session id context");
+        return 0;
+    }
+    return 1;
+}
+
+int
+sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err)
+{
+    return set_protocols(ctx, &config->context, err) && set_trust(ctx, config, err) &&
+           set_keypair(ctx, &config->context, err);
+}

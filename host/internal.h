@@ -1,0 +1,183 @@
+/*
+ * Internal interfaces between the files of host/.  Nothing here is part of
+ * the public API; non-static names carry the sslplugi_ prefix.
+ *
+ * Data flow: config.c turns JSON into the plain structs below (nothing is
+ * loaded yet); paths.c resolves every file they name; host.c owns them;
+ * loader.c makes one refcounted instance per configured entry; binding.c
+ * attaches refs to those instances to each SSL_CTX and holds the
+ * trampolines; context.c applies the context settings.
+ */
+#ifndef SSLPLUG_HOST_INTERNAL_H
+#define SSLPLUG_HOST_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "sslplug/plugin.h"
+#include "sslplug/sslplug.h"
+
+#if defined(__GNUC__)
+#define SSLPLUGI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SSLPLUGI_PRINTF(f, a)
+#endif
+
+/* ---- errors (error.c) ---- */
+
+/* Fill err (if not NULL): code, JSON pointer (NULL for none) and message. */
+void sslplugi_error_set(sslplug_error *err, sslplug_code code, const char *pointer, const char *fmt,
+                        ...) SSLPLUGI_PRINTF(4, 5);
+void sslplugi_error_vset(sslplug_error *err, sslplug_code code, const char *pointer,
+                         const char *fmt, va_list ap) SSLPLUGI_PRINTF(4, 0);
+void sslplugi_error_clear(sslplug_error *err);
+void sslplugi_error_set_source(sslplug_error *err, const char *source);
+/* Append OpenSSL's most recent reason to buf and clear its error queue. */
+const char *sslplugi_openssl_reason(char *buf, size_t len);
+
+/* X509_V_ERR_* names and codes, from OpenSSL's own header (x509_errors.c). */
+int sslplugi_x509_error_code(const char *name, int *code);
+const char *sslplugi_x509_error_name(int code);
+
+/* ---- configuration (config.c) ---- */
+
+typedef enum sslplugi_verify_mode {
+    SSLPLUGI_VERIFY_UNSET = 0,
+    SSLPLUGI_VERIFY_NONE,
+    SSLPLUGI_VERIFY_PEER,
+    SSLPLUGI_VERIFY_REQUIRE
+} sslplugi_verify_mode;
+
+typedef enum sslplugi_role { SSLPLUGI_ROLE_SERVER = 0, SSLPLUGI_ROLE_CLIENT } sslplugi_role;
+
+/* One configured callback entry. */
+typedef struct sslplugi_entry {
+    sslplug_cb_type type;
+    char *pointer;     /* JSON pointer of the entry, e.g. /callbacks/verify/1 */
+    char *plugin;      /* as written in the configuration */
+    char *file;        /* resolved path of the plugin file (paths.c) */
+    char *symbol;      /* raw form: the exported function; NULL for the ABI form */
+    char *config_json; /* ABI form: the "config" value as compact JSON */
+    int override_any;  /* verify: may turn any failure into success */
+    int *override_codes;
+    size_t override_count;
+} sslplugi_entry;
+
+typedef struct sslplugi_context_conf {
+    sslplugi_role role;
+    char *certificate;
+    char *private_key;
+    char *ca_file;
+    char *ca_path;
+    sslplugi_verify_mode verify;
+    int verify_depth; /* -1 when not set */
+    int min_protocol; /* 0 when not set */
+    int max_protocol;
+    char *ciphers;
+    char *ciphersuites;
+} sslplugi_context_conf;
+
+typedef struct sslplugi_config {
+    char *source;   /* configuration file, or "<string>" */
+    char *base_dir; /* absolute directory relative paths are taken from */
+    char **plugin_path;
+    size_t plugin_path_count;
+    sslplugi_context_conf context;
+    sslplugi_entry *entries; /* in configuration order, grouped by type */
+    size_t entry_count;
+    unsigned char digest[32]; /* SHA-256 of the canonical configuration */
+} sslplugi_config;
+
+/* Parse and validate; paths in the result are not yet resolved. */
+int sslplugi_config_parse(const char *json, size_t len, const char *source, const char *base_dir,
+                          sslplugi_config **out, sslplug_error *err);
+void sslplugi_config_free(sslplugi_config *config);
+
+/* ---- paths (paths.c) ---- */
+
+/* base_dir + "/" + path unless path is absolute; NULL on allocation failure. */
+char *sslplugi_path_join(const char *base_dir, const char *path);
+/* Make every relative path of config absolute and locate every plugin file. */
+int sslplugi_paths_resolve(sslplugi_config *config, sslplug_error *err);
+
+/* ---- loader (loader.c) ---- */
+
+typedef struct sslplugi_module sslplugi_module;
+
+/*
+ * One configured entry, loaded: the module it lives in, its resolved
+ * function and its state.  This is the sslplug_handle plugins see.
+ */
+struct sslplug_handle {
+    atomic_int refs;
+    sslplugi_module *module;
+    sslplug_cb_type type;
+    char *pointer;
+    char *label; /* plugin name, or symbol@file */
+    char *source;
+    char *base_dir;
+    sslplug_log_fn log_fn;
+    void *log_arg;
+    void *state;
+    int abi; /* 1: ABI plugin (state first argument), 0: raw symbol */
+    union {
+        void (*any)(void);
+        int (*password)(void *, int, char *, int, int);
+        int (*verify)(void *, int, X509_STORE_CTX *);
+        void (*info)(void *, const SSL *, int, int);
+        int (*client_cert)(void *, SSL *, X509 **, EVP_PKEY **);
+        sslplug_raw_password_fn raw_password;
+        sslplug_raw_verify_fn raw_verify;
+        sslplug_raw_info_fn raw_info;
+        sslplug_raw_client_cert_fn raw_client_cert;
+    } fn;
+    int override_any;
+    int *override_codes;
+    size_t override_count;
+    void (*fini)(void *);
+    int fini_pending;        /* init succeeded: fini runs when refs drop to 0 */
+    sslplug_error *init_err; /* where services->error writes, during init only */
+};
+typedef struct sslplug_handle sslplugi_instance;
+
+/* Load (or share) the module and initialise one instance for entry. */
+sslplugi_instance *sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *entry,
+                                         sslplug_log_fn log_fn, void *log_arg, sslplug_error *err);
+void sslplugi_instance_ref(sslplugi_instance *inst);
+void sslplugi_instance_unref(sslplugi_instance *inst);
+
+/* ---- binding (binding.c) ---- */
+
+/*
+ * Attach callbacks for instances[0..count) to ctx (refs are taken).  own_ctx:
+ * the context was made by sslplug_ctx_new, so its password callback is ours
+ * even when none is configured.
+ */
+int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_config *config,
+                  sslplugi_instance *const *instances, size_t count, sslplug_trace_fn trace_fn,
+                  void *trace_arg, sslplug_error *err);
+/* Read the configured private key through the bound password callback. */
+EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer,
+                                    sslplug_error *err);
+
+/* ---- context settings (context.c) ---- */
+
+int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err);
+
+/* ---- host (host.c) ---- */
+
+struct sslplug_host {
+    sslplugi_config *config;
+    sslplug_trace_fn trace_fn;
+    void *trace_arg;
+    sslplug_log_fn log_fn;
+    void *log_arg;
+    pthread_mutex_t lock; /* guards the lazy load of instances */
+    sslplugi_instance **instances;
+    size_t instance_count;
+    int loaded;
+};
+
+#endif /* SSLPLUG_HOST_INTERNAL_H */

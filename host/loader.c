@@ -1,0 +1,481 @@
+/*
+ * The only file that calls dlopen/dlsym.  Modules (one per plugin file per
+ * process, keyed by the file's identity) are reference counted by the
+ * instances made from them; an instance is one configured entry with its
+ * resolved function and the state its plugin's init returned.
+ */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#ifndef SSLPLUG_BUILD_TREE
+#error "SSLPLUG_BUILD_TREE must be defined by the build"
+#endif
+
+struct sslplugi_module {
+    sslplugi_module *next;
+    int refs; /* guarded by registry_lock */
+    dev_t dev;
+    ino_t ino;
+    char *path;
+    void *dl;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static sslplugi_module *registry;
+
+static const char *
+entry_ptr_plugin(const sslplugi_entry *e, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/plugin", e->pointer);
+    return buf;
+}
+
+static sslplugi_module *
+module_get(const sslplugi_entry *e, sslplug_error *err)
+{
+    sslplugi_module *m = NULL;
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    struct stat st;
+
+    entry_ptr_plugin(e, ptr, sizeof(ptr));
+    if (stat(e->file, &st) != 0) {
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, ptr, "plugin file %s: %s", e->file,
+                           "cannot stat");
+        return NULL;
+    }
+    pthread_mutex_lock(&registry_lock);
+    for (m = registry; m != NULL; m = m->next) {
+        if (m->dev == st.st_dev && m->ino == st.st_ino) {
+            m->refs++;
+            goto done;
+        }
+    }
+    if ((m = calloc(1, sizeof(*m))) == NULL || (m->path = strdup(e->file)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        goto fail;
+    }
+    /* RTLD_NOW: an unresolved symbol fails here, not mid-handshake. */
+    m->dl = dlopen(e->file, RTLD_NOW | RTLD_LOCAL);
+    if (m->dl == NULL) {
+        const char *why = dlerror();
+
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr, "cannot load plugin %s: %s", e->file,
+                           why != NULL ? why : "dlopen failed");
+        goto fail;
+    }
+    m->refs = 1;
+    m->dev = st.st_dev;
+    m->ino = st.st_ino;
+    m->next = registry;
+    registry = m;
+    goto done;
+fail:
+    if (m != NULL) {
+        free(m->path);
+        free(m);
+        m = NULL;
+    }
+done:
+    pthread_mutex_unlock(&registry_lock);
+    return m;
+}
+
+static void
+module_put(sslplugi_module *m)
+{
+    sslplugi_module **pp;
+
+    if (m == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&registry_lock);
+    if (--m->refs > 0) {
+        pthread_mutex_unlock(&registry_lock);
+        return;
+    }
+    for (pp = &registry; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == m) {
+            *pp = m->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    /* The last instance is gone: no context can call into this code any more. */
+    dlclose(m->dl);
+    free(m->path);
+    free(m);
+}
+
+/*
+ * Copy the plugin's descriptor into *view, zero-extended: members beyond the
+ * size the plugin was built with read as NULL.
+ */
+static int
+read_descriptor(const sslplugi_module *m, const sslplugi_entry *e, sslplug_plugin *view,
+                sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    sslplug_plugin_entry_fn entry;
+    const sslplug_plugin *d;
+    void *sym;
+
+    entry_ptr_plugin(e, ptr, sizeof(ptr));
+    memset(view, 0, sizeof(*view));
+    dlerror();
+    sym = dlsym(m->dl, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+    if (sym == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
+                           "%s exports no %s: not an sslplug plugin (bind a raw function with "
+                           "\"symbol\" instead)",
+                           m->path, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+        return 0;
+    }
+    /* POSIX guarantees this conversion for dlsym results. */
+    memcpy(&entry, &sym, sizeof(entry));
+    if ((d = entry()) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_ABI, ptr, "%s: %s() returned NULL", m->path,
+                           SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+        return 0;
+    }
+    if (d->magic != SSLPLUG_PLUGIN_MAGIC) {
+        sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
+                           "%s: descriptor magic 0x%08x found, 0x%08x expected: not an sslplug "
+                           "descriptor",
+                           m->path, d->magic, SSLPLUG_PLUGIN_MAGIC);
+        return 0;
+    }
+    if (d->abi_major != SSLPLUG_ABI_MAJOR) {
+        sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
+                           "%s: incompatible plugin ABI major version %u found, %u expected",
+                           m->path, d->abi_major, SSLPLUG_ABI_MAJOR);
+        return 0;
+    }
+    if (d->abi_minor > SSLPLUG_ABI_MINOR) {
+        sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
+                           "%s: plugin ABI %u.%u found, this host supports up to %u.%u", m->path,
+                           d->abi_major, d->abi_minor, SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR);
+        return 0;
+    }
+    if (d->size < offsetof(sslplug_plugin, init) || d->size > sizeof(*view)) {
+        sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
+                           "%s: descriptor size %u found, %zu to %zu expected for ABI %u.%u",
+                           m->path, d->size, offsetof(sslplug_plugin, init), sizeof(*view),
+                           d->abi_major, d->abi_minor);
+        return 0;
+    }
+    memcpy(view, d, d->size);
+    return 1;
+}
+
+static void (*descriptor_fn(const sslplug_plugin *d, sslplug_cb_type type))(void)
+{
+    void (*fn)(void) = NULL;
+
+    switch (type) {
+    case SSLPLUG_CB_PASSWORD:
+        memcpy(&fn, &d->password, sizeof(fn));
+        break;
+    case SSLPLUG_CB_VERIFY:
+        memcpy(&fn, &d->verify, sizeof(fn));
+        break;
+    case SSLPLUG_CB_INFO:
+        memcpy(&fn, &d->info, sizeof(fn));
+        break;
+    case SSLPLUG_CB_CLIENT_CERT:
+        memcpy(&fn, &d->client_cert, sizeof(fn));
+        break;
+    case SSLPLUG_CB_COUNT:
+    default:
+        break;
+    }
+    return fn;
+}
+
+static void
+provided_types(const sslplug_plugin *d, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
+        if (descriptor_fn(d, (sslplug_cb_type)t) != NULL && n < len) {
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n > 0 ? ", " : "",
+                                  sslplug_cb_type_name((sslplug_cb_type)t));
+        }
+    }
+    if (n == 0) {
+        snprintf(buf, len, "none");
+    }
+}
+
+/* ---- host services offered to plugins ---- */
+
+static void
+default_log(int level, const char *plugin, const char *message)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+
+    if (level <= SSLPLUG_LOG_INFO) {
+        fprintf(stderr, "sslplug: %s: %s: %s\n", plugin,
+                names[level < 0                   ? 0
+                      : level > SSLPLUG_LOG_DEBUG ? SSLPLUG_LOG_DEBUG
+                                                  : level],
+                message);
+    }
+}
+
+static void
+svc_log(const sslplug_handle *h, int level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (h->log_fn != NULL) {
+        h->log_fn(level, h->label, msg, h->log_arg);
+    } else {
+        default_log(level, h->label, msg);
+    }
+}
+
+static void
+svc_error(sslplug_handle *h, const char *pointer, const char *fmt, ...)
+{
+    char msg[SSLPLUG_ERROR_MESSAGE_MAX / 2];
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (h->init_err == NULL) {
+        svc_log(h, SSLPLUG_LOG_ERROR, "%s", msg);
+        return;
+    }
+    if (pointer != NULL) {
+        snprintf(ptr, sizeof(ptr), "%s/config%s", h->pointer, pointer);
+    } else {
+        snprintf(ptr, sizeof(ptr), "%s", h->pointer);
+    }
+    sslplugi_error_set(h->init_err, SSLPLUG_E_PLUGIN_INIT, ptr, "plugin %s (%s): %s", h->label,
+                       h->module->path, msg);
+}
+
+static int
+svc_resolve_path(const sslplug_handle *h, const char *path, char *out, size_t outlen)
+{
+    char *joined = sslplugi_path_join(h->base_dir, path);
+    int ok = joined != NULL && strlen(joined) < outlen;
+
+    if (ok) {
+        memcpy(out, joined, strlen(joined) + 1);
+    }
+    free(joined);
+    return ok;
+}
+
+static const char *
+svc_config_path(const sslplug_handle *h)
+{
+    return strcmp(h->source, "<string>") == 0 ? "" : h->source;
+}
+
+static const sslplug_services services = {
+    .size = sizeof(sslplug_services),
+    .abi_major = SSLPLUG_ABI_MAJOR,
+    .abi_minor = SSLPLUG_ABI_MINOR,
+    .log = svc_log,
+    .error = svc_error,
+    .resolve_path = svc_resolve_path,
+    .config_path = svc_config_path,
+};
+
+/* ---- instances ---- */
+
+static int
+bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    void *sym;
+
+    snprintf(ptr, sizeof(ptr), "%s/symbol", e->pointer);
+    dlerror();
+    if ((sym = dlsym(inst->module->dl, e->symbol)) == NULL) {
+        const char *why = dlerror();
+
+        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr, "%s exports no symbol \"%s\"%s%s",
+                           inst->module->path, e->symbol, why != NULL ? ": " : "",
+                           why != NULL ? why : "");
+        return 0;
+    }
+    memcpy(&inst->fn.any, &sym, sizeof(inst->fn.any));
+    return 1;
+}
+
+static int
+bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], types[64];
+    sslplug_plugin d;
+    sslplug_error init_err;
+    char *label;
+
+    if (!read_descriptor(inst->module, e, &d, err)) {
+        return 0;
+    }
+    if (d.name != NULL && d.name[0] != '\0') {
+        if ((label = strdup(d.name)) == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
+            return 0;
+        }
+        free(inst->label);
+        inst->label = label;
+    }
+    inst->fn.any = descriptor_fn(&d, e->type);
+    if (inst->fn.any == NULL) {
+        provided_types(&d, types, sizeof(types));
+        snprintf(ptr, sizeof(ptr), "%s/plugin", e->pointer);
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_TYPE, ptr,
+                           "plugin %s (%s) provides no %s callback (it provides: %s)", inst->label,
+                           inst->module->path, sslplug_cb_type_name(e->type), types);
+        return 0;
+    }
+    if (d.init == NULL) {
+        if (strcmp(e->config_json, "{}") != 0) {
+            snprintf(ptr, sizeof(ptr), "%s/config", e->pointer);
+            sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
+                               "plugin %s (%s) has no init, so it takes no config", inst->label,
+                               inst->module->path);
+            return 0;
+        }
+        inst->fini = d.fini;
+        inst->fini_pending = 1;
+        return 1;
+    }
+    sslplugi_error_clear(&init_err);
+    inst->init_err = &init_err;
+    int ok = d.init(&services, inst, e->config_json, &inst->state);
+    inst->init_err = NULL;
+    if (!ok) {
+        if (init_err.code == SSLPLUG_OK) {
+            sslplugi_error_set(&init_err, SSLPLUG_E_PLUGIN_INIT, e->pointer,
+                               "plugin %s (%s): init failed without saying why", inst->label,
+                               inst->module->path);
+        }
+        if (err != NULL) {
+            err->code = init_err.code;
+            memcpy(err->pointer, init_err.pointer, sizeof(err->pointer));
+            memcpy(err->message, init_err.message, sizeof(err->message));
+        }
+        return 0;
+    }
+    inst->fini = d.fini;
+    inst->fini_pending = 1;
+    return 1;
+}
+
+static char *
+raw_label(const sslplugi_entry *e)
+{
+    const char *base = strrchr(e->file, '/');
+    size_t len;
+    char *label;
+
+    base = base != NULL ? base + 1 : e->file;
+    len = strlen(e->symbol) + strlen(base) + 2;
+    if ((label = malloc(len)) != NULL) {
+        snprintf(label, len, "%s@%s", e->symbol, base);
+    }
+    return label;
+}
+
+sslplugi_instance *
+sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, sslplug_log_fn log_fn,
+                      void *log_arg, sslplug_error *err)
+{
+    sslplugi_instance *inst = calloc(1, sizeof(*inst));
+
+    if (inst == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
+        return NULL;
+    }
+    atomic_init(&inst->refs, 1);
+    inst->type = e->type;
+    inst->abi = e->symbol == NULL;
+    inst->log_fn = log_fn;
+    inst->log_arg = log_arg;
+    inst->override_any = e->override_any;
+    inst->override_count = e->override_count;
+    inst->pointer = strdup(e->pointer);
+    inst->source = strdup(config->source);
+    inst->base_dir = strdup(config->base_dir);
+    inst->label = inst->abi ? strdup(e->plugin) : raw_label(e);
+    if (e->override_count > 0) {
+        inst->override_codes = malloc(e->override_count * sizeof(int));
+        if (inst->override_codes != NULL) {
+            memcpy(inst->override_codes, e->override_codes, e->override_count * sizeof(int));
+        }
+    }
+    if (inst->pointer == NULL || inst->source == NULL || inst->base_dir == NULL ||
+        inst->label == NULL || (e->override_count > 0 && inst->override_codes == NULL)) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
+        goto fail;
+    }
+    if ((inst->module = module_get(e, err)) == NULL) {
+        goto fail;
+    }
+    if (!(inst->abi ? bind_abi(inst, e, err) : bind_raw(inst, e, err))) {
+        goto fail;
+    }
+    return inst;
+fail:
+    sslplugi_instance_unref(inst);
+    return NULL;
+}
+
+void
+sslplugi_instance_ref(sslplugi_instance *inst)
+{
+    atomic_fetch_add_explicit(&inst->refs, 1, memory_order_relaxed);
+}
+
+void
+sslplugi_instance_unref(sslplugi_instance *inst)
+{
+    if (inst == NULL || atomic_fetch_sub_explicit(&inst->refs, 1, memory_order_acq_rel) != 1) {
+        return;
+    }
+    if (inst->fini_pending && inst->fini != NULL) {
+        inst->fini(inst->state);
+    }
+    module_put(inst->module);
+    free(inst->pointer);
+    free(inst->label);
+    free(inst->source);
+    free(inst->base_dir);
+    free(inst->override_codes);
+    free(inst);
+}
+
+const char *
+sslplug_builtin_plugin_dir(void)
+{
+    static const char build_tree[] = SSLPLUG_BUILD_TREE "/";
+    Dl_info info;
+    void *self = (void *)(uintptr_t)sslplug_builtin_plugin_dir;
+
+    /* Running from a build tree (not installed): use the plugins built there. */
+    if (dladdr(self, &info) != 0 && info.dli_fname != NULL &&
+        strncmp(info.dli_fname, build_tree, sizeof(build_tree) - 1) == 0) {
+        return SSLPLUG_BUILD_PLUGIN_DIR;
+    }
+    return SSLPLUG_INSTALL_PLUGIN_DIR;
+}

@@ -1,0 +1,179 @@
+/*
+ * Every relative path in a configuration is relative to the directory of
+ * the configuration file, never to the working directory; bare plugin names
+ * are looked up in plugin_path, SSLPLUG_PLUGIN_PATH, then the built-in
+ * plugin directory.
+ */
+#define _GNU_SOURCE /* secure_getenv */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+char *
+sslplugi_path_join(const char *base_dir, const char *path)
+{
+    size_t blen, plen;
+    char *out;
+
+    if (path[0] == '/') {
+        return strdup(path);
+    }
+    blen = strlen(base_dir);
+    plen = strlen(path);
+    if ((out = malloc(blen + plen + 2)) == NULL) {
+        return NULL;
+    }
+    memcpy(out, base_dir, blen);
+    out[blen] = '/';
+    memcpy(out + blen + 1, path, plen + 1);
+    return out;
+}
+
+static int
+make_absolute(const sslplugi_config *c, char **path, const char *pointer, sslplug_error *err)
+{
+    char *abs;
+
+    if (*path == NULL) {
+        return 1;
+    }
+    if ((abs = sslplugi_path_join(c->base_dir, *path)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, pointer, "out of memory");
+        return 0;
+    }
+    free(*path);
+    *path = abs;
+    return 1;
+}
+
+static int
+is_regular_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Try dir/name.so; on a hit, *found owns the path. */
+static int
+try_dir(const char *dir, const char *file, char **found, sslplug_error *err, const char *pointer)
+{
+    char *candidate = sslplugi_path_join(dir, file);
+
+    if (candidate == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, pointer, "out of memory");
+        return -1;
+    }
+    if (is_regular_file(candidate)) {
+        *found = candidate;
+        return 1;
+    }
+    free(candidate);
+    return 0;
+}
+
+static int
+search_env_path(const char *file, char **found, sslplug_error *err, const char *pointer)
+{
+    /* secure_getenv: a setuid program must not take plugin code from its caller. */
+    const char *env = secure_getenv("SSLPLUG_PLUGIN_PATH");
+    char *copy, *save = NULL;
+    int r = 0;
+
+    if (env == NULL || *env == '\0') {
+        return 0;
+    }
+    if ((copy = strdup(env)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, pointer, "out of memory");
+        return -1;
+    }
+    for (char *dir = strtok_r(copy, ":", &save); dir != NULL && r == 0;
+         dir = strtok_r(NULL, ":", &save)) {
+        /* Relative entries would depend on the working directory: skip them. */
+        if (dir[0] == '/') {
+            r = try_dir(dir, file, found, err, pointer);
+        }
+    }
+    free(copy);
+    return r;
+}
+
+static int
+resolve_plugin(const sslplugi_config *c, sslplugi_entry *e, sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    char file[512];
+    size_t len = strlen(e->plugin);
+    int r = 0;
+
+    snprintf(ptr, sizeof(ptr), "%s/plugin", e->pointer);
+    if (strchr(e->plugin, '/') != NULL) {
+        if ((e->file = sslplugi_path_join(c->base_dir, e->plugin)) == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+            return 0;
+        }
+        if (!is_regular_file(e->file)) {
+            sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, ptr,
+                               "plugin file %s does not exist or is not a regular file", e->file);
+            return 0;
+        }
+        return 1;
+    }
+    if (strcmp(e->plugin, ".") == 0 || strcmp(e->plugin, "..") == 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr, "\"%s\" is not a plugin name", e->plugin);
+        return 0;
+    }
+    /* A bare name "x" means x.so; "x.so" is taken as written. */
+    if (len > 3 && strcmp(e->plugin + len - 3, ".so") == 0) {
+        snprintf(file, sizeof(file), "%s", e->plugin);
+    } else if ((size_t)snprintf(file, sizeof(file), "%s.so", e->plugin) >= sizeof(file)) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr, "plugin name too long");
+        return 0;
+    }
+    for (size_t i = 0; i < c->plugin_path_count && r == 0; i++) {
+        r = try_dir(c->plugin_path[i], file, &e->file, err, ptr);
+    }
+    if (r == 0) {
+        r = search_env_path(file, &e->file, err, ptr);
+    }
+    if (r == 0) {
+        r = try_dir(sslplug_builtin_plugin_dir(), file, &e->file, err, ptr);
+    }
+    if (r == 0) {
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, ptr,
+                           "plugin \"%s\" not found: no %s in plugin_path (%zu director%s), "
+                           "SSLPLUG_PLUGIN_PATH or %s",
+                           e->plugin, file, c->plugin_path_count,
+                           c->plugin_path_count == 1 ? "y" : "ies", sslplug_builtin_plugin_dir());
+    }
+    return r == 1;
+}
+
+int
+sslplugi_paths_resolve(sslplugi_config *c, sslplug_error *err)
+{
+    sslplugi_context_conf *ctx = &c->context;
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+
+    if (!make_absolute(c, &ctx->certificate, "/context/certificate", err) ||
+        !make_absolute(c, &ctx->private_key, "/context/private_key", err) ||
+        !make_absolute(c, &ctx->ca_file, "/context/ca_file", err) ||
+        !make_absolute(c, &ctx->ca_path, "/context/ca_path", err)) {
+        return 0;
+    }
+    for (size_t i = 0; i < c->plugin_path_count; i++) {
+        snprintf(ptr, sizeof(ptr), "/plugin_path/%zu", i);
+        if (!make_absolute(c, &c->plugin_path[i], ptr, err)) {
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < c->entry_count; i++) {
+        if (!resolve_plugin(c, &c->entries[i], err)) {
+            return 0;
+        }
+    }
+    return 1;
+}
