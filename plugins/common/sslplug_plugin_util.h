@@ -1,0 +1,114 @@
+/*
+ * Internal helpers shared by the bundled plugins: reading an entry's
+ * "config" object, small files and certificate names.  Not installed and not
+ * part of the plugin ABI; third-party plugins need only sslplug/plugin.h.
+ *
+ * Conventions:
+ *  - The config getters report a problem through services->error with the
+ *    JSON pointer of the key ("/<key>", RFC 6901 escaped) and a message of
+ *    the form "...: expected X, found Y", and return 0; they return 1 on
+ *    success.  An absent optional key leaves *out untouched, so callers set
+ *    the default first.
+ *  - Strings a getter returns through `const char **` are borrowed from the
+ *    parsed config and valid until sslplugi_cfg_close; strings returned
+ *    through `char **` are the caller's to free().
+ *  - Nothing here keeps global state; every function is thread safe.
+ */
+#ifndef SSLPLUG_PLUGIN_UTIL_H
+#define SSLPLUG_PLUGIN_UTIL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include <sslplug/plugin.h>
+
+#if defined(__GNUC__)
+#define SSLPLUGI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SSLPLUGI_PRINTF(f, a)
+#endif
+
+/* Flags for the getters. */
+#define SSLPLUGI_OPTIONAL 0u
+#define SSLPLUGI_REQUIRED 1u
+#define SSLPLUGI_NONEMPTY 2u /* strings and arrays: "" or [] is an error */
+
+/* One entry's config being read during init. */
+typedef struct sslplugi_cfg {
+    const sslplug_services *services;
+    sslplug_handle *handle;
+    json_t *root;
+} sslplugi_cfg;
+
+/**
+ * Check the services table, parse config_json and reject keys not listed.
+ * @param keys  NULL-terminated list of the keys the plugin accepts.
+ * @returns 1 with cfg ready for the getters, or 0 after reporting (when the
+ *          services table is too old to report through, silently).  Call
+ *          sslplugi_cfg_close either way.
+ */
+int sslplugi_cfg_open(sslplugi_cfg *cfg, const sslplug_services *services, sslplug_handle *handle,
+                      const char *config_json, const char *const *keys);
+
+/** Release the parsed config; borrowed strings become invalid. */
+void sslplugi_cfg_close(sslplugi_cfg *cfg);
+
+/** Report an error about `key` ("": the config object itself; NULL: no key to blame). */
+void sslplugi_cfg_error(const sslplugi_cfg *cfg, const char *key, const char *fmt, ...)
+    SSLPLUGI_PRINTF(3, 4);
+
+/** A string value, borrowed. */
+int sslplugi_cfg_string(const sslplugi_cfg *cfg, const char *key, unsigned flags, const char **out);
+
+/** A boolean value, as 0 or 1. */
+int sslplugi_cfg_bool(const sslplugi_cfg *cfg, const char *key, unsigned flags, int *out);
+
+/** An integer value within min..max. */
+int sslplugi_cfg_int(const sslplugi_cfg *cfg, const char *key, unsigned flags, long long min,
+                     long long max, long long *out);
+
+/**
+ * An array of strings, copied: *out is a NULL-terminated array owned by the
+ * caller (sslplugi_strings_free), *count its length (count may be NULL).
+ */
+int sslplugi_cfg_strings(const sslplugi_cfg *cfg, const char *key, unsigned flags, char ***out,
+                         size_t *count);
+
+/** Free an array from sslplugi_cfg_strings; NULL is a no-op. */
+void sslplugi_strings_free(char **strings);
+
+/**
+ * A string that must be one of `choices` (NULL-terminated); *index is set
+ * to its position.
+ */
+int sslplugi_cfg_choice(const sslplugi_cfg *cfg, const char *key, unsigned flags,
+                        const char *const *choices, size_t *index);
+
+/**
+ * A path, resolved with services->resolve_path (relative to the directory
+ * of the configuration file).  *out is malloc'd and the caller's.
+ */
+int sslplugi_cfg_path(const sslplugi_cfg *cfg, const char *key, unsigned flags, char **out);
+
+/**
+ * Read an open file to its end into a new NUL-terminated buffer.  The
+ * buffer is allocated at max + 1 bytes up front and never reallocated, so a
+ * secret is never left behind in freed memory; wipe it with OPENSSL_cleanse
+ * before free() when it holds one.
+ * @returns 1 with *out and *len set, or 0 with errno set (EFBIG when the
+ *          file holds more than max bytes).  The fd is not closed.
+ */
+int sslplugi_read_fd(int fd, size_t max, char **out, size_t *len);
+
+/** As sslplugi_read_fd, opening path read-only (close-on-exec). */
+int sslplugi_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/** Thread-safe strerror into buf; returns buf. */
+const char *sslplugi_strerror(int errnum, char *buf, size_t len);
+
+/** An X509_NAME as RFC 2253 text into out, truncated to fit; "(none)" for NULL. */
+void sslplugi_x509_name(const X509_NAME *name, char *out, size_t outlen);
+
+#endif /* SSLPLUG_PLUGIN_UTIL_H */
