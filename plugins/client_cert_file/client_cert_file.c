@@ -1,0 +1,220 @@
+/*
+ * client_cert_file: answer a server's certificate request with a
+ * certificate and key read from PEM files at init.
+ *
+ * Everything that can go wrong with the files (missing, not PEM, encrypted
+ * key, key not matching the certificate) is found at init, where it can be
+ * reported against the config, rather than mid-handshake, where the server
+ * would only see that no certificate came.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <sslplug/plugin.h>
+
+#include "sslplug_plugin_util.h"
+
+typedef struct client_cert_file {
+    const sslplug_services *services;
+    const sslplug_handle *handle;
+    X509 *cert;
+    EVP_PKEY *key;
+    char subject[256];
+} client_cert_file;
+
+static void
+cc_free(client_cert_file *cc)
+{
+    if (cc == NULL) {
+        return;
+    }
+    X509_free(cc->cert);
+    EVP_PKEY_free(cc->key);
+    free(cc);
+}
+
+/* The most recent OpenSSL reason; the caller pops its errors afterwards. */
+static const char *
+ossl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+    return reason != NULL ? reason : "unknown error";
+}
+
+static FILE *
+open_pem(const sslplugi_cfg *cfg, const char *key, const char *what, const char *path)
+{
+    char errbuf[256];
+    FILE *f;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        sslplugi_cfg_error(cfg, key, "cannot open %s %s: %s", what, path,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        return NULL;
+    }
+    f = fdopen(fd, "r");
+    if (f == NULL) {
+        sslplugi_cfg_error(cfg, key, "cannot open %s %s: %s", what, path,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        close(fd);
+    }
+    return f;
+}
+
+static int
+load_cert(const sslplugi_cfg *cfg, const char *path, X509 **out)
+{
+    FILE *f = open_pem(cfg, "certificate", "certificate", path);
+
+    if (f == NULL) {
+        return 0;
+    }
+    ERR_set_mark();
+    *out = PEM_read_X509(f, NULL, NULL, NULL);
+    if (*out == NULL) {
+        sslplugi_cfg_error(cfg, "certificate", "cannot read certificate %s: %s", path,
+                           ossl_reason());
+    }
+    ERR_pop_to_mark();
+    fclose(f);
+    return *out != NULL;
+}
+
+/* Never let OpenSSL prompt on a terminal; note that a password was wanted. */
+static int
+refuse_password(char *buf, int size, int rwflag, void *asked)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(int *)asked = 1;
+    return -1;
+}
+
+static int
+load_key(const sslplugi_cfg *cfg, const char *path, EVP_PKEY **out)
+{
+    FILE *f = open_pem(cfg, "private_key", "private key", path);
+    int asked = 0;
+
+    if (f == NULL) {
+        return 0;
+    }
+    ERR_set_mark();
+    *out = PEM_read_PrivateKey(f, NULL, refuse_password, &asked);
+    if (*out == NULL && asked) {
+        sslplugi_cfg_error(cfg, "private_key",
+                           "private key %s is encrypted: expected an unencrypted key", path);
+    } else if (*out == NULL) {
+        sslplugi_cfg_error(cfg, "private_key", "cannot read private key %s: %s", path,
+                           ossl_reason());
+    }
+    ERR_pop_to_mark();
+    fclose(f);
+    return *out != NULL;
+}
+
+static int
+cc_init(const sslplug_services *services, sslplug_handle *handle, const char *config_json,
+        void **state)
+{
+    static const char *const keys[] = {"certificate", "private_key", NULL};
+    sslplugi_cfg cfg;
+    client_cert_file *cc = NULL;
+    char *cert_path = NULL;
+    char *key_path = NULL;
+    int ok = 0;
+
+    if (!sslplugi_cfg_open(&cfg, services, handle, config_json, keys) ||
+        !sslplugi_cfg_path(&cfg, "certificate", SSLPLUGI_REQUIRED, &cert_path) ||
+        !sslplugi_cfg_path(&cfg, "private_key", SSLPLUGI_REQUIRED, &key_path)) {
+        goto done;
+    }
+    cc = calloc(1, sizeof(*cc));
+    if (cc == NULL) {
+        sslplugi_cfg_error(&cfg, NULL, "out of memory");
+        goto done;
+    }
+    if (!load_cert(&cfg, cert_path, &cc->cert) || !load_key(&cfg, key_path, &cc->key)) {
+        goto done;
+    }
+    ERR_set_mark();
+    if (!X509_check_private_key(cc->cert, cc->key)) {
+        sslplugi_cfg_error(&cfg, "private_key", "private key %s does not match certificate %s: %s",
+                           key_path, cert_path, ossl_reason());
+        ERR_pop_to_mark();
+        goto done;
+    }
+    ERR_pop_to_mark();
+    cc->services = services;
+    cc->handle = handle;
+    sslplugi_x509_name(X509_get_subject_name(cc->cert), cc->subject, sizeof(cc->subject));
+
+    *state = cc;
+    cc = NULL;
+    ok = 1;
+
+done:
+    cc_free(cc);
+    free(cert_path);
+    free(key_path);
+    sslplugi_cfg_close(&cfg);
+    return ok;
+}
+
+static void
+cc_fini(void *state)
+{
+    cc_free(state);
+}
+
+static int
+cc_client_cert(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey)
+{
+    const client_cert_file *cc = state;
+
+    (void)ssl;
+    if (!X509_up_ref(cc->cert)) {
+        return 0;
+    }
+    if (!EVP_PKEY_up_ref(cc->key)) {
+        X509_free(cc->cert);
+        return 0;
+    }
+    *cert = cc->cert;
+    *pkey = cc->key;
+    cc->services->log(cc->handle, SSLPLUG_LOG_DEBUG, "sending client certificate \"%s\"",
+                      cc->subject);
+    return 1;
+}
+
+/* clang-format off */
+static const sslplug_plugin descriptor = {
+    SSLPLUG_PLUGIN_HEADER,
+    .name = "client_cert_file",
+    .version = "1.0",
+    .init = cc_init,
+    .fini = cc_fini,
+    .client_cert = cc_client_cert,
+};
+/* clang-format on */
+
+const sslplug_plugin *
+sslplug_plugin_entry(void)
+{
+    return &descriptor;
+}
