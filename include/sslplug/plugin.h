@@ -30,9 +30,14 @@
  *    Objects a callback returns through pointer arguments follow OpenSSL's
  *    rules for that callback (see each one below).
  *  - Threads.  `init` and `fini` are never called concurrently with anything
- *    else on the same entry.  Callbacks for different connections may run
- *    concurrently on different threads; a plugin whose callbacks touch
- *    shared mutable state must lock it.
+ *    else on the same entry, and the entries of one host are initialised one
+ *    at a time; entries of different hosts may be initialised concurrently,
+ *    so process-wide actions in init (unsetenv, chdir) need care.  Callbacks
+ *    for different connections may run concurrently on different threads; a
+ *    plugin whose callbacks touch shared mutable state must lock it.  The
+ *    password attempts for one key read (0, 1, ...) are made in order, on the
+ *    thread that creates the context, with no other attempt in between from
+ *    the same read.
  *  - Secrets.  A plugin must not log passwords, and should wipe any copy it
  *    keeps (OPENSSL_cleanse) before freeing it.
  *
