@@ -78,8 +78,7 @@ check_keys(const json_t *obj, const char *ptr, const char *const *allowed, sslpl
     json_t *value;
     char child[PTR_MAX];
 
-    json_object_foreach((json_t *)(uintptr_t)obj, key, value)
-    {
+    json_object_foreach((json_t *)(uintptr_t)obj, key, value) {
         size_t i;
 
         for (i = 0; allowed[i] != NULL; i++) {
@@ -242,8 +241,7 @@ parse_may_override(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
         return 0;
     }
-    json_array_foreach(v, i, item)
-    {
+    json_array_foreach(v, i, item) {
         int code;
 
         ptr_index(child, ptr, i);
@@ -262,13 +260,43 @@ parse_may_override(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_
     return 1;
 }
 
+/* A pin: 64 hex digits, as `sslplug inspect --sha256` prints them. */
+static int
+parse_sha256(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_error *err)
+{
+    char child[PTR_MAX];
+    unsigned char *bin = NULL;
+    long len = 0;
+
+    ptr_child(child, ptr, "sha256");
+    if (!json_is_string(v)) {
+        return type_error(err, child, "64 hexadecimal digits", v);
+    }
+    if (json_string_length(v) == 64) {
+        bin = OPENSSL_hexstr2buf(json_string_value(v), &len);
+    }
+    if (bin == NULL || len != 32) {
+        OPENSSL_free(bin);
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                           "expected 64 hexadecimal digits (a SHA-256 digest), found \"%s\"",
+                           json_string_value(v));
+        return 0;
+    }
+    memcpy(e->sha256, bin, sizeof(e->sha256));
+    e->has_sha256 = 1;
+    OPENSSL_free(bin);
+    return 1;
+}
+
 static int
 parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
             sslplug_error *err)
 {
-    static const char *const keys[] = {"plugin", "symbol", "config", NULL};
-    static const char *const verify_keys[] = {"plugin", "symbol", "config", "may_override", NULL};
-    json_t *cfg, *mo;
+    static const char *const keys[] = {"plugin", "symbol", "config", "sha256", "optional", NULL};
+    static const char *const verify_keys[] = {"plugin",   "symbol",       "config", "sha256",
+                                              "optional", "may_override", NULL};
+    const char *const *allowed = type == SSLPLUG_CB_VERIFY ? verify_keys : keys;
+    json_t *cfg, *mo, *v;
     char child[PTR_MAX];
 
     e->type = type;
@@ -279,8 +307,7 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
     if (!json_is_object(obj)) {
         return type_error(err, ptr, "an object with \"plugin\"", obj);
     }
-    if (!check_keys(obj, ptr, type == SSLPLUG_CB_VERIFY ? verify_keys : keys, err) ||
-        !get_string(obj, ptr, "plugin", &e->plugin, err) ||
+    if (!check_keys(obj, ptr, allowed, err) || !get_string(obj, ptr, "plugin", &e->plugin, err) ||
         !get_string(obj, ptr, "symbol", &e->symbol, err)) {
         return 0;
     }
@@ -305,6 +332,23 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
             return 0;
         }
+    }
+    if ((v = json_object_get(obj, "optional")) != NULL) {
+        ptr_child(child, ptr, "optional");
+        if (!json_is_boolean(v)) {
+            return type_error(err, child, "a boolean", v);
+        }
+        e->optional = json_is_true(v);
+        if (e->optional && type != SSLPLUG_CB_INFO) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "only info entries may be optional: a missing %s plugin would "
+                               "weaken the context",
+                               sslplug_cb_type_name(type));
+            return 0;
+        }
+    }
+    if ((v = json_object_get(obj, "sha256")) != NULL && !parse_sha256(v, ptr, e, err)) {
+        return 0;
     }
     if ((mo = json_object_get(obj, "may_override")) != NULL) {
         ptr_child(child, ptr, "may_override");
@@ -375,31 +419,35 @@ parse_callbacks(const json_t *obj, sslplugi_config *c, sslplug_error *err)
     return 1;
 }
 
+/* plugin_path and allowed_dirs: arrays of directory names. */
 static int
-parse_plugin_path(const json_t *v, sslplugi_config *c, sslplug_error *err)
+parse_dirs(const json_t *v, const char *ptr, char ***out, size_t *count, sslplug_error *err)
 {
     char child[PTR_MAX];
     size_t i;
     json_t *item;
 
     if (!json_is_array(v)) {
-        return type_error(err, "/plugin_path", "an array of directories", v);
+        return type_error(err, ptr, "an array of directories", v);
     }
-    if ((c->plugin_path = calloc(json_array_size(v) + 1, sizeof(char *))) == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_NOMEM, "/plugin_path", "out of memory");
+    if ((*out = calloc(json_array_size(v) + 1, sizeof(char *))) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
         return 0;
     }
-    json_array_foreach(v, i, item)
-    {
-        ptr_index(child, "/plugin_path", i);
-        if (!json_is_string(item) || json_string_length(item) == 0) {
+    json_array_foreach(v, i, item) {
+        ptr_index(child, ptr, i);
+        if (!json_is_string(item)) {
             return type_error(err, child, "a non-empty string", item);
         }
-        if ((c->plugin_path[i] = strdup(json_string_value(item))) == NULL) {
+        if (json_string_length(item) == 0) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "must not be empty");
+            return 0;
+        }
+        if (((*out)[i] = strdup(json_string_value(item))) == NULL) {
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
             return 0;
         }
-        c->plugin_path_count++;
+        (*count)++;
     }
     return 1;
 }
@@ -463,7 +511,9 @@ done:
 static int
 parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
 {
-    static const char *const keys[] = {"version", "plugin_path", "context", "callbacks", NULL};
+    static const char *const keys[] = {
+        "version",   "plugin_path", "allowed_dirs", "insecure_allow_writable", "context",
+        "callbacks", NULL};
     json_t *v;
 
     if (!json_is_object(root)) {
@@ -486,8 +536,19 @@ parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
                            json_integer_value(v));
         return 0;
     }
-    if ((v = json_object_get(root, "plugin_path")) != NULL && !parse_plugin_path(v, c, err)) {
+    if ((v = json_object_get(root, "plugin_path")) != NULL &&
+        !parse_dirs(v, "/plugin_path", &c->plugin_path, &c->plugin_path_count, err)) {
         return 0;
+    }
+    if ((v = json_object_get(root, "allowed_dirs")) != NULL &&
+        !parse_dirs(v, "/allowed_dirs", &c->allowed_dirs, &c->allowed_dir_count, err)) {
+        return 0;
+    }
+    if ((v = json_object_get(root, "insecure_allow_writable")) != NULL) {
+        if (!json_is_boolean(v)) {
+            return type_error(err, "/insecure_allow_writable", "a boolean", v);
+        }
+        c->insecure_allow_writable = json_is_true(v);
     }
     if ((v = json_object_get(root, "context")) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context",
@@ -564,6 +625,10 @@ sslplugi_config_free(sslplugi_config *c)
         free(c->plugin_path[i]);
     }
     free(c->plugin_path);
+    for (size_t i = 0; i < c->allowed_dir_count; i++) {
+        free(c->allowed_dirs[i]);
+    }
+    free(c->allowed_dirs);
     free(c->context.certificate);
     free(c->context.private_key);
     free(c->context.ca_file);

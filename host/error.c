@@ -25,6 +25,8 @@ static const char *const code_names[] = {
     [SSLPLUG_E_CERTIFICATE] = "certificate error",
     [SSLPLUG_E_PRIVATE_KEY] = "private key error",
     [SSLPLUG_E_PASSWORD] = "password callback failed",
+    [SSLPLUG_E_UNSAFE_FILE] = "unsafe file ownership, permissions or location",
+    [SSLPLUG_E_INTEGRITY] = "plugin integrity check failed",
     [SSLPLUG_E_INTERNAL] = "internal error",
 };
 

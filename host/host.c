@@ -3,6 +3,7 @@
  * first use, hand out contexts, free.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +17,22 @@
 /* A configuration is a few KiB; refuse to slurp something absurd. */
 #define MAX_CONFIG_BYTES (1024 * 1024)
 
+/* st: the configuration file's, checked like a plugin's unless the config opts out. */
 static sslplug_host *
-host_new(const char *json, size_t len, const char *source, const char *base_dir, sslplug_error *err)
+host_new(const char *json, size_t len, const char *source, const char *base_dir,
+         const struct stat *st, sslplug_error *err)
 {
     sslplug_host *host = NULL;
     sslplugi_config *config = NULL;
 
-    if (!sslplugi_config_parse(json, len, source, base_dir, &config, err) ||
-        !sslplugi_paths_resolve(config, err)) {
+    if (!sslplugi_config_parse(json, len, source, base_dir, &config, err)) {
+        goto fail;
+    }
+    if (st != NULL && !config->insecure_allow_writable &&
+        !sslplugi_file_check_stat(st, source, NULL, err)) {
+        goto fail;
+    }
+    if (!sslplugi_paths_resolve(config, err)) {
         goto fail;
     }
     if ((host = calloc(1, sizeof(*host))) == NULL) {
@@ -45,36 +54,44 @@ fail:
 }
 
 static char *
-read_file(const char *path, size_t *len, sslplug_error *err)
+read_file(const char *path, size_t *len, struct stat *st, sslplug_error *err)
 {
-    FILE *f = NULL;
     char *buf = NULL;
-    size_t n;
+    size_t n = 0;
+    ssize_t r;
+    int fd = -1;
 
-    if ((f = fopen(path, "rb")) == NULL) {
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 || fstat(fd, st) != 0) {
         sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "cannot open %s: %s", path, strerror(errno));
         goto fail;
     }
-    if ((buf = malloc(MAX_CONFIG_BYTES + 1)) == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+    if (!S_ISREG(st->st_mode)) {
+        sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "%s is not a regular file", path);
         goto fail;
     }
-    n = fread(buf, 1, MAX_CONFIG_BYTES + 1, f);
-    if (ferror(f)) {
-        sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "cannot read %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (n > MAX_CONFIG_BYTES) {
+    if (st->st_size > MAX_CONFIG_BYTES) {
         sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "%s is larger than %d bytes", path,
                            MAX_CONFIG_BYTES);
         goto fail;
     }
-    fclose(f);
+    if ((buf = malloc((size_t)st->st_size + 1)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    while (n < (size_t)st->st_size && (r = read(fd, buf + n, (size_t)st->st_size - n)) > 0) {
+        n += (size_t)r;
+    }
+    if (n != (size_t)st->st_size) {
+        sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "cannot read %s: %s", path,
+                           errno != 0 ? strerror(errno) : "file changed while read");
+        goto fail;
+    }
+    close(fd);
     *len = n;
     return buf;
 fail:
-    if (f != NULL) {
-        fclose(f);
+    if (fd >= 0) {
+        close(fd);
     }
     free(buf);
     return NULL;
@@ -117,6 +134,7 @@ sslplug_host_load(const char *path, sslplug_error *err)
 {
     sslplug_host *host = NULL;
     char *json = NULL, *dir = NULL;
+    struct stat st;
     size_t len = 0;
 
     sslplugi_error_clear(err);
@@ -124,11 +142,11 @@ sslplug_host_load(const char *path, sslplug_error *err)
         sslplugi_error_set(err, SSLPLUG_E_ARGUMENT, NULL, "no configuration path given");
         return NULL;
     }
-    if ((json = read_file(path, &len, err)) == NULL || (dir = config_dir(path, err)) == NULL) {
+    if ((json = read_file(path, &len, &st, err)) == NULL || (dir = config_dir(path, err)) == NULL) {
         sslplugi_error_set_source(err, path);
         goto done;
     }
-    host = host_new(json, len, path, dir, err);
+    host = host_new(json, len, path, dir, &st, err);
 done:
     free(json);
     free(dir);
@@ -145,7 +163,7 @@ sslplug_host_load_string(const char *json, const char *base_dir, sslplug_error *
                            "a configuration string and an absolute base directory are needed");
         return NULL;
     }
-    return host_new(json, strlen(json), "<string>", base_dir, err);
+    return host_new(json, strlen(json), "<string>", base_dir, NULL, err);
 }
 
 void
@@ -166,12 +184,23 @@ sslplug_host_set_log(sslplug_host *host, sslplug_log_fn fn, void *arg)
     }
 }
 
-/* Load and initialise every configured plugin once; all or nothing. */
+static void
+host_warn(const sslplug_host *host, const char *message)
+{
+    sslplugi_log_emit(host->log_fn, host->log_arg, SSLPLUG_LOG_WARNING, "sslplug", message);
+}
+
+/*
+ * Load and initialise every configured plugin once: all or nothing, except
+ * that an optional (info) entry that fails is skipped with a warning.
+ */
 static int
 host_instances(sslplug_host *host, sslplug_error *err)
 {
     const sslplugi_config *c = host->config;
     sslplugi_instance **made = NULL;
+    char warning[SSLPLUG_ERROR_MESSAGE_MAX + SSLPLUG_ERROR_POINTER_MAX + 64];
+    size_t count = 0;
     int ok = 0;
 
     pthread_mutex_lock(&host->lock);
@@ -179,23 +208,41 @@ host_instances(sslplug_host *host, sslplug_error *err)
         ok = 1;
         goto done;
     }
+    if (c->insecure_allow_writable) {
+        host_warn(host, "insecure_allow_writable is on: plugin and configuration files are not "
+                        "checked for ownership and permissions (development only)");
+    }
     if (c->entry_count > 0 && (made = calloc(c->entry_count, sizeof(*made))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < c->entry_count; i++) {
-        made[i] = sslplugi_instance_new(c, &c->entries[i], host->log_fn, host->log_arg, err);
-        if (made[i] == NULL) {
-            for (size_t j = 0; j < i; j++) {
-                sslplugi_instance_unref(made[j]);
-            }
-            free(made);
-            made = NULL;
-            goto done;
+        sslplug_error entry_err;
+
+        made[count] =
+            sslplugi_instance_new(c, &c->entries[i], host->log_fn, host->log_arg, &entry_err);
+        if (made[count] != NULL) {
+            count++;
+            continue;
         }
+        if (c->entries[i].optional) {
+            snprintf(warning, sizeof(warning), "optional entry %s skipped: %s",
+                     c->entries[i].pointer, entry_err.message);
+            host_warn(host, warning);
+            continue;
+        }
+        if (err != NULL) {
+            *err = entry_err;
+        }
+        for (size_t j = 0; j < count; j++) {
+            sslplugi_instance_unref(made[j]);
+        }
+        free(made);
+        made = NULL;
+        goto done;
     }
     host->instances = made;
-    host->instance_count = c->entry_count;
+    host->instance_count = count;
     host->loaded = 1;
     ok = 1;
 done:

@@ -63,6 +63,9 @@ typedef struct sslplugi_entry {
     int override_any;  /* verify: may turn any failure into success */
     int *override_codes;
     size_t override_count;
+    int optional;   /* info only: skipped with a warning when it cannot load */
+    int has_sha256; /* the file must have this SHA-256 digest */
+    unsigned char sha256[32];
 } sslplugi_entry;
 
 typedef struct sslplugi_context_conf {
@@ -84,6 +87,9 @@ typedef struct sslplugi_config {
     char *base_dir; /* absolute directory relative paths are taken from */
     char **plugin_path;
     size_t plugin_path_count;
+    char **allowed_dirs; /* plugin files must lie below one of these, if any */
+    size_t allowed_dir_count;
+    int insecure_allow_writable; /* development only: no owner/mode checks */
     sslplugi_context_conf context;
     sslplugi_entry *entries; /* in configuration order, grouped by type */
     size_t entry_count;
@@ -101,6 +107,24 @@ void sslplugi_config_free(sslplugi_config *config);
 char *sslplugi_path_join(const char *base_dir, const char *path);
 /* Make every relative path of config absolute and locate every plugin file. */
 int sslplugi_paths_resolve(sslplugi_config *config, sslplug_error *err);
+
+/* ---- file checks (filecheck.c) ---- */
+
+#include <sys/stat.h>
+
+typedef struct sslplugi_file_rules {
+    int check_modes;            /* owner and writability of the file and its directories */
+    const char *const *allowed; /* NULL: anywhere; else the file must lie below one */
+    size_t allowed_count;
+} sslplugi_file_rules;
+
+/* Open file (absolute) for loading under rules; returns the fd, or -1 with err. */
+int sslplugi_file_open_checked(const char *file, const sslplugi_file_rules *rules,
+                               const char *pointer, struct stat *st, sslplug_error *err);
+/* The owner/mode rule alone, for a file already open (the configuration). */
+int sslplugi_file_check_stat(const struct stat *st, const char *file, const char *pointer,
+                             sslplug_error *err);
+int sslplugi_file_sha256(int fd, unsigned char out[32]);
 
 /* ---- loader (loader.c) ---- */
 
@@ -146,6 +170,9 @@ typedef struct sslplug_handle sslplugi_instance;
 sslplugi_instance *sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *entry,
                                          sslplug_log_fn log_fn, void *log_arg, sslplug_error *err);
 void sslplugi_instance_ref(sslplugi_instance *inst);
+/* Deliver a log message to fn, or without one to stderr (info and above). */
+void sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin,
+                       const char *message);
 void sslplugi_instance_unref(sslplugi_instance *inst);
 
 /* ---- binding (binding.c) ---- */

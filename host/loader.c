@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "internal.h"
 
@@ -22,6 +25,7 @@ struct sslplugi_module {
     int refs; /* guarded by registry_lock */
     dev_t dev;
     ino_t ino;
+    int fd; /* the checked file, loaded as /proc/self/fd/N; held while mapped */
     char *path;
     void *dl;
 };
@@ -36,23 +40,76 @@ entry_ptr_plugin(const sslplugi_entry *e, char *buf, size_t len)
     return buf;
 }
 
+/*
+ * Objects crossing two copies of OpenSSL crash: refuse a plugin whose
+ * libcrypto (its own static copy, or another shared one) is not ours.
+ */
+static int
+same_openssl(const sslplugi_module *m, const char *ptr, sslplug_error *err)
+{
+    void *theirs = dlsym(m->dl, "OpenSSL_version_num");
+    void *ours = (void *)(uintptr_t)OpenSSL_version_num;
+    Dl_info info;
+
+    if (theirs == NULL || theirs == ours) {
+        return 1;
+    }
+    sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
+                       "plugin %s brings its own OpenSSL (%s); it must use the process's "
+                       "shared libcrypto",
+                       m->path,
+                       dladdr(theirs, &info) != 0 && info.dli_fname != NULL ? info.dli_fname
+                                                                            : "unknown object");
+    return 0;
+}
+
+static int
+check_pin(int fd, const sslplugi_entry *e, sslplug_error *err)
+{
+    unsigned char digest[32];
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    char hex[65];
+
+    if (!e->has_sha256) {
+        return 1;
+    }
+    snprintf(ptr, sizeof(ptr), "%s/sha256", e->pointer);
+    if (!sslplugi_file_sha256(fd, digest)) {
+        sslplugi_error_set(err, SSLPLUG_E_IO, ptr, "cannot read %s to check its digest", e->file);
+        return 0;
+    }
+    if (memcmp(digest, e->sha256, sizeof(digest)) == 0) {
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    }
+    sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
+                       "%s has SHA-256 %s, which does not match the pinned value", e->file, hex);
+    return 0;
+}
+
 static sslplugi_module *
-module_get(const sslplugi_entry *e, sslplug_error *err)
+module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, sslplug_error *err)
 {
     sslplugi_module *m = NULL;
-    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64];
     struct stat st;
+    int fd;
 
     entry_ptr_plugin(e, ptr, sizeof(ptr));
-    if (stat(e->file, &st) != 0) {
-        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, ptr, "plugin file %s: %s", e->file,
-                           "cannot stat");
+    if ((fd = sslplugi_file_open_checked(e->file, rules, ptr, &st, err)) < 0) {
+        return NULL;
+    }
+    if (!check_pin(fd, e, err)) {
+        close(fd);
         return NULL;
     }
     pthread_mutex_lock(&registry_lock);
     for (m = registry; m != NULL; m = m->next) {
         if (m->dev == st.st_dev && m->ino == st.st_ino) {
             m->refs++;
+            close(fd);
             goto done;
         }
     }
@@ -60,13 +117,22 @@ module_get(const sslplugi_entry *e, sslplug_error *err)
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
         goto fail;
     }
-    /* RTLD_NOW: an unresolved symbol fails here, not mid-handshake. */
-    m->dl = dlopen(e->file, RTLD_NOW | RTLD_LOCAL);
+    /*
+     * Load exactly the inode that was checked.  RTLD_NOW: an unresolved
+     * symbol fails here, not mid-handshake.
+     */
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+    m->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
     if (m->dl == NULL) {
         const char *why = dlerror();
 
         sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr, "cannot load plugin %s: %s", e->file,
                            why != NULL ? why : "dlopen failed");
+        goto fail;
+    }
+    m->fd = fd;
+    if (!same_openssl(m, ptr, err)) {
+        dlclose(m->dl);
         goto fail;
     }
     m->refs = 1;
@@ -76,6 +142,7 @@ module_get(const sslplugi_entry *e, sslplug_error *err)
     registry = m;
     goto done;
 fail:
+    close(fd);
     if (m != NULL) {
         free(m->path);
         free(m);
@@ -90,6 +157,8 @@ static void
 module_put(sslplugi_module *m)
 {
     sslplugi_module **pp;
+    char fdpath[64];
+    void *still;
 
     if (m == NULL) {
         return;
@@ -108,6 +177,18 @@ module_put(sslplugi_module *m)
     pthread_mutex_unlock(&registry_lock);
     /* The last instance is gone: no context can call into this code any more. */
     dlclose(m->dl);
+    /*
+     * The dynamic linker knows the object by its /proc/self/fd/N name.  If it
+     * stays mapped (C++ unique symbols make it unloadable), N must never name
+     * another file, so the descriptor is kept open for the process's life.
+     */
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", m->fd);
+    still = dlopen(fdpath, RTLD_LAZY | RTLD_NOLOAD);
+    if (still != NULL) {
+        dlclose(still);
+    } else {
+        close(m->fd);
+    }
     free(m->path);
     free(m);
 }
@@ -216,12 +297,14 @@ provided_types(const sslplug_plugin *d, char *buf, size_t len)
 
 /* ---- host services offered to plugins ---- */
 
-static void
-default_log(int level, const char *plugin, const char *message)
+void
+sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin, const char *message)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
 
-    if (level <= SSLPLUG_LOG_INFO) {
+    if (fn != NULL) {
+        fn(level, plugin, message, arg);
+    } else if (level <= SSLPLUG_LOG_INFO) {
         fprintf(stderr, "sslplug: %s: %s: %s\n", plugin,
                 names[level < 0                   ? 0
                       : level > SSLPLUG_LOG_DEBUG ? SSLPLUG_LOG_DEBUG
@@ -239,11 +322,7 @@ svc_log(const sslplug_handle *h, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (h->log_fn != NULL) {
-        h->log_fn(level, h->label, msg, h->log_arg);
-    } else {
-        default_log(level, h->label, msg);
-    }
+    sslplugi_log_emit(h->log_fn, h->log_arg, level, h->label, msg);
 }
 
 static void
@@ -397,13 +476,53 @@ raw_label(const sslplugi_entry *e)
     return label;
 }
 
+/*
+ * Where plugin files may come from: anywhere, unless the configuration names
+ * plugin_path or allowed_dirs; then only below those and the built-in
+ * plugin directory.
+ */
+static sslplugi_module *
+load_module(const sslplugi_config *c, const sslplugi_entry *e, sslplug_error *err)
+{
+    sslplugi_file_rules rules = {!c->insecure_allow_writable, NULL, 0};
+    const char **dirs = NULL;
+    sslplugi_module *m;
+    size_t n = 0;
+
+    if (c->allowed_dir_count > 0 || c->plugin_path_count > 0) {
+        dirs = malloc((c->allowed_dir_count + c->plugin_path_count + 1) * sizeof(*dirs));
+        if (dirs == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
+            return NULL;
+        }
+        for (size_t i = 0; i < c->allowed_dir_count; i++) {
+            dirs[n++] = c->allowed_dirs[i];
+        }
+        for (size_t i = 0; i < c->plugin_path_count; i++) {
+            dirs[n++] = c->plugin_path[i];
+        }
+        dirs[n++] = sslplug_builtin_plugin_dir();
+        rules.allowed = dirs;
+        rules.allowed_count = n;
+    }
+    m = module_get(e, &rules, err);
+    free(dirs);
+    return m;
+}
+
 sslplugi_instance *
 sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, sslplug_log_fn log_fn,
                       void *log_arg, sslplug_error *err)
 {
-    sslplugi_instance *inst = calloc(1, sizeof(*inst));
+    sslplugi_instance *inst;
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
 
-    if (inst == NULL) {
+    if (e->file == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, entry_ptr_plugin(e, ptr, sizeof(ptr)),
+                           "plugin \"%s\" not found", e->plugin);
+        return NULL;
+    }
+    if ((inst = calloc(1, sizeof(*inst))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
         return NULL;
     }
@@ -429,7 +548,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
         goto fail;
     }
-    if ((inst->module = module_get(e, err)) == NULL) {
+    if ((inst->module = load_module(config, e, err)) == NULL) {
         goto fail;
     }
     if (!(inst->abi ? bind_abi(inst, e, err) : bind_raw(inst, e, err))) {

@@ -21,6 +21,9 @@ sslplugi_path_join(const char *base_dir, const char *path)
     if (path[0] == '/') {
         return strdup(path);
     }
+    while (path[0] == '.' && path[1] == '/') {
+        path += 2;
+    }
     blen = strlen(base_dir);
     plen = strlen(path);
     if ((out = malloc(blen + plen + 2)) == NULL) {
@@ -170,8 +173,20 @@ sslplugi_paths_resolve(sslplugi_config *c, sslplug_error *err)
             return 0;
         }
     }
+    for (size_t i = 0; i < c->allowed_dir_count; i++) {
+        snprintf(ptr, sizeof(ptr), "/allowed_dirs/%zu", i);
+        if (!make_absolute(c, &c->allowed_dirs[i], ptr, err)) {
+            return 0;
+        }
+    }
     for (size_t i = 0; i < c->entry_count; i++) {
-        if (!resolve_plugin(c, &c->entries[i], err)) {
+        sslplug_error entry_err;
+
+        /* An optional entry that is not found is skipped when plugins load. */
+        if (!resolve_plugin(c, &c->entries[i], &entry_err) && !c->entries[i].optional) {
+            if (err != NULL) {
+                *err = entry_err;
+            }
             return 0;
         }
     }

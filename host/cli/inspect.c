@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "sslplug/plugin.h"
 
 #include "cli.h"
@@ -83,29 +85,76 @@ describe(const sslplug_plugin *d)
            view.client_cert != NULL ? " client_cert" : "");
 }
 
+/* The value to paste into an entry's "sha256" pin. */
+static int
+print_sha256(const char *path)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    unsigned char buf[16384];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int ok = ctx != NULL && f != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+
+    while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        ok = EVP_DigestUpdate(ctx, buf, n);
+    }
+    ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &len);
+    if (ok) {
+        printf("sha256: ");
+        for (unsigned i = 0; i < len; i++) {
+            printf("%02x", md[i]);
+        }
+        printf("\n");
+    } else {
+        fprintf(stderr, "sslplug inspect: cannot digest %s\n", path);
+    }
+    EVP_MD_CTX_free(ctx);
+    if (f != NULL) {
+        fclose(f);
+    }
+    return ok;
+}
+
 int
 cli_inspect(int argc, char **argv)
 {
     char path[4096], why[256];
     void *dl = NULL, *sym;
-    int rc = CLI_FAIL;
+    int rc = CLI_FAIL, sha = 0;
+    const char *arg = NULL;
 
     if (cli_wants_help(argc, argv)) {
-        printf("usage: sslplug inspect PLUGIN\n\n"
+        printf("usage: sslplug inspect [--sha256] PLUGIN\n\n"
                "PLUGIN is a path, or a bare name looked up in SSLPLUG_PLUGIN_PATH and the\n"
                "built-in plugin directory (%s).\n"
                "Prints the ABI version, name, version and callback types of an sslplug plugin,\n"
-               "or the functions a plain shared object exports for binding with \"symbol\".\n",
+               "or the functions a plain shared object exports for binding with \"symbol\".\n"
+               "--sha256 prints only the file's SHA-256, the value of an entry's \"sha256\" pin.\n",
                sslplug_builtin_plugin_dir());
         return CLI_OK;
     }
-    if (argc != 2) {
-        fprintf(stderr, "usage: sslplug inspect PLUGIN\n");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--sha256") == 0) {
+            sha = 1;
+        } else if (arg == NULL && argv[i][0] != '-') {
+            arg = argv[i];
+        } else {
+            arg = NULL;
+            break;
+        }
+    }
+    if (arg == NULL) {
+        fprintf(stderr, "usage: sslplug inspect [--sha256] PLUGIN\n");
         return CLI_USAGE;
     }
-    if (!locate(argv[1], path, sizeof(path))) {
-        fprintf(stderr, "sslplug inspect: %s: no such plugin (looked at %s)\n", argv[1], path);
+    if (!locate(arg, path, sizeof(path))) {
+        fprintf(stderr, "sslplug inspect: %s: no such plugin (looked at %s)\n", arg, path);
         return CLI_FAIL;
+    }
+    if (sha) {
+        return print_sha256(path) ? CLI_OK : CLI_FAIL;
     }
     printf("file: %s\n", path);
     if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {

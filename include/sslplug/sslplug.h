@@ -68,6 +68,11 @@ typedef enum sslplug_code {
                                    password source for an encrypted key, bad file,
                                    or a key that does not match the certificate */
     SSLPLUG_E_PASSWORD,         /* the password callback failed or misbehaved */
+    SSLPLUG_E_UNSAFE_FILE,      /* a plugin or configuration file, or a directory above it,
+                                   is writable by others, owned by another user, a symlink
+                                   where none may be, or outside allowed_dirs */
+    SSLPLUG_E_INTEGRITY,        /* a plugin's SHA-256 does not match its pin, or it brings
+                                   its own copy of OpenSSL */
     SSLPLUG_E_INTERNAL          /* a bug in sslplug */
 } sslplug_code;
 
