@@ -219,6 +219,10 @@ host_instances(sslplug_host *host, sslplug_error *err)
     for (size_t i = 0; i < c->entry_count; i++) {
         sslplug_error entry_err;
 
+        /* A debug line per entry: `sslplug check` names the entry a crash happened in. */
+        snprintf(warning, sizeof(warning), "loading %s (%s)", c->entries[i].pointer,
+                 c->entries[i].file != NULL ? c->entries[i].file : c->entries[i].plugin);
+        sslplugi_log_emit(host->log_fn, host->log_arg, SSLPLUG_LOG_DEBUG, "sslplug", warning);
         made[count] =
             sslplugi_instance_new(c, &c->entries[i], host->log_fn, host->log_arg, &entry_err);
         if (made[count] != NULL) {

@@ -165,6 +165,39 @@ test_cli_handshake_failure_exits_1_with_reason(void **state)
     tu_rmtree(dir);
 }
 
+static void
+check_crash(const char *how, const char *expect)
+{
+    char *dir = tu_tmpdir();
+    char *json = NULL, *conf, *out = NULL;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"client\"},"
+                         " \"callbacks\": {\"info\": [{\"plugin\": \"info_log\"},"
+                         " {\"plugin\": \"%s\", \"config\": {\"how\": \"%s\"}}]}}",
+                         tu_test_plugin("crash_init"), how) >= 0);
+    conf = tu_write(dir, "crash.json", json, 0644);
+    assert_int_equal(tu_run(&out, "%s check %s %s/client.json", SSLPLUG_TEST_CLI, conf,
+                            SSLPLUG_TEST_DEMO_DIR),
+                     1);
+    assert_non_null(strstr(out, expect));
+    /* The entry being loaded is named, and the tool went on to the next file. */
+    assert_non_null(strstr(out, "while loading /callbacks/info/1"));
+    assert_non_null(strstr(out, "client.json: ok"));
+    free(out);
+    free(conf);
+    free(json);
+    tu_rmtree(dir);
+}
+
+static void
+test_cli_check_survives_plugin_crash_in_init(void **state)
+{
+    (void)state;
+    check_crash("segv", "crashed (signal 11");
+    check_crash("abort", "crashed (signal 6");
+}
+
 int
 main(void)
 {
@@ -179,6 +212,7 @@ main(void)
         cmocka_unit_test(test_cli_inspect_raw_plugin_lists_functions),
         cmocka_unit_test(test_cli_inspect_missing_plugin_fails),
         cmocka_unit_test(test_cli_handshake_failure_exits_1_with_reason),
+        cmocka_unit_test(test_cli_check_survives_plugin_crash_in_init),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
