@@ -9,8 +9,10 @@ set(SSLPLUG_CXX_WARNINGS
 
 # Error and trace strings live in fixed-size buffers by design (the error
 # struct never allocates), so truncation there is expected, not a bug.
-list(APPEND SSLPLUG_C_WARNINGS -Wno-format-truncation)
-list(APPEND SSLPLUG_CXX_WARNINGS -Wno-format-truncation)
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  list(APPEND SSLPLUG_C_WARNINGS -Wno-format-truncation)
+  list(APPEND SSLPLUG_CXX_WARNINGS -Wno-format-truncation)
+endif()
 
 # Strict C11 plus POSIX.1-2008 (strdup, strndup, strtok_r, PATH_MAX).
 add_compile_definitions(_POSIX_C_SOURCE=200809L)
@@ -18,6 +20,12 @@ add_compile_options(-fstack-protector-strong)
 add_link_options(-Wl,-z,relro,-z,now)
 if(SSLPLUG_WERROR)
   add_compile_options(-Werror)
+endif()
+
+# Fuzzing instruments the library too (and runs it under ASan+UBSan).
+if(SSLPLUG_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
 endif()
 
 if(SSLPLUG_SANITIZE)

@@ -313,6 +313,11 @@ sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin, c
     }
 }
 
+static void svc_log(const sslplug_handle *h, int level, const char *fmt, ...)
+    SSLPLUGI_PRINTF(3, 4);
+static void svc_error(sslplug_handle *h, const char *pointer, const char *fmt, ...)
+    SSLPLUGI_PRINTF(3, 4);
+
 static void
 svc_log(const sslplug_handle *h, int level, const char *fmt, ...)
 {
