@@ -72,7 +72,8 @@ done:
 }
 
 static int
-set_trust(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err)
+set_trust(SSL_CTX *ctx, const sslplugi_config *config, const unsigned char *sid_ctx,
+          sslplug_error *err)
 {
     const sslplugi_context_conf *c = &config->context;
     int verifying = c->verify == SSLPLUGI_VERIFY_PEER || c->verify == SSLPLUGI_VERIFY_REQUIRE;
@@ -117,8 +118,7 @@ set_trust(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err)
      * Sessions are only resumed under the configuration that made them:
      * verify callbacks do not run on resumption.
      */
-    if (c->role == SSLPLUGI_ROLE_SERVER &&
-        !SSL_CTX_set_session_id_context(ctx, config->digest, sizeof(config->digest))) {
+    if (c->role == SSLPLUGI_ROLE_SERVER && !SSL_CTX_set_session_id_context(ctx, sid_ctx, 32)) {
         sslplugi_error_set(err, SSLPLUG_E_TLS, "/context", "cannot set the session id context");
         return 0;
     }
@@ -126,8 +126,9 @@ set_trust(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err)
 }
 
 int
-sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err)
+sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config,
+                           const unsigned char *sid_ctx, sslplug_error *err)
 {
-    return set_protocols(ctx, &config->context, err) && set_trust(ctx, config, err) &&
+    return set_protocols(ctx, &config->context, err) && set_trust(ctx, config, sid_ctx, err) &&
            set_keypair(ctx, &config->context, err);
 }

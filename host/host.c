@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "internal.h"
 
@@ -184,6 +185,26 @@ sslplug_host_set_log(sslplug_host *host, sslplug_log_fn fn, void *arg)
     }
 }
 
+/*
+ * Verify callbacks do not run on resumption, so a session may only be
+ * resumed under the same configuration and the same plugin files.
+ */
+static int
+session_context(const sslplugi_config *c, sslplugi_instance *const *made, size_t count,
+                unsigned char out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(md, c->digest, sizeof(c->digest));
+
+    for (size_t i = 0; ok && i < count; i++) {
+        ok = EVP_DigestUpdate(md, made[i]->file_sha256, sizeof(made[i]->file_sha256));
+    }
+    ok = ok && EVP_DigestFinal_ex(md, out, NULL);
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
 static void
 host_warn(const sslplug_host *host, const char *message)
 {
@@ -245,6 +266,14 @@ host_instances(sslplug_host *host, sslplug_error *err)
         made = NULL;
         goto done;
     }
+    if (!session_context(c, made, count, host->session_id_context)) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "cannot digest the configuration");
+        for (size_t j = 0; j < count; j++) {
+            sslplugi_instance_unref(made[j]);
+        }
+        free(made);
+        goto done;
+    }
     host->instances = made;
     host->instance_count = count;
     host->loaded = 1;
@@ -260,7 +289,7 @@ configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
     return host_instances(host, err) &&
            sslplugi_bind(ctx, own_ctx, host->config, host->instances, host->instance_count,
                          host->trace_fn, host->trace_arg, err) &&
-           sslplugi_context_configure(ctx, host->config, err);
+           sslplugi_context_configure(ctx, host->config, host->session_id_context, err);
 }
 
 SSL_CTX *

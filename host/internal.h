@@ -160,6 +160,7 @@ struct sslplug_handle {
     int override_any;
     int *override_codes;
     size_t override_count;
+    unsigned char file_sha256[32]; /* of the plugin file as loaded */
     void (*fini)(void *);
     int fini_pending;        /* init succeeded: fini runs when refs drop to 0 */
     sslplug_error *init_err; /* where services->error writes, during init only */
@@ -191,7 +192,9 @@ EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *
 
 /* ---- context settings (context.c) ---- */
 
-int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config, sslplug_error *err);
+/* sid_ctx: the session id context for a server (32 bytes). */
+int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config,
+                               const unsigned char *sid_ctx, sslplug_error *err);
 
 /* ---- host (host.c) ---- */
 
@@ -205,6 +208,9 @@ struct sslplug_host {
     sslplugi_instance **instances;
     size_t instance_count;
     int loaded;
+    /* Digest of the configuration and every plugin file: sessions are only
+       resumed under the policy that made them. */
+    unsigned char session_id_context[32];
 };
 
 #endif /* SSLPLUG_HOST_INTERNAL_H */

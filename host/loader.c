@@ -64,24 +64,16 @@ same_openssl(const sslplugi_module *m, const char *ptr, sslplug_error *err)
 }
 
 static int
-check_pin(int fd, const sslplugi_entry *e, sslplug_error *err)
+check_pin(const unsigned char digest[32], const sslplugi_entry *e, sslplug_error *err)
 {
-    unsigned char digest[32];
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
     char hex[65];
 
-    if (!e->has_sha256) {
+    if (!e->has_sha256 || memcmp(digest, e->sha256, 32) == 0) {
         return 1;
     }
     snprintf(ptr, sizeof(ptr), "%s/sha256", e->pointer);
-    if (!sslplugi_file_sha256(fd, digest)) {
-        sslplugi_error_set(err, SSLPLUG_E_IO, ptr, "cannot read %s to check its digest", e->file);
-        return 0;
-    }
-    if (memcmp(digest, e->sha256, sizeof(digest)) == 0) {
-        return 1;
-    }
-    for (size_t i = 0; i < sizeof(digest); i++) {
+    for (size_t i = 0; i < 32; i++) {
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
     }
     sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
@@ -89,8 +81,10 @@ check_pin(int fd, const sslplugi_entry *e, sslplug_error *err)
     return 0;
 }
 
+/* digest: the SHA-256 of exactly the file that is loaded. */
 static sslplugi_module *
-module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, sslplug_error *err)
+module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned char digest[32],
+           sslplug_error *err)
 {
     sslplugi_module *m = NULL;
     char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64];
@@ -101,7 +95,12 @@ module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, sslplug_er
     if ((fd = sslplugi_file_open_checked(e->file, rules, ptr, &st, err)) < 0) {
         return NULL;
     }
-    if (!check_pin(fd, e, err)) {
+    if (!sslplugi_file_sha256(fd, digest)) {
+        sslplugi_error_set(err, SSLPLUG_E_IO, ptr, "cannot read %s to digest it", e->file);
+        close(fd);
+        return NULL;
+    }
+    if (!check_pin(digest, e, err)) {
         close(fd);
         return NULL;
     }
@@ -313,8 +312,7 @@ sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin, c
     }
 }
 
-static void svc_log(const sslplug_handle *h, int level, const char *fmt, ...)
-    SSLPLUGI_PRINTF(3, 4);
+static void svc_log(const sslplug_handle *h, int level, const char *fmt, ...) SSLPLUGI_PRINTF(3, 4);
 static void svc_error(sslplug_handle *h, const char *pointer, const char *fmt, ...)
     SSLPLUGI_PRINTF(3, 4);
 
@@ -487,7 +485,8 @@ raw_label(const sslplugi_entry *e)
  * plugin directory.
  */
 static sslplugi_module *
-load_module(const sslplugi_config *c, const sslplugi_entry *e, sslplug_error *err)
+load_module(const sslplugi_config *c, const sslplugi_entry *e, unsigned char digest[32],
+            sslplug_error *err)
 {
     sslplugi_file_rules rules = {!c->insecure_allow_writable, NULL, 0};
     const char **dirs = NULL;
@@ -510,7 +509,7 @@ load_module(const sslplugi_config *c, const sslplugi_entry *e, sslplug_error *er
         rules.allowed = dirs;
         rules.allowed_count = n;
     }
-    m = module_get(e, &rules, err);
+    m = module_get(e, &rules, digest, err);
     free(dirs);
     return m;
 }
@@ -553,7 +552,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
         goto fail;
     }
-    if ((inst->module = load_module(config, e, err)) == NULL) {
+    if ((inst->module = load_module(config, e, inst->file_sha256, err)) == NULL) {
         goto fail;
     }
     if (!(inst->abi ? bind_abi(inst, e, err) : bind_raw(inst, e, err))) {

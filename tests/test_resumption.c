@@ -1,0 +1,158 @@
+/*
+ * Verify callbacks do not run on a resumed session, so a session made under
+ * one verification policy must never be resumed under another: the server's
+ * session id context is a digest of the configuration and plugin files.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SERVER_FMT                                                                                 \
+    "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/server.crt\","    \
+    " \"private_key\": \"pki/server-plain.key\", \"ca_file\": \"pki/ca.crt\", \"max_protocol\":"  \
+    " \"%s\", \"verify\": \"require\"}, \"callbacks\": {\"verify\": {\"plugin\": \"verify_log\","  \
+    " \"config\": {\"level\": \"%s\"}}}}"
+
+#define CLIENT_FMT                                                                                 \
+    "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"},"           \
+    " \"callbacks\": {\"client_cert\": {\"plugin\": \"client_cert_file\", \"config\":"             \
+    " {\"certificate\": \"pki/client.crt\", \"private_key\": \"pki/client.key\"}}}}"
+
+typedef struct server {
+    sslplug_host *host;
+    SSL_CTX *ctx;
+    tu_trace trace;
+} server;
+
+static void
+server_make(server *s, const char *protocol, const char *level)
+{
+    memset(s, 0, sizeof(*s));
+    s->host = tu_host(SERVER_FMT, protocol, level);
+    sslplug_host_set_trace(s->host, tu_trace_fn, &s->trace);
+    s->ctx = tu_ctx(s->host);
+    /* Stateful sessions, so a shared session cache is what is exercised. */
+    SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
+}
+
+static void
+server_free(server *s)
+{
+    SSL_CTX_free(s->ctx);
+    sslplug_host_free(s->host);
+    tu_trace_free(&s->trace);
+}
+
+/* One connection; returns 1 when it completed; *reused says whether it resumed. */
+static int
+connect_once(server *s, SSL_CTX *client, SSL_SESSION *resume, SSL_SESSION **client_sess,
+             SSL_SESSION **server_sess, int *reused)
+{
+    sslplug_pair pair;
+    char byte;
+    int ok;
+
+    assert_int_equal(sslplug_pair_init(&pair, s->ctx, client, "localhost"), 1);
+    if (resume != NULL) {
+        assert_int_equal(SSL_set_session(pair.client, resume), 1);
+    }
+    ok = sslplug_pair_handshake(&pair);
+    if (ok) {
+        /* TLS 1.3 sends the session after the handshake: let the client read it. */
+        assert_int_equal(SSL_write(pair.server, "x", 1), 1);
+        assert_int_equal(SSL_read(pair.client, &byte, 1), 1);
+        *reused = SSL_session_reused(pair.client);
+        if (client_sess != NULL) {
+            *client_sess = SSL_get1_session(pair.client);
+        }
+        if (server_sess != NULL) {
+            *server_sess = SSL_get1_session(pair.server);
+        }
+        /* A connection freed without a clean shutdown has its session dropped. */
+        SSL_set_shutdown(pair.client, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_set_shutdown(pair.server, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    }
+    sslplug_pair_cleanup(&pair);
+    return ok;
+}
+
+static void
+check_policy_change(const char *protocol)
+{
+    server a, same, other;
+    sslplug_host *chost = tu_host(CLIENT_FMT);
+    SSL_CTX *client = tu_ctx(chost);
+    SSL_SESSION *csess = NULL, *ssess = NULL, *copy;
+    int reused = -1, verified;
+
+    server_make(&a, protocol, "info");
+    server_make(&same, protocol, "info");
+    server_make(&other, protocol, "debug");
+
+    assert_int_equal(connect_once(&a, client, NULL, &csess, &ssess, &reused), 1);
+    assert_int_equal(reused, 0);
+    assert_non_null(csess);
+    assert_non_null(ssess);
+    verified = a.trace.count[SSLPLUG_CB_VERIFY];
+    assert_true(verified > 0);
+
+    /* Control: the same context resumes, and its verify plugin does not run. */
+    assert_int_equal(connect_once(&a, client, csess, NULL, NULL, &reused), 1);
+    assert_int_equal(reused, 1);
+    assert_int_equal(a.trace.count[SSLPLUG_CB_VERIFY], verified);
+
+    /*
+     * A cache shared across identical configurations may resume.  (A session
+     * object lives in one cache at a time: each gets its own copy.)
+     */
+    copy = SSL_SESSION_dup(ssess);
+    assert_non_null(copy);
+    assert_int_equal(SSL_CTX_add_session(same.ctx, copy), 1);
+    SSL_SESSION_free(copy);
+    assert_int_equal(connect_once(&same, client, csess, NULL, NULL, &reused), 1);
+    assert_int_equal(reused, 1);
+
+    /* Another verification policy: a full handshake, and its plugin runs. */
+    copy = SSL_SESSION_dup(ssess);
+    assert_non_null(copy);
+    assert_int_equal(SSL_CTX_add_session(other.ctx, copy), 1);
+    SSL_SESSION_free(copy);
+    assert_int_equal(connect_once(&other, client, csess, NULL, NULL, &reused), 1);
+    assert_int_equal(reused, 0);
+    assert_true(other.trace.count[SSLPLUG_CB_VERIFY] > 0);
+
+    SSL_SESSION_free(csess);
+    SSL_SESSION_free(ssess);
+    server_free(&a);
+    server_free(&same);
+    server_free(&other);
+    SSL_CTX_free(client);
+    sslplug_host_free(chost);
+}
+
+static void
+test_resumption_refused_across_verify_configs_tls13(void **state)
+{
+    (void)state;
+    check_policy_change("TLSv1.3");
+}
+
+static void
+test_resumption_refused_across_verify_configs_tls12(void **state)
+{
+    (void)state;
+    check_policy_change("TLSv1.2");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resumption_refused_across_verify_configs_tls13),
+        cmocka_unit_test(test_resumption_refused_across_verify_configs_tls12),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
