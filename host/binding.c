@@ -25,6 +25,7 @@ typedef struct binding {
     size_t info_count;
     sslplug_trace_fn trace_fn;
     void *trace_arg;
+    unsigned long generation;
 } binding;
 
 static int ex_index = -1;
@@ -93,7 +94,25 @@ trace(const binding *b, const sslplugi_instance *inst, const SSL *ssl, const cha
     ev.plugin = inst->label;
     ev.ssl = ssl;
     ev.detail = detail;
+    ev.generation = b->generation;
     b->trace_fn(&ev, b->trace_arg);
+}
+
+/* Plugins not marked thread-safe get one call at a time per state. */
+static void
+call_begin(const sslplugi_instance *inst)
+{
+    if (inst->call_lock != NULL) {
+        pthread_mutex_lock(inst->call_lock);
+    }
+}
+
+static void
+call_end(const sslplugi_instance *inst)
+{
+    if (inst->call_lock != NULL) {
+        pthread_mutex_unlock(inst->call_lock);
+    }
 }
 
 /* ---- password ---- */
@@ -110,14 +129,13 @@ call_password(const binding *b, int attempt, char *buf, int size, int rwflag, ch
     sslplugi_instance *inst = b->password;
     int r;
 
-    if (!inst->abi) {
-        if (attempt > 0) {
-            return SSLPLUG_PASSWORD_NO_MORE;
-        }
-        r = inst->fn.raw_password(buf, size, rwflag);
-    } else {
-        r = inst->fn.password(inst->state, attempt, buf, size, rwflag);
+    if (!inst->abi && attempt > 0) {
+        return SSLPLUG_PASSWORD_NO_MORE;
     }
+    call_begin(inst);
+    r = inst->abi ? inst->fn.password(inst->state, attempt, buf, size, rwflag)
+                  : inst->fn.raw_password(buf, size, rwflag);
+    call_end(inst);
     if (r == SSLPLUG_PASSWORD_NO_MORE && inst->abi && attempt > 0) {
         if (b->trace_fn != NULL) {
             trace(b, inst, NULL, "attempt=%d size=%d -> no more candidates", attempt, size);
@@ -351,10 +369,12 @@ verify_cb(int ok, X509_STORE_CTX *store)
     for (size_t i = 0; i < b->verify_count; i++) {
         const sslplugi_instance *inst = b->verify[i];
         int error = X509_STORE_CTX_get_error(store);
-        int r =
-            inst->abi ? inst->fn.verify(inst->state, ok, store) : inst->fn.raw_verify(ok, store);
         const char *note = "";
+        int r;
 
+        call_begin(inst);
+        r = inst->abi ? inst->fn.verify(inst->state, ok, store) : inst->fn.raw_verify(ok, store);
+        call_end(inst);
         r = r == 1;
         if (!ok && r) {
             if (override_allowed(inst, error)) {
@@ -429,11 +449,13 @@ info_cb(const SSL *ssl, int where, int ret)
                       SSL_state_string_long(ssl));
             }
         }
+        call_begin(inst);
         if (inst->abi) {
             inst->fn.info(inst->state, ssl, where, ret);
         } else {
             inst->fn.raw_info(ssl, where, ret);
         }
+        call_end(inst);
     }
 }
 
@@ -454,8 +476,10 @@ client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
     inst = b->client_cert;
     *x509 = NULL;
     *pkey = NULL;
+    call_begin(inst);
     r = inst->abi ? inst->fn.client_cert(inst->state, ssl, x509, pkey)
                   : inst->fn.raw_client_cert(ssl, x509, pkey);
+    call_end(inst);
     if (r != 0 && r != 1) {
         why = "result is neither 0 nor 1: sending no certificate";
     } else if (r == 1 && (*x509 == NULL || *pkey == NULL)) {
@@ -539,10 +563,10 @@ verify_mode(const sslplugi_config *config)
 }
 
 int
-sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_config *config,
-              sslplugi_instance *const *instances, size_t count, sslplug_trace_fn trace_fn,
+sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen, sslplug_trace_fn trace_fn,
               void *trace_arg, sslplug_error *err)
 {
+    const sslplugi_config *config = gen->config;
     binding *b = NULL;
 
     if (pthread_once(&ex_once, ex_init) != 0 || ex_index < 0) {
@@ -554,13 +578,14 @@ sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_config *config,
                            "this SSL_CTX is already configured by sslplug");
         return 0;
     }
-    if ((b = calloc(1, sizeof(*b))) == NULL || !collect(b, instances, count)) {
+    if ((b = calloc(1, sizeof(*b))) == NULL || !collect(b, gen->instances, gen->instance_count)) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
         binding_free(b);
         return 0;
     }
     b->trace_fn = trace_fn;
     b->trace_arg = trace_arg;
+    b->generation = gen->number;
     if (!SSL_CTX_set_ex_data(ctx, ex_index, b)) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "cannot attach binding to SSL_CTX");
         binding_free(b);

@@ -233,8 +233,13 @@ parse_may_override(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_
         e->override_any = 1;
         return 1;
     }
-    if (!json_is_array(v) || json_array_size(v) == 0) {
+    if (!json_is_array(v)) {
         return type_error(err, ptr, "\"any\" or a non-empty array of X509_V_ERR_* names", v);
+    }
+    if (json_array_size(v) == 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
+                           "empty array: an entry that may override nothing leaves the key out");
+        return 0;
     }
     e->override_codes = calloc(json_array_size(v), sizeof(int));
     if (e->override_codes == NULL) {
@@ -292,9 +297,10 @@ static int
 parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
             sslplug_error *err)
 {
-    static const char *const keys[] = {"plugin", "symbol", "config", "sha256", "optional", NULL};
-    static const char *const verify_keys[] = {"plugin",   "symbol",       "config", "sha256",
-                                              "optional", "may_override", NULL};
+    static const char *const keys[] = {"plugin",   "symbol",      "config", "sha256",
+                                       "optional", "thread_safe", NULL};
+    static const char *const verify_keys[] = {"plugin",   "symbol",      "config",       "sha256",
+                                              "optional", "thread_safe", "may_override", NULL};
     const char *const *allowed = type == SSLPLUG_CB_VERIFY ? verify_keys : keys;
     json_t *cfg, *mo, *v;
     char child[PTR_MAX];
@@ -332,6 +338,19 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
             return 0;
         }
+    }
+    if ((v = json_object_get(obj, "thread_safe")) != NULL) {
+        ptr_child(child, ptr, "thread_safe");
+        if (!json_is_boolean(v)) {
+            return type_error(err, child, "a boolean", v);
+        }
+        if (e->symbol == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "only raw \"symbol\" entries say this; an sslplug plugin declares "
+                               "it in its descriptor");
+            return 0;
+        }
+        e->thread_safe = json_is_true(v);
     }
     if ((v = json_object_get(obj, "optional")) != NULL) {
         ptr_child(child, ptr, "optional");
@@ -457,12 +476,13 @@ static int
 check_consistency(sslplugi_config *c, sslplug_error *err)
 {
     int has_verify = 0, has_client_cert = 0;
+    int defaulted = c->context.verify == SSLPLUGI_VERIFY_UNSET;
 
     for (size_t i = 0; i < c->entry_count; i++) {
         has_verify |= c->entries[i].type == SSLPLUG_CB_VERIFY;
         has_client_cert |= c->entries[i].type == SSLPLUG_CB_CLIENT_CERT;
     }
-    if (c->context.verify == SSLPLUGI_VERIFY_UNSET) {
+    if (defaulted) {
         /* A client that does not check the server is never a safe default. */
         c->context.verify =
             c->context.role == SSLPLUGI_ROLE_CLIENT ? SSLPLUGI_VERIFY_PEER : SSLPLUGI_VERIFY_NONE;
@@ -471,7 +491,7 @@ check_consistency(sslplugi_config *c, sslplug_error *err)
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify",
                            "verify callbacks are configured but verification is \"none\"%s: "
                            "their verdict would be ignored; set \"peer\" or \"require\"",
-                           c->context.role == SSLPLUGI_ROLE_SERVER ? " (the server default)" : "");
+                           defaulted ? " (the server default)" : "");
         return 0;
     }
     if (has_client_cert && c->context.role != SSLPLUGI_ROLE_CLIENT) {
@@ -544,6 +564,9 @@ parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
         !parse_dirs(v, "/allowed_dirs", &c->allowed_dirs, &c->allowed_dir_count, err)) {
         return 0;
     }
+    /* Present but empty still restricts: to the built-in plugin directory. */
+    c->restrict_dirs = json_object_get(root, "plugin_path") != NULL ||
+                       json_object_get(root, "allowed_dirs") != NULL;
     if ((v = json_object_get(root, "insecure_allow_writable")) != NULL) {
         if (!json_is_boolean(v)) {
             return type_error(err, "/insecure_allow_writable", "a boolean", v);

@@ -1,6 +1,7 @@
 /*
- * Host lifecycle: load a configuration, make instances of its plugins on
- * first use, hand out contexts, free.
+ * Host lifecycle: load a configuration, hand out contexts, reload, free.
+ * The host points at its current generation (generation.c); the host lock
+ * only guards that pointer and is never held while plugin code runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,48 +12,11 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
 
 #include "internal.h"
 
 /* A configuration is a few KiB; refuse to slurp something absurd. */
 #define MAX_CONFIG_BYTES (1024 * 1024)
-
-/* st: the configuration file's, checked like a plugin's unless the config opts out. */
-static sslplug_host *
-host_new(const char *json, size_t len, const char *source, const char *base_dir,
-         const struct stat *st, sslplug_error *err)
-{
-    sslplug_host *host = NULL;
-    sslplugi_config *config = NULL;
-
-    if (!sslplugi_config_parse(json, len, source, base_dir, &config, err)) {
-        goto fail;
-    }
-    if (st != NULL && !config->insecure_allow_writable &&
-        !sslplugi_file_check_stat(st, source, NULL, err)) {
-        goto fail;
-    }
-    if (!sslplugi_paths_resolve(config, err)) {
-        goto fail;
-    }
-    if ((host = calloc(1, sizeof(*host))) == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
-        goto fail;
-    }
-    if (pthread_mutex_init(&host->lock, NULL) != 0) {
-        sslplugi_error_set(err, SSLPLUG_E_INTERNAL, NULL, "cannot create a mutex");
-        free(host);
-        host = NULL;
-        goto fail;
-    }
-    host->config = config;
-    return host;
-fail:
-    sslplugi_config_free(config);
-    sslplugi_error_set_source(err, source);
-    return NULL;
-}
 
 static char *
 read_file(const char *path, size_t *len, struct stat *st, sslplug_error *err)
@@ -130,33 +94,105 @@ config_dir(const char *path, sslplug_error *err)
     return dir;
 }
 
-sslplug_host *
-sslplug_host_load(const char *path, sslplug_error *err)
+/*
+ * Parse a configuration into a configuration struct with every path
+ * resolved.  st: the configuration file's, checked like a plugin's unless
+ * the configuration opts out.
+ */
+static sslplugi_config *
+parse(const char *json, size_t len, const char *source, const char *base_dir, const struct stat *st,
+      sslplug_error *err)
 {
-    sslplug_host *host = NULL;
+    sslplugi_config *config = NULL;
+
+    if (!sslplugi_config_parse(json, len, source, base_dir, &config, err)) {
+        goto fail;
+    }
+    if (st != NULL && !config->insecure_allow_writable &&
+        !sslplugi_file_check_stat(st, source, NULL, err)) {
+        goto fail;
+    }
+    if (!sslplugi_paths_resolve(config, err)) {
+        goto fail;
+    }
+    return config;
+fail:
+    sslplugi_config_free(config);
+    sslplugi_error_set_source(err, source);
+    return NULL;
+}
+
+static sslplugi_config *
+parse_file(const char *path, sslplug_error *err)
+{
+    sslplugi_config *config = NULL;
     char *json = NULL, *dir = NULL;
     struct stat st;
     size_t len = 0;
+
+    if ((json = read_file(path, &len, &st, err)) == NULL || (dir = config_dir(path, err)) == NULL) {
+        sslplugi_error_set_source(err, path);
+        goto done;
+    }
+    config = parse(json, len, path, dir, &st, err);
+done:
+    free(json);
+    free(dir);
+    return config;
+}
+
+static sslplug_host *
+host_new(sslplugi_config *config, const char *path, sslplug_error *err)
+{
+    sslplug_host *host = calloc(1, sizeof(*host));
+
+    if (host == NULL || pthread_mutex_init(&host->lock, NULL) != 0) {
+        free(host);
+        host = NULL;
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    if (path != NULL && (host->path = strdup(path)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    if ((host->gen = sslplugi_generation_new(config, 1, err)) == NULL) {
+        goto fail;
+    }
+    host->next_number = 2;
+    return host;
+fail:
+    sslplugi_error_set_source(err, config->source);
+    sslplugi_config_free(config);
+    if (host != NULL) {
+        pthread_mutex_destroy(&host->lock);
+        free(host->path);
+        free(host);
+    }
+    return NULL;
+}
+
+sslplug_host *
+sslplug_host_load(const char *path, sslplug_error *err)
+{
+    sslplugi_config *config;
 
     sslplugi_error_clear(err);
     if (path == NULL || *path == '\0') {
         sslplugi_error_set(err, SSLPLUG_E_ARGUMENT, NULL, "no configuration path given");
         return NULL;
     }
-    if ((json = read_file(path, &len, &st, err)) == NULL || (dir = config_dir(path, err)) == NULL) {
-        sslplugi_error_set_source(err, path);
-        goto done;
+    if ((config = parse_file(path, err)) == NULL) {
+        return NULL;
     }
-    host = host_new(json, len, path, dir, &st, err);
-done:
-    free(json);
-    free(dir);
-    return host;
+    return host_new(config, path, err);
 }
 
 sslplug_host *
 sslplug_host_load_string(const char *json, const char *base_dir, sslplug_error *err)
 {
+    sslplugi_config *config;
+
     sslplugi_error_clear(err);
     sslplugi_error_set_source(err, "<string>");
     if (json == NULL || base_dir == NULL || base_dir[0] != '/') {
@@ -164,7 +200,10 @@ sslplug_host_load_string(const char *json, const char *base_dir, sslplug_error *
                            "a configuration string and an absolute base directory are needed");
         return NULL;
     }
-    return host_new(json, strlen(json), "<string>", base_dir, NULL, err);
+    if ((config = parse(json, strlen(json), "<string>", base_dir, NULL, err)) == NULL) {
+        return NULL;
+    }
+    return host_new(config, NULL, err);
 }
 
 void
@@ -185,117 +224,90 @@ sslplug_host_set_log(sslplug_host *host, sslplug_log_fn fn, void *arg)
     }
 }
 
-/*
- * Verify callbacks do not run on resumption, so a session may only be
- * resumed under the same configuration and the same plugin files.
- */
-static int
-session_context(const sslplugi_config *c, sslplugi_instance *const *made, size_t count,
-                unsigned char out[32])
+static sslplugi_generation *
+current(sslplug_host *host)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(md, c->digest, sizeof(c->digest));
-
-    for (size_t i = 0; ok && i < count; i++) {
-        ok = EVP_DigestUpdate(md, made[i]->file_sha256, sizeof(made[i]->file_sha256));
-    }
-    ok = ok && EVP_DigestFinal_ex(md, out, NULL);
-    EVP_MD_CTX_free(md);
-    return ok;
-}
-
-static void
-host_warn(const sslplug_host *host, const char *message)
-{
-    sslplugi_log_emit(host->log_fn, host->log_arg, SSLPLUG_LOG_WARNING, "sslplug", message);
-}
-
-/*
- * Load and initialise every configured plugin once: all or nothing, except
- * that an optional (info) entry that fails is skipped with a warning.
- */
-static int
-host_instances(sslplug_host *host, sslplug_error *err)
-{
-    const sslplugi_config *c = host->config;
-    sslplugi_instance **made = NULL;
-    char warning[SSLPLUG_ERROR_MESSAGE_MAX + SSLPLUG_ERROR_POINTER_MAX + 64];
-    size_t count = 0;
-    int ok = 0;
+    sslplugi_generation *gen;
 
     pthread_mutex_lock(&host->lock);
-    if (host->loaded) {
-        ok = 1;
-        goto done;
-    }
-    if (c->insecure_allow_writable) {
-        host_warn(host, "insecure_allow_writable is on: plugin and configuration files are not "
-                        "checked for ownership and permissions (development only)");
-    }
-    if (c->entry_count > 0 && (made = calloc(c->entry_count, sizeof(*made))) == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < c->entry_count; i++) {
-        sslplug_error entry_err;
-
-        /* A debug line per entry: `sslplug check` names the entry a crash happened in. */
-        snprintf(warning, sizeof(warning), "loading %s (%s)", c->entries[i].pointer,
-                 c->entries[i].file != NULL ? c->entries[i].file : c->entries[i].plugin);
-        sslplugi_log_emit(host->log_fn, host->log_arg, SSLPLUG_LOG_DEBUG, "sslplug", warning);
-        made[count] =
-            sslplugi_instance_new(c, &c->entries[i], host->log_fn, host->log_arg, &entry_err);
-        if (made[count] != NULL) {
-            count++;
-            continue;
-        }
-        if (c->entries[i].optional) {
-            snprintf(warning, sizeof(warning), "optional entry %s skipped: %s",
-                     c->entries[i].pointer, entry_err.message);
-            host_warn(host, warning);
-            continue;
-        }
-        if (err != NULL) {
-            *err = entry_err;
-        }
-        for (size_t j = 0; j < count; j++) {
-            sslplugi_instance_unref(made[j]);
-        }
-        free(made);
-        made = NULL;
-        goto done;
-    }
-    if (!session_context(c, made, count, host->session_id_context)) {
-        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "cannot digest the configuration");
-        for (size_t j = 0; j < count; j++) {
-            sslplugi_instance_unref(made[j]);
-        }
-        free(made);
-        goto done;
-    }
-    host->instances = made;
-    host->instance_count = count;
-    host->loaded = 1;
-    ok = 1;
-done:
+    gen = host->gen;
+    sslplugi_generation_ref(gen);
     pthread_mutex_unlock(&host->lock);
-    return ok;
+    return gen;
+}
+
+int
+sslplug_host_reload(sslplug_host *host, sslplug_error *err)
+{
+    sslplugi_generation *gen = NULL, *old;
+    sslplugi_config *config;
+    unsigned long number;
+
+    sslplugi_error_clear(err);
+    if (host == NULL || host->path == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_ARGUMENT, NULL,
+                           "only a host loaded from a file can be reloaded");
+        return 0;
+    }
+    if ((config = parse_file(host->path, err)) == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&host->lock);
+    number = host->next_number++;
+    pthread_mutex_unlock(&host->lock);
+    if ((gen = sslplugi_generation_new(config, number, err)) == NULL) {
+        sslplugi_config_free(config);
+        sslplugi_error_set_source(err, host->path);
+        return 0;
+    }
+    /* Load everything before the swap: a failed reload changes nothing. */
+    if (!sslplugi_generation_load(gen, host->log_fn, host->log_arg, err)) {
+        sslplugi_error_set_source(err, host->path);
+        sslplugi_generation_unref(gen);
+        return 0;
+    }
+    pthread_mutex_lock(&host->lock);
+    old = host->gen;
+    host->gen = gen;
+    pthread_mutex_unlock(&host->lock);
+    sslplugi_generation_unref(old);
+    return 1;
+}
+
+unsigned long
+sslplug_host_generation(sslplug_host *host)
+{
+    unsigned long number = 0;
+
+    if (host != NULL) {
+        pthread_mutex_lock(&host->lock);
+        number = host->gen->number;
+        pthread_mutex_unlock(&host->lock);
+    }
+    return number;
 }
 
 static int
 configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
 {
-    return host_instances(host, err) &&
-           sslplugi_bind(ctx, own_ctx, host->config, host->instances, host->instance_count,
-                         host->trace_fn, host->trace_arg, err) &&
-           sslplugi_context_configure(ctx, host->config, host->session_id_context, err);
+    sslplugi_generation *gen = current(host);
+    int ok = sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
+             sslplugi_bind(ctx, own_ctx, gen, host->trace_fn, host->trace_arg, err) &&
+             sslplugi_context_configure(ctx, gen->config, gen->session_id_context, err);
+
+    if (!ok) {
+        sslplugi_error_set_source(err, gen->config->source);
+    }
+    sslplugi_generation_unref(gen);
+    return ok;
 }
 
 SSL_CTX *
 sslplug_ctx_new(sslplug_host *host, sslplug_error *err)
 {
     SSL_CTX *ctx = NULL;
+    sslplugi_generation *gen;
+    int server;
     char reason[256];
 
     sslplugi_error_clear(err);
@@ -303,21 +315,20 @@ sslplug_ctx_new(sslplug_host *host, sslplug_error *err)
         sslplugi_error_set(err, SSLPLUG_E_ARGUMENT, NULL, "no host given");
         return NULL;
     }
-    ctx = SSL_CTX_new(host->config->context.role == SSLPLUGI_ROLE_SERVER ? TLS_server_method()
-                                                                         : TLS_client_method());
+    gen = current(host);
+    server = gen->config->context.role == SSLPLUGI_ROLE_SERVER;
+    sslplugi_generation_unref(gen);
+    ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
     if (ctx == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_TLS, NULL, "SSL_CTX_new failed: %s",
                            sslplugi_openssl_reason(reason, sizeof(reason)));
-        goto fail;
+        return NULL;
     }
     if (!configure(host, ctx, 1, err)) {
-        goto fail;
+        SSL_CTX_free(ctx);
+        return NULL;
     }
     return ctx;
-fail:
-    SSL_CTX_free(ctx);
-    sslplugi_error_set_source(err, host->config->source);
-    return NULL;
 }
 
 int
@@ -328,11 +339,7 @@ sslplug_ctx_apply(sslplug_host *host, SSL_CTX *ctx, sslplug_error *err)
         sslplugi_error_set(err, SSLPLUG_E_ARGUMENT, NULL, "no host or context given");
         return 0;
     }
-    if (!configure(host, ctx, 0, err)) {
-        sslplugi_error_set_source(err, host->config->source);
-        return 0;
-    }
-    return 1;
+    return configure(host, ctx, 0, err);
 }
 
 void
@@ -341,11 +348,8 @@ sslplug_host_free(sslplug_host *host)
     if (host == NULL) {
         return;
     }
-    for (size_t i = 0; i < host->instance_count; i++) {
-        sslplugi_instance_unref(host->instances[i]);
-    }
-    free(host->instances);
-    sslplugi_config_free(host->config);
+    sslplugi_generation_unref(host->gen);
     pthread_mutex_destroy(&host->lock);
+    free(host->path);
     free(host);
 }

@@ -63,8 +63,9 @@ typedef struct sslplugi_entry {
     int override_any;  /* verify: may turn any failure into success */
     int *override_codes;
     size_t override_count;
-    int optional;   /* info only: skipped with a warning when it cannot load */
-    int has_sha256; /* the file must have this SHA-256 digest */
+    int optional;    /* info only: skipped with a warning when it cannot load */
+    int thread_safe; /* raw only: the function may be called concurrently */
+    int has_sha256;  /* the file must have this SHA-256 digest */
     unsigned char sha256[32];
 } sslplugi_entry;
 
@@ -89,6 +90,7 @@ typedef struct sslplugi_config {
     size_t plugin_path_count;
     char **allowed_dirs; /* plugin files must lie below one of these, if any */
     size_t allowed_dir_count;
+    int restrict_dirs;           /* plugin_path or allowed_dirs given (even empty) */
     int insecure_allow_writable; /* development only: no owner/mode checks */
     sslplugi_context_conf context;
     sslplugi_entry *entries; /* in configuration order, grouped by type */
@@ -161,6 +163,8 @@ struct sslplug_handle {
     int *override_codes;
     size_t override_count;
     unsigned char file_sha256[32]; /* of the plugin file as loaded */
+    /* Serialises callback calls into a plugin not marked thread-safe; else NULL. */
+    pthread_mutex_t *call_lock;
     void (*fini)(void *);
     int fini_pending;        /* init succeeded: fini runs when refs drop to 0 */
     sslplug_error *init_err; /* where services->error writes, during init only */
@@ -178,14 +182,15 @@ void sslplugi_instance_unref(sslplugi_instance *inst);
 
 /* ---- binding (binding.c) ---- */
 
+typedef struct sslplugi_generation sslplugi_generation;
+
 /*
- * Attach callbacks for instances[0..count) to ctx (refs are taken).  own_ctx:
- * the context was made by sslplug_ctx_new, so its password callback is ours
- * even when none is configured.
+ * Attach callbacks for the generation's instances to ctx (refs are taken).
+ * own_ctx: the context was made by sslplug_ctx_new, so its password callback
+ * is ours even when none is configured.
  */
-int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_config *config,
-                  sslplugi_instance *const *instances, size_t count, sslplug_trace_fn trace_fn,
-                  void *trace_arg, sslplug_error *err);
+int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
+                  sslplug_trace_fn trace_fn, void *trace_arg, sslplug_error *err);
 /* Read the configured private key through the bound password callback. */
 EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer,
                                     sslplug_error *err);
@@ -196,21 +201,45 @@ EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *
 int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config,
                                const unsigned char *sid_ctx, sslplug_error *err);
 
+/* ---- generations (generation.c) ---- */
+
+/*
+ * One loaded configuration and the instances of its plugins.  A host points
+ * at its current generation; sslplug_host_reload swaps in a new one, while
+ * contexts and calls in progress keep the old one alive by reference.
+ */
+struct sslplugi_generation {
+    atomic_int refs;
+    unsigned long number; /* 1 for the first load, +1 per successful reload */
+    sslplugi_config *config;
+    pthread_mutex_t load_lock; /* serialises the lazy load of instances */
+    atomic_int loaded;
+    sslplugi_instance **instances;
+    size_t instance_count;
+    /* Digest of the configuration and every plugin file: sessions are only
+       resumed under the policy that made them. */
+    unsigned char session_id_context[32];
+};
+
+sslplugi_generation *sslplugi_generation_new(sslplugi_config *config, unsigned long number,
+                                             sslplug_error *err);
+/* Load and initialise every plugin once; all or nothing but optional entries. */
+int sslplugi_generation_load(sslplugi_generation *gen, sslplug_log_fn log_fn, void *log_arg,
+                             sslplug_error *err);
+void sslplugi_generation_ref(sslplugi_generation *gen);
+void sslplugi_generation_unref(sslplugi_generation *gen);
+
 /* ---- host (host.c) ---- */
 
 struct sslplug_host {
-    sslplugi_config *config;
+    pthread_mutex_t lock; /* guards gen and next_number; never held across plugin calls */
+    sslplugi_generation *gen;
+    unsigned long next_number;
+    char *path; /* the configuration file, for reload; NULL for a string */
     sslplug_trace_fn trace_fn;
     void *trace_arg;
     sslplug_log_fn log_fn;
     void *log_arg;
-    pthread_mutex_t lock; /* guards the lazy load of instances */
-    sslplugi_instance **instances;
-    size_t instance_count;
-    int loaded;
-    /* Digest of the configuration and every plugin file: sessions are only
-       resumed under the policy that made them. */
-    unsigned char session_id_context[32];
 };
 
 #endif /* SSLPLUG_HOST_INTERNAL_H */

@@ -20,14 +20,24 @@
 #error "SSLPLUG_BUILD_TREE must be defined by the build"
 #endif
 
+/*
+ * Modules are never unloaded (RTLD_NODELETE) and never freed: unmapping code
+ * that a context, an OpenSSL object or an atexit handler may still point to
+ * is the classic crash of plugin hosts.  The cost is one mapping and one
+ * descriptor per distinct plugin file loaded in the life of the process.
+ */
 struct sslplugi_module {
     sslplugi_module *next;
-    int refs; /* guarded by registry_lock */
     dev_t dev;
     ino_t ino;
-    int fd; /* the checked file, loaded as /proc/self/fd/N; held while mapped */
+    /*
+     * The checked file, loaded as /proc/self/fd/N: the dynamic linker knows
+     * the object by that name, so N stays reserved for it.
+     */
+    int fd;
     char *path;
     void *dl;
+    pthread_mutex_t lifecycle_lock; /* serialises init and fini of its entries */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -107,9 +117,8 @@ module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned c
     pthread_mutex_lock(&registry_lock);
     for (m = registry; m != NULL; m = m->next) {
         if (m->dev == st.st_dev && m->ino == st.st_ino) {
-            m->refs++;
             close(fd);
-            goto done;
+            goto check;
         }
     }
     if ((m = calloc(1, sizeof(*m))) == NULL || (m->path = strdup(e->file)) == NULL) {
@@ -121,7 +130,7 @@ module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned c
      * symbol fails here, not mid-handshake.
      */
     snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-    m->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+    m->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (m->dl == NULL) {
         const char *why = dlerror();
 
@@ -129,16 +138,17 @@ module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned c
                            why != NULL ? why : "dlopen failed");
         goto fail;
     }
+    /* Mapped for good: registered even if refused below, so its fd-name stays reserved. */
     m->fd = fd;
-    if (!same_openssl(m, ptr, err)) {
-        dlclose(m->dl);
-        goto fail;
-    }
-    m->refs = 1;
     m->dev = st.st_dev;
     m->ino = st.st_ino;
+    pthread_mutex_init(&m->lifecycle_lock, NULL);
     m->next = registry;
     registry = m;
+check:
+    if (!same_openssl(m, ptr, err)) {
+        m = NULL;
+    }
     goto done;
 fail:
     close(fd);
@@ -150,46 +160,6 @@ fail:
 done:
     pthread_mutex_unlock(&registry_lock);
     return m;
-}
-
-static void
-module_put(sslplugi_module *m)
-{
-    sslplugi_module **pp;
-    char fdpath[64];
-    void *still;
-
-    if (m == NULL) {
-        return;
-    }
-    pthread_mutex_lock(&registry_lock);
-    if (--m->refs > 0) {
-        pthread_mutex_unlock(&registry_lock);
-        return;
-    }
-    for (pp = &registry; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == m) {
-            *pp = m->next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&registry_lock);
-    /* The last instance is gone: no context can call into this code any more. */
-    dlclose(m->dl);
-    /*
-     * The dynamic linker knows the object by its /proc/self/fd/N name.  If it
-     * stays mapped (C++ unique symbols make it unloadable), N must never name
-     * another file, so the descriptor is kept open for the process's life.
-     */
-    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", m->fd);
-    still = dlopen(fdpath, RTLD_LAZY | RTLD_NOLOAD);
-    if (still != NULL) {
-        dlclose(still);
-    } else {
-        close(m->fd);
-    }
-    free(m->path);
-    free(m);
 }
 
 /*
@@ -382,6 +352,20 @@ static const sslplug_services services = {
 
 /* ---- instances ---- */
 
+/* Give an instance a mutex that serialises its callback calls. */
+static int
+serialise(sslplugi_instance *inst, sslplug_error *err)
+{
+    if ((inst->call_lock = malloc(sizeof(*inst->call_lock))) == NULL ||
+        pthread_mutex_init(inst->call_lock, NULL) != 0) {
+        free(inst->call_lock);
+        inst->call_lock = NULL;
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, inst->pointer, "out of memory");
+        return 0;
+    }
+    return 1;
+}
+
 static int
 bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
 {
@@ -399,7 +383,8 @@ bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
         return 0;
     }
     memcpy(&inst->fn.any, &sym, sizeof(inst->fn.any));
-    return 1;
+    /* A raw function says nothing about threads: serialised unless the entry vouches. */
+    return e->thread_safe || serialise(inst, err);
 }
 
 static int
@@ -430,6 +415,9 @@ bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
                            inst->module->path, sslplug_cb_type_name(e->type), types);
         return 0;
     }
+    if ((d.flags & SSLPLUG_PLUGIN_THREAD_SAFE) == 0 && !serialise(inst, err)) {
+        return 0;
+    }
     if (d.init == NULL) {
         if (strcmp(e->config_json, "{}") != 0) {
             snprintf(ptr, sizeof(ptr), "%s/config", e->pointer);
@@ -444,7 +432,9 @@ bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
     }
     sslplugi_error_clear(&init_err);
     inst->init_err = &init_err;
+    pthread_mutex_lock(&inst->module->lifecycle_lock);
     int ok = d.init(&services, inst, e->config_json, &inst->state);
+    pthread_mutex_unlock(&inst->module->lifecycle_lock);
     inst->init_err = NULL;
     if (!ok) {
         if (init_err.code == SSLPLUG_OK) {
@@ -493,7 +483,7 @@ load_module(const sslplugi_config *c, const sslplugi_entry *e, unsigned char dig
     sslplugi_module *m;
     size_t n = 0;
 
-    if (c->allowed_dir_count > 0 || c->plugin_path_count > 0) {
+    if (c->restrict_dirs) {
         dirs = malloc((c->allowed_dir_count + c->plugin_path_count + 1) * sizeof(*dirs));
         if (dirs == NULL) {
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
@@ -577,9 +567,14 @@ sslplugi_instance_unref(sslplugi_instance *inst)
         return;
     }
     if (inst->fini_pending && inst->fini != NULL) {
+        pthread_mutex_lock(&inst->module->lifecycle_lock);
         inst->fini(inst->state);
+        pthread_mutex_unlock(&inst->module->lifecycle_lock);
     }
-    module_put(inst->module);
+    if (inst->call_lock != NULL) {
+        pthread_mutex_destroy(inst->call_lock);
+        free(inst->call_lock);
+    }
     free(inst->pointer);
     free(inst->label);
     free(inst->source);

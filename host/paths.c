@@ -180,7 +180,7 @@ sslplugi_paths_resolve(sslplugi_config *c, sslplug_error *err)
         }
     }
     for (size_t i = 0; i < c->entry_count; i++) {
-        sslplug_error entry_err;
+        sslplug_error entry_err = {0};
 
         /* An optional entry that is not found is skipped when plugins load. */
         if (!resolve_plugin(c, &c->entries[i], &entry_err) && !c->entries[i].optional) {

@@ -115,7 +115,8 @@ test_cli_inspect_abi_plugin(void **state)
     (void)state;
     assert_int_equal(tu_run(&out, "%s inspect password_file", SSLPLUG_TEST_CLI), 0);
     assert_non_null(strstr(out, "kind: sslplug plugin"));
-    assert_non_null(strstr(out, "abi: 1.0"));
+    assert_non_null(strstr(out, "abi: 1.1"));
+    assert_non_null(strstr(out, "(compatible)"));
     assert_non_null(strstr(out, "name: password_file"));
     assert_non_null(strstr(out, "types: password"));
     free(out);

@@ -80,6 +80,9 @@ describe(const sslplug_plugin *d)
     printf("version: %s\n", view.version != NULL ? view.version : "(none)");
     printf("init: %s, fini: %s\n", view.init != NULL ? "yes" : "no",
            view.fini != NULL ? "yes" : "no");
+    printf("thread-safe: %s\n", (view.flags & SSLPLUG_PLUGIN_THREAD_SAFE) != 0
+                                    ? "yes"
+                                    : "no (the host serialises its calls)");
     printf("types:%s%s%s%s\n", view.password != NULL ? " password" : "",
            view.verify != NULL ? " verify" : "", view.info != NULL ? " info" : "",
            view.client_cert != NULL ? " client_cert" : "");

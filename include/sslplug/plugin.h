@@ -29,15 +29,21 @@
  *  - Ownership.  Strings the host passes are borrowed for the call only.
  *    Objects a callback returns through pointer arguments follow OpenSSL's
  *    rules for that callback (see each one below).
- *  - Threads.  `init` and `fini` are never called concurrently with anything
- *    else on the same entry, and the entries of one host are initialised one
- *    at a time; entries of different hosts may be initialised concurrently,
- *    so process-wide actions in init (unsetenv, chdir) need care.  Callbacks
- *    for different connections may run concurrently on different threads; a
- *    plugin whose callbacks touch shared mutable state must lock it.  The
- *    password attempts for one key read (0, 1, ...) are made in order, on the
- *    thread that creates the context, with no other attempt in between from
- *    the same read.
+ *  - Threads.  `init` and `fini` of all entries of one plugin file are
+ *    serialised (one at a time, process-wide), and never run concurrently
+ *    with a callback on the same state.  Callbacks for different connections
+ *    run on whatever threads drive them.  A plugin that sets
+ *    SSLPLUG_PLUGIN_THREAD_SAFE in `flags` (ABI 1.1) may be called
+ *    concurrently, also on the same state, and must lock what it shares;
+ *    without the flag (and for ABI 1.0 plugins) the host serialises every
+ *    callback call into one state with a mutex.  The host holds none of its
+ *    own locks while it calls a plugin.  The password attempts for one key
+ *    read (0, 1, ...) are made in order, on the thread that creates the
+ *    context.
+ *  - Lifetime.  A plugin file, once loaded, stays mapped for the life of the
+ *    process (RTLD_NODELETE): a context, an OpenSSL object or an atexit
+ *    handler may still point into its code.  A replaced file (another inode)
+ *    is loaded anew beside it.
  *  - Secrets.  A plugin must not log passwords, and should wipe any copy it
  *    keeps (OPENSSL_cleanse) before freeing it.
  *
@@ -61,7 +67,7 @@ extern "C" {
 
 /* ABI version this header describes. */
 #define SSLPLUG_ABI_MAJOR 1
-#define SSLPLUG_ABI_MINOR 0
+#define SSLPLUG_ABI_MINOR 1
 
 /* The one symbol the host looks up in an ABI plugin. */
 #define SSLPLUG_PLUGIN_ENTRY_SYMBOL "sslplug_plugin_entry"
@@ -203,8 +209,19 @@ typedef struct sslplug_plugin {
      */
     int (*client_cert)(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey);
 
+    /* ---- ABI 1.1 ---- */
+
+    /*
+     * SSLPLUG_PLUGIN_* flags.  Without SSLPLUG_PLUGIN_THREAD_SAFE the host
+     * serialises all callback calls into one entry's state with a mutex.
+     */
+    uint32_t flags;
+
     /* New members go here, with SSLPLUG_ABI_MINOR bumped. */
 } sslplug_plugin;
+
+/* The plugin's callbacks may run concurrently, also on the same state. */
+#define SSLPLUG_PLUGIN_THREAD_SAFE (1u << 0)
 
 /* Type of the entry point, for hosts and tools that look it up. */
 typedef const sslplug_plugin *(*sslplug_plugin_entry_fn)(void);

@@ -27,9 +27,12 @@
  *  - Fail closed.  If any plugin cannot be loaded, bound or initialised, no
  *    context is produced; a context never verifies less than the
  *    configuration says.
- *  - Threads.  No global initialisation is needed.  A host may be used from
- *    several threads once its setters (sslplug_host_set_*) have been called.
- *    Callbacks may run on any thread that drives a connection.
+ *  - Threads.  No global initialisation is needed.  sslplug_ctx_new,
+ *    sslplug_ctx_apply, sslplug_host_reload and sslplug_host_generation may
+ *    be called concurrently on one host; call the setters
+ *    (sslplug_host_set_*) before that, and sslplug_host_free after.  Trace
+ *    and log functions may be called from any thread that drives a
+ *    connection, concurrently.
  *  - Secrets.  Passwords pass through buffers that are wiped after use and
  *    are never logged or traced.
  */
@@ -109,10 +112,11 @@ typedef enum sslplug_cb_type {
  */
 typedef struct sslplug_trace_event {
     sslplug_cb_type type;
-    const char *entry;  /* JSON pointer of the configured entry */
-    const char *plugin; /* plugin name, or symbol@file for raw plugins */
-    const SSL *ssl;     /* the connection, NULL while a key is read */
-    const char *detail; /* arguments that matter and the result, readable */
+    const char *entry;        /* JSON pointer of the configured entry */
+    const char *plugin;       /* plugin name, or symbol@file for raw plugins */
+    const SSL *ssl;           /* the connection, NULL while a key is read */
+    const char *detail;       /* arguments that matter and the result, readable */
+    unsigned long generation; /* configuration generation of the context */
 } sslplug_trace_event;
 
 typedef void (*sslplug_trace_fn)(const sslplug_trace_event *event, void *arg);
@@ -172,6 +176,24 @@ SSLPLUG_API SSL_CTX *sslplug_ctx_new(sslplug_host *host, sslplug_error *err);
  * @returns 1, or 0.
  */
 SSLPLUG_API int sslplug_ctx_apply(sslplug_host *host, SSL_CTX *ctx, sslplug_error *err);
+
+/**
+ * Re-read the configuration file the host was loaded from, load and
+ * initialise its plugins, and make it current: later sslplug_ctx_new and
+ * sslplug_ctx_apply calls use it, while existing contexts (and handshakes
+ * on them) keep the generation they were made with until they are freed.
+ * On failure nothing changes and the host keeps its current configuration.
+ * Safe to call while other threads make contexts from the same host.
+ * @returns 1, or 0 (also for a host loaded from a string).
+ */
+SSLPLUG_API int sslplug_host_reload(sslplug_host *host, sslplug_error *err);
+
+/**
+ * The current configuration generation: 1 after loading, incremented by
+ * every successful reload.  Trace events carry the generation of their
+ * context.
+ */
+SSLPLUG_API unsigned long sslplug_host_generation(sslplug_host *host);
 
 /** Free a host.  Contexts made from it stay valid. */
 SSLPLUG_API void sslplug_host_free(sslplug_host *host);

@@ -210,6 +210,8 @@ static const sslplug_plugin descriptor = {
     .init = cc_init,
     .fini = cc_fini,
     .client_cert = cc_client_cert,
+    /* Callbacks only read state fixed at init (or lock it themselves). */
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 /* clang-format on */
 

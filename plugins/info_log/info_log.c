@@ -166,6 +166,8 @@ static const sslplug_plugin descriptor = {
     .init = il_init,
     .fini = il_fini,
     .info = il_info,
+    /* Callbacks only read state fixed at init (or lock it themselves). */
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 /* clang-format on */
 

@@ -148,6 +148,8 @@ static const sslplug_plugin descriptor = {
     .init = pe_init,
     .fini = pe_fini,
     .password = pe_password,
+    /* Callbacks only read state fixed at init (or lock it themselves). */
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 /* clang-format on */
 

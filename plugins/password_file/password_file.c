@@ -308,6 +308,8 @@ static const sslplug_plugin descriptor = {
     .init = pf_init,
     .fini = pf_fini,
     .password = pf_password,
+    /* Callbacks only read state fixed at init (or lock it themselves). */
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 /* clang-format on */
 

@@ -82,6 +82,8 @@ static const sslplug_plugin descriptor = {
     .init = vl_init,
     .fini = vl_fini,
     .verify = vl_verify,
+    /* Callbacks only read state fixed at init (or lock it themselves). */
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 /* clang-format on */
 
