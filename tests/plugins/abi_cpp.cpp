@@ -153,21 +153,34 @@ cpp_info(void *state, const SSL *ssl, int where, int ret) noexcept
     g_info++;
 }
 
-static const sslplug_plugin descriptor = {
-    SSLPLUG_PLUGIN_HEADER,
-    "abi_cpp",
-    "1.0",
-    cpp_init,
-    cpp_fini,
-    nullptr,
-    cpp_verify,
-    cpp_info,
-    nullptr,
-};
+/*
+ * C++17 has no designated initialisers: start from a value-initialised
+ * descriptor (members added by later minor versions stay zero) and name
+ * each member set.
+ */
+static sslplug_plugin
+make_descriptor() noexcept
+{
+    sslplug_plugin d{};
+
+    d.magic = SSLPLUG_PLUGIN_MAGIC;
+    d.abi_major = SSLPLUG_ABI_MAJOR;
+    d.abi_minor = SSLPLUG_ABI_MINOR;
+    d.size = static_cast<uint32_t>(sizeof(sslplug_plugin));
+    d.name = "abi_cpp";
+    d.version = "1.0";
+    d.init = cpp_init;
+    d.fini = cpp_fini;
+    d.verify = cpp_verify;
+    d.info = cpp_info;
+    return d;
+}
 
 const sslplug_plugin *
 sslplug_plugin_entry(void)
 {
+    static const sslplug_plugin descriptor = make_descriptor();
+
     return &descriptor;
 }
 
