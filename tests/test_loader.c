@@ -275,6 +275,9 @@ expect_rejected(const reject_case *rc)
         assert_int_equal(err.code, rc->code);
         assert_string_equal(err.source, conf);
         assert_string_equal(err.pointer, rc->pointer);
+        /* A plugin failure has no position in the JSON text. */
+        assert_int_equal(err.line, 0);
+        assert_int_equal(err.column, 0);
         assert_contains(err.message, rc->file);
         if (rc->needle != NULL) {
             assert_contains(err.message, rc->needle);
@@ -1093,6 +1096,8 @@ expect_not_found(const char *conf, const char *pointer, const char *needle)
     assert_int_equal(err.code, SSLPLUG_E_PLUGIN_NOT_FOUND);
     assert_string_equal(err.pointer, pointer);
     assert_string_equal(err.source, conf);
+    assert_int_equal(err.line, 0);
+    assert_int_equal(err.column, 0);
     assert_contains(err.message, needle);
 }
 
