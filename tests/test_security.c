@@ -1,0 +1,1356 @@
+/*
+ * Loading plugins safely: owner and mode of plugin and configuration files
+ * and of every directory above a plugin, symlinks, allowed_dirs and
+ * plugin_path as a fence, sha256 pins, one OpenSSL per process, optional
+ * info entries, and SSLPLUG_PLUGIN_PATH's relative entries.
+ *
+ * The suite runs as root, which reads anything: every unsafe case is made
+ * with the mode bits and owners the checks look at (chmod, and chown to
+ * FOREIGN_UID, which root may do), in scratch directories under /tmp.
+ * Refusals are checked for the exact code, JSON pointer, the file named in
+ * the message and the rule it states, and that no context comes out.
+ */
+#define _GNU_SOURCE /* asprintf, setenv, nftw */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "sslplug/plugin.h" /* SSLPLUG_LOG_* */
+
+/* An owner that is neither root nor the effective user. */
+#define FOREIGN_UID 12345
+
+/* A client that verifies the demo server; %s is the callbacks object. */
+#define CLIENT_CONF(callbacks)                                                                     \
+    "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\", "           \
+    "\"verify\": \"peer\"}, \"callbacks\": " callbacks "}"
+
+/* One verify entry: plugin, then extra members (", \"sha256\": ..." or ""). */
+#define VERIFY_CONF CLIENT_CONF("{\"verify\": {\"plugin\": \"%s\"%s}}")
+
+#define VERIFY_PTR "/callbacks/verify/plugin"
+
+/* ---- scratch files ---- */
+
+/* A scratch directory by its real path, so messages naming it can be matched. */
+static char *
+scratch(void)
+{
+    char *dir = tu_tmpdir();
+    char *real = realpath(dir, NULL);
+
+    assert_non_null(real);
+    free(dir);
+    return real;
+}
+
+static int
+unlock_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_D) {
+        chmod(path, 0700);
+    } else if (flag == FTW_F) {
+        chmod(path, 0600);
+    }
+    return 0;
+}
+
+/* Modes back to private, then remove: no shared directory is left behind. */
+static void
+scratch_free(char *dir)
+{
+    if (dir != NULL) {
+        nftw(dir, unlock_entry, 16, FTW_PHYS);
+    }
+    tu_rmtree(dir);
+}
+
+/*
+ * Each test gets a scratch directory, removed by the teardown even when the
+ * test fails, which also undoes what the SSLPLUG_PLUGIN_PATH test changes.
+ */
+typedef struct fixture {
+    char *dir;
+    char cwd[PATH_MAX];
+} fixture;
+
+static int
+fixture_setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
+    f->dir = scratch();
+    *state = f;
+    return 0;
+}
+
+static int
+fixture_teardown(void **state)
+{
+    fixture *f = *state;
+    int ok = unsetenv("SSLPLUG_PLUGIN_PATH") == 0 && chdir(f->cwd) == 0;
+
+    scratch_free(f->dir);
+    free(f);
+    return ok ? 0 : -1;
+}
+
+static const char *
+scratch_dir(void **state)
+{
+    return ((const fixture *)*state)->dir;
+}
+
+static char *
+join(const char *dir, const char *name)
+{
+    char *path = NULL;
+
+    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
+    return path;
+}
+
+static char *
+make_dir(const char *parent, const char *name, unsigned mode)
+{
+    char *path = join(parent, name);
+
+    assert_int_equal(mkdir(path, 0700), 0);
+    /* chmod, not mkdir's mode: the umask must not soften the case. */
+    assert_int_equal(chmod(path, (mode_t)mode), 0);
+    return path;
+}
+
+/* Copy src to dir/name with mode; returns the new path. */
+static char *
+copy_file(const char *src, const char *dir, const char *name, unsigned mode)
+{
+    char *dst = join(dir, name);
+    char buf[65536];
+    ssize_t n;
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    assert_true(in >= 0);
+    assert_true(out >= 0);
+    while ((n = read(in, buf, sizeof(buf))) > 0) {
+        assert_int_equal(write(out, buf, (size_t)n), n);
+    }
+    assert_int_equal(n, 0);
+    assert_int_equal(fchmod(out, (mode_t)mode), 0);
+    close(in);
+    close(out);
+    return dst;
+}
+
+static char *
+builtin(const char *name)
+{
+    char *path = NULL;
+
+    assert_true(asprintf(&path, "%s/%s.so", sslplug_builtin_plugin_dir(), name) >= 0);
+    return path;
+}
+
+/* A copy of the bundled verify_log plugin: a real .so whose calls are visible in the log. */
+static char *
+copy_verify_log(const char *dir, const char *name, unsigned mode)
+{
+    char *src = builtin("verify_log");
+    char *dst = copy_file(src, dir, name, mode);
+
+    free(src);
+    return dst;
+}
+
+static void
+file_sha256_hex(const char *path, char hex[65])
+{
+    unsigned char md[32], buf[16384];
+    unsigned int len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    assert_non_null(ctx);
+    assert_non_null(f);
+    assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        assert_int_equal(EVP_DigestUpdate(ctx, buf, n), 1);
+    }
+    assert_int_equal(ferror(f), 0);
+    assert_int_equal(EVP_DigestFinal_ex(ctx, md, &len), 1);
+    assert_int_equal(len, sizeof(md));
+    for (size_t i = 0; i < sizeof(md); i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+}
+
+/* ---- what a host logged ---- */
+
+typedef struct sec_log {
+    char *text;
+    size_t len;
+    int warnings;
+} sec_log;
+
+/* Lines "LEVEL PLUGIN: MESSAGE\n". */
+static void
+sec_log_fn(int level, const char *plugin, const char *message, void *arg)
+{
+    sec_log *log = arg;
+    char *line = NULL, *grown;
+    int n = asprintf(&line, "%d %s: %s\n", level, plugin, message);
+
+    assert_true(n >= 0);
+    grown = realloc(log->text, log->len + (size_t)n + 1);
+    assert_non_null(grown);
+    memcpy(grown + log->len, line, (size_t)n + 1);
+    log->text = grown;
+    log->len += (size_t)n;
+    log->warnings += level == SSLPLUG_LOG_WARNING;
+    free(line);
+}
+
+static int
+sec_log_has(const sec_log *log, const char *needle)
+{
+    return log->text != NULL && strstr(log->text, needle) != NULL;
+}
+
+/* The warning that an optional entry was skipped, or NULL; the caller frees it. */
+static char *
+skipped_warning(const sec_log *log, const char *pointer)
+{
+    char *prefix = NULL;
+    const char *start;
+
+    assert_true(asprintf(&prefix, "%d sslplug: optional entry %s skipped: ", SSLPLUG_LOG_WARNING,
+                         pointer) >= 0);
+    start = log->text != NULL ? strstr(log->text, prefix) : NULL;
+    free(prefix);
+    if (start == NULL) {
+        print_error("no warning about %s in the log:\n%s\n", pointer,
+                    log->text != NULL ? log->text : "");
+        return NULL;
+    }
+    return strndup(start, strcspn(start, "\n"));
+}
+
+static void
+sec_log_free(sec_log *log)
+{
+    free(log->text);
+    memset(log, 0, sizeof(*log));
+}
+
+/* ---- outcomes ---- */
+
+static int
+contains(const char *haystack, const char *needle)
+{
+    if (strstr(haystack, needle) != NULL) {
+        return 1;
+    }
+    print_error("\"%s\"\n  does not contain\n\"%s\"\n", haystack, needle);
+    return 0;
+}
+
+static void
+assert_error(const sslplug_error *err, sslplug_code code, const char *pointer, const char *file,
+             const char *rule)
+{
+    if (err->code != code || strcmp(err->pointer, pointer) != 0) {
+        print_error("expected %s at %s, got %s at %s: %s\n", sslplug_strerror(code), pointer,
+                    sslplug_strerror(err->code), err->pointer, err->message);
+    }
+    assert_int_equal(err->code, code);
+    assert_string_equal(err->pointer, pointer);
+    if (file != NULL) {
+        assert_true(contains(err->message, file));
+    }
+    if (rule != NULL) {
+        assert_true(contains(err->message, rule));
+    }
+}
+
+/*
+ * No context comes out, with the expected error; a second try fails the same
+ * way (a refusal leaves nothing half-loaded behind).  Frees the host.
+ */
+static void
+assert_ctx_refused(sslplug_host *host, sslplug_code code, const char *pointer, const char *file,
+                   const char *rule)
+{
+    sslplug_error err;
+    sec_log log = {0};
+
+    sslplug_host_set_log(host, sec_log_fn, &log);
+    assert_null(sslplug_ctx_new(host, &err));
+    assert_error(&err, code, pointer, file, rule);
+    assert_null(sslplug_ctx_new(host, &err));
+    assert_error(&err, code, pointer, file, rule);
+    sslplug_host_free(host);
+    sec_log_free(&log);
+}
+
+/* A verifying client from host completes a handshake; returns what was logged.  Frees the host. */
+static sec_log
+handshake_with(sslplug_host *host)
+{
+    sec_log log = {0};
+    sslplug_pair pair;
+    SSL_CTX *client, *server;
+
+    sslplug_host_set_log(host, sec_log_fn, &log);
+    client = tu_ctx(host);
+    sslplug_host_free(host);
+    server = tu_plain_server(0);
+    if (!tu_handshake(server, client, &pair)) {
+        print_error("handshake: server: %s; client: %s\n", pair.server_error, pair.client_error);
+        fail();
+    }
+    sslplug_pair_cleanup(&pair);
+    SSL_CTX_free(server);
+    SSL_CTX_free(client);
+    return log;
+}
+
+/* As handshake_with, and the (verify_log) verify entry saw the server's leaf. */
+static void
+assert_verify_plugin_works(sslplug_host *host)
+{
+    sec_log log = handshake_with(host);
+
+    assert_true(sec_log_has(&log, "verify_log: depth=0 ok=1"));
+    sec_log_free(&log);
+}
+
+/* ---- the plugin file's mode and owner ---- */
+
+static void
+plugin_mode_refused(const char *dir, unsigned mode, const char *rule)
+{
+    char *plugin = copy_verify_log(dir, "vl.so", mode);
+
+    assert_ctx_refused(tu_host(VERIFY_CONF, plugin, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, plugin,
+                       rule);
+    free(plugin);
+}
+
+static void
+test_security_plugin_group_writable_refused(void **state)
+{
+    plugin_mode_refused(scratch_dir(state), 0664, "is writable by group or others (mode 0664)");
+}
+
+static void
+test_security_plugin_world_writable_refused(void **state)
+{
+    plugin_mode_refused(scratch_dir(state), 0666, "is writable by group or others (mode 0666)");
+}
+
+static void
+plugin_mode_accepted(const char *dir, unsigned mode)
+{
+    char *plugin = copy_verify_log(dir, "vl.so", mode);
+
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, plugin, ""));
+    free(plugin);
+}
+
+static void
+test_security_plugin_mode_0644_accepted(void **state)
+{
+    plugin_mode_accepted(scratch_dir(state), 0644);
+}
+
+static void
+test_security_plugin_mode_0755_accepted(void **state)
+{
+    plugin_mode_accepted(scratch_dir(state), 0755);
+}
+
+static void
+test_security_plugin_other_owner_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0644);
+
+    assert_int_equal(chown(plugin, FOREIGN_UID, FOREIGN_UID), 0);
+    assert_ctx_refused(tu_host(VERIFY_CONF, plugin, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, plugin,
+                       "is owned by uid 12345, not root or the effective user");
+    free(plugin);
+}
+
+/* Only uid and write bits count: another group that cannot write is harmless. */
+static void
+test_security_plugin_other_group_readonly_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0644);
+
+    assert_int_equal(chown(plugin, 0, FOREIGN_UID), 0);
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, plugin, ""));
+    free(plugin);
+}
+
+/* ---- directories above the plugin ---- */
+
+static void
+dir_mode_refused(const char *dir, unsigned mode, const char *rule)
+{
+    char *shared = make_dir(dir, "shared", mode);
+    char *plugin = copy_verify_log(shared, "vl.so", 0644);
+    char *which = NULL;
+
+    assert_true(asprintf(&which, "directory %s above %s", shared, plugin) >= 0);
+    assert_ctx_refused(tu_host(VERIFY_CONF, plugin, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, which,
+                       rule);
+    free(which);
+    free(plugin);
+    free(shared);
+}
+
+static void
+test_security_dir_world_writable_refused(void **state)
+{
+    dir_mode_refused(scratch_dir(state), 0777,
+                     "is writable by group or others (mode 0777) without the sticky bit");
+}
+
+static void
+test_security_dir_group_writable_refused(void **state)
+{
+    dir_mode_refused(scratch_dir(state), 0775,
+                     "is writable by group or others (mode 0775) without the sticky bit");
+}
+
+/* The refusal holds however far above the plugin the bad directory is. */
+static void
+test_security_dir_world_writable_two_levels_up_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *shared = make_dir(dir, "shared", 0777);
+    char *mid = make_dir(shared, "mid", 0755);
+    char *plugin = copy_verify_log(mid, "vl.so", 0644);
+    char *which = NULL;
+
+    assert_true(asprintf(&which, "directory %s above %s", shared, plugin) >= 0);
+    assert_ctx_refused(tu_host(VERIFY_CONF, plugin, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, which,
+                       "without the sticky bit");
+    free(which);
+    free(plugin);
+    free(mid);
+    free(shared);
+}
+
+static void
+test_security_dir_other_owner_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *theirs = make_dir(dir, "theirs", 0755);
+    char *plugin = copy_verify_log(theirs, "vl.so", 0644);
+    char *which = NULL;
+
+    assert_int_equal(chown(theirs, FOREIGN_UID, FOREIGN_UID), 0);
+    assert_true(asprintf(&which, "directory %s above %s", theirs, plugin) >= 0);
+    assert_ctx_refused(tu_host(VERIFY_CONF, plugin, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, which,
+                       "is owned by uid 12345, not root or the effective user");
+    free(which);
+    free(plugin);
+    free(theirs);
+}
+
+/* A sticky shared directory, as /tmp, is fine when what lies below it is ours. */
+static void
+test_security_dir_sticky_root_entry_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *shared = make_dir(dir, "shared", 01777);
+    char *ours = make_dir(shared, "ours", 0755);
+    char *direct = copy_verify_log(shared, "vl.so", 0644);
+    char *nested = copy_verify_log(ours, "vl.so", 0644);
+
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, direct, ""));
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, nested, ""));
+    free(nested);
+    free(direct);
+    free(ours);
+    free(shared);
+}
+
+/* In a sticky shared directory, an entry another user owns could be theirs to swap. */
+static void
+test_security_dir_sticky_foreign_entry_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *shared = make_dir(dir, "shared", 01777);
+    char *theirs = make_dir(shared, "theirs", 0755);
+    char *nested = copy_verify_log(theirs, "vl.so", 0644);
+    char *direct = copy_verify_log(shared, "vl.so", 0644);
+    char *which = NULL;
+
+    assert_int_equal(chown(theirs, FOREIGN_UID, FOREIGN_UID), 0);
+    assert_int_equal(chown(direct, FOREIGN_UID, FOREIGN_UID), 0);
+    assert_true(asprintf(&which, "%s above %s", theirs, nested) >= 0);
+    assert_ctx_refused(tu_host(VERIFY_CONF, nested, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, which,
+                       "owned by uid 12345, not root or the effective user");
+    assert_ctx_refused(tu_host(VERIFY_CONF, direct, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, direct,
+                       "owned by uid 12345, not root or the effective user");
+    free(which);
+    free(direct);
+    free(nested);
+    free(theirs);
+    free(shared);
+}
+
+/* ---- symlinks ---- */
+
+static void
+test_security_plugin_symlink_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0644);
+    char *link = join(dir, "link.so");
+
+    assert_int_equal(symlink(plugin, link), 0);
+    assert_ctx_refused(tu_host(VERIFY_CONF, link, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, link,
+                       "it is a symbolic link");
+    /* The file it points to is fine: the link alone is refused. */
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, plugin, ""));
+    free(link);
+    free(plugin);
+}
+
+/* insecure_allow_writable lifts owner and mode checks, not the symlink rule. */
+static void
+test_security_insecure_still_refuses_symlink(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0666);
+    char *link = join(dir, "link.so");
+
+    assert_int_equal(symlink(plugin, link), 0);
+    assert_ctx_refused(
+        tu_host("{\"version\": 1, \"insecure_allow_writable\": true, \"context\": {\"role\": "
+                "\"client\", \"ca_file\": \"pki/ca.crt\"}, \"callbacks\": {\"verify\": "
+                "{\"plugin\": \"%s\"}}}",
+                link),
+        SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, link, "it is a symbolic link");
+    free(link);
+    free(plugin);
+}
+
+/* ---- insecure_allow_writable ---- */
+
+/* A world-writable config naming a world-writable plugin in a world-writable directory. */
+static char *
+insecure_setup(const char *dir)
+{
+    char *shared = make_dir(dir, "shared", 0777);
+    char *plugin = copy_verify_log(shared, "vl.so", 0666);
+    char *json = NULL, *conf;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"insecure_allow_writable\": true, \"context\": "
+                         "{\"role\": \"client\", \"ca_file\": \"%s\", \"verify\": \"peer\"}, "
+                         "\"callbacks\": {\"verify\": {\"plugin\": \"%s\"}}}\n",
+                         tu_pki("ca.crt"), plugin) >= 0);
+    conf = tu_write(dir, "conf.json", json, 0666);
+    free(json);
+    free(plugin);
+    free(shared);
+    return conf;
+}
+
+static void
+test_security_insecure_accepts_writable_files_and_warns(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *conf = insecure_setup(dir);
+    sslplug_error err;
+    sslplug_host *host = sslplug_host_load(conf, &err);
+    sec_log log;
+
+    if (host == NULL) {
+        print_error("%s: %s: %s\n", err.source, err.pointer, err.message);
+    }
+    assert_non_null(host);
+    log = handshake_with(host);
+    assert_true(sec_log_has(&log, "verify_log: depth=0 ok=1"));
+    assert_true(sec_log_has(&log, "1 sslplug: insecure_allow_writable is on: plugin and "
+                                  "configuration files are not checked"));
+    sec_log_free(&log);
+    free(conf);
+}
+
+static void
+test_security_insecure_warning_in_check_output(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *conf = insecure_setup(dir);
+    char *out = NULL, *warning = NULL, *ok = NULL;
+    int rc;
+
+    rc = tu_run(&out, "%s check %s", SSLPLUG_TEST_CLI, conf);
+    if (rc != 0) {
+        print_error("%s\n", out);
+    }
+    assert_int_equal(rc, 0);
+    assert_true(asprintf(&warning, "%s: warning: sslplug: insecure_allow_writable is on", conf) >=
+                0);
+    assert_true(asprintf(&ok, "%s: ok\n", conf) >= 0);
+    assert_true(contains(out, warning));
+    assert_true(contains(out, ok));
+    free(ok);
+    free(warning);
+    free(out);
+    free(conf);
+}
+
+/* Without the key, the same files are refused: the first that is checked is the config. */
+static void
+test_security_insecure_false_checks_as_usual(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *shared = make_dir(dir, "shared", 0755);
+    char *plugin = copy_verify_log(shared, "vl.so", 0666);
+
+    assert_ctx_refused(tu_host("{\"version\": 1, \"insecure_allow_writable\": false, \"context\": "
+                               "{\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"}, "
+                               "\"callbacks\": {\"verify\": {\"plugin\": \"%s\"}}}",
+                               plugin),
+                       SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, plugin, "(mode 0666)");
+    free(plugin);
+    free(shared);
+}
+
+/* ---- the configuration file ---- */
+
+static char *
+write_conf(const char *dir, unsigned mode)
+{
+    char *json = NULL, *conf;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": "
+                         "\"%s\"}, \"callbacks\": {\"verify\": {\"plugin\": \"verify_log\"}}}\n",
+                         tu_pki("ca.crt")) >= 0);
+    conf = tu_write(dir, "conf.json", json, mode);
+    free(json);
+    return conf;
+}
+
+static void
+assert_conf_refused(const char *conf, const char *rule)
+{
+    sslplug_error err;
+
+    assert_null(sslplug_host_load(conf, &err));
+    assert_error(&err, SSLPLUG_E_UNSAFE_FILE, "", conf, rule);
+    assert_string_equal(err.source, conf);
+}
+
+static void
+test_security_config_world_writable_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *conf = write_conf(dir, 0666);
+
+    assert_conf_refused(conf, "is writable by group or others (mode 0666)");
+    free(conf);
+}
+
+static void
+test_security_config_group_writable_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *conf = write_conf(dir, 0664);
+
+    assert_conf_refused(conf, "is writable by group or others (mode 0664)");
+    free(conf);
+}
+
+static void
+test_security_config_other_owner_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *conf = write_conf(dir, 0644);
+
+    assert_int_equal(chown(conf, FOREIGN_UID, FOREIGN_UID), 0);
+    assert_conf_refused(conf, "is owned by uid 12345, not root or the effective user");
+    free(conf);
+}
+
+/* The control: the same file, mode 0644 and ours, loads and makes a context. */
+static void
+test_security_config_private_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *conf = write_conf(dir, 0644);
+    sslplug_error err;
+    sslplug_host *host = sslplug_host_load(conf, &err);
+
+    assert_non_null(host);
+    assert_verify_plugin_works(host);
+    free(conf);
+}
+
+/* ---- allowed_dirs and plugin_path as a fence ---- */
+
+#define FENCED_CONF(key)                                                                           \
+    "{\"version\": 1, \"" key "\": [\"%s\"], \"context\": {\"role\": \"client\", \"ca_file\": "    \
+    "\"pki/ca.crt\"}, \"callbacks\": {\"verify\": {\"plugin\": \"%s\"}}}"
+
+#define OUTSIDE_RULE                                                                               \
+    "is outside the allowed directories (allowed_dirs, plugin_path and the built-in plugin "       \
+    "directory)"
+
+static void
+test_security_allowed_dirs_outside_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *allowed = make_dir(dir, "allowed", 0755);
+    char *other = make_dir(dir, "other", 0755);
+    char *plugin = copy_verify_log(other, "vl.so", 0644);
+
+    assert_ctx_refused(tu_host(FENCED_CONF("allowed_dirs"), allowed, plugin), SSLPLUG_E_UNSAFE_FILE,
+                       VERIFY_PTR, plugin, OUTSIDE_RULE);
+    free(plugin);
+    free(other);
+    free(allowed);
+}
+
+static void
+test_security_allowed_dirs_inside_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *allowed = make_dir(dir, "allowed", 0755);
+    char *sub = make_dir(allowed, "sub", 0755);
+    char *direct = copy_verify_log(allowed, "vl.so", 0644);
+    char *nested = copy_verify_log(sub, "vl.so", 0644);
+
+    assert_verify_plugin_works(tu_host(FENCED_CONF("allowed_dirs"), allowed, direct));
+    assert_verify_plugin_works(tu_host(FENCED_CONF("allowed_dirs"), allowed, nested));
+    free(nested);
+    free(direct);
+    free(sub);
+    free(allowed);
+}
+
+static void
+test_security_allowed_dirs_dotdot_escape_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *allowed = make_dir(dir, "allowed", 0755);
+    char *other = make_dir(dir, "other", 0755);
+    char *plugin = copy_verify_log(other, "vl.so", 0644);
+    char *escape = join(allowed, "../other/vl.so");
+
+    assert_ctx_refused(tu_host(FENCED_CONF("allowed_dirs"), allowed, escape), SSLPLUG_E_UNSAFE_FILE,
+                       VERIFY_PTR, escape, OUTSIDE_RULE);
+    free(escape);
+    free(plugin);
+    free(other);
+    free(allowed);
+}
+
+/* A directory inside the allowed one that is a symlink to elsewhere leads outside. */
+static void
+test_security_allowed_dirs_symlinked_dir_escape_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *allowed = make_dir(dir, "allowed", 0755);
+    char *other = make_dir(dir, "other", 0755);
+    char *plugin = copy_verify_log(other, "vl.so", 0644);
+    char *link = join(allowed, "link");
+    char *via = join(link, "vl.so");
+
+    assert_int_equal(symlink(other, link), 0);
+    assert_ctx_refused(tu_host(FENCED_CONF("allowed_dirs"), allowed, via), SSLPLUG_E_UNSAFE_FILE,
+                       VERIFY_PTR, via, OUTSIDE_RULE);
+    free(via);
+    free(link);
+    free(plugin);
+    free(other);
+    free(allowed);
+}
+
+/* "…/ab" allows "…/ab/x", not its sibling "…/abc/x". */
+static void
+test_security_allowed_dirs_name_prefix_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *allowed = make_dir(dir, "ab", 0755);
+    char *sibling = make_dir(dir, "abc", 0755);
+    char *plugin = copy_verify_log(sibling, "vl.so", 0644);
+
+    assert_ctx_refused(tu_host(FENCED_CONF("allowed_dirs"), allowed, plugin), SSLPLUG_E_UNSAFE_FILE,
+                       VERIFY_PTR, plugin, OUTSIDE_RULE);
+    free(plugin);
+    free(sibling);
+    free(allowed);
+}
+
+/* Relative allowed_dirs are taken from the configuration's directory. */
+static void
+test_security_allowed_dirs_relative_to_config(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *allowed = make_dir(dir, "allowed", 0755);
+    char *other = make_dir(dir, "other", 0755);
+    char *inside = copy_verify_log(allowed, "vl.so", 0644);
+    char *outside = copy_verify_log(other, "vl.so", 0644);
+    char *json = NULL;
+    sslplug_error err;
+    sslplug_host *host;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"allowed_dirs\": [\"allowed\"], \"context\": "
+                         "{\"role\": \"client\", \"ca_file\": \"%s\"}, \"callbacks\": "
+                         "{\"verify\": {\"plugin\": \"%s\"}}}",
+                         tu_pki("ca.crt"), "allowed/vl.so") >= 0);
+    host = sslplug_host_load_string(json, dir, &err);
+    assert_non_null(host);
+    assert_verify_plugin_works(host);
+    free(json);
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"allowed_dirs\": [\"allowed\"], \"context\": "
+                         "{\"role\": \"client\", \"ca_file\": \"%s\"}, \"callbacks\": "
+                         "{\"verify\": {\"plugin\": \"%s\"}}}",
+                         tu_pki("ca.crt"), "other/vl.so") >= 0);
+    host = sslplug_host_load_string(json, dir, &err);
+    assert_non_null(host);
+    assert_ctx_refused(host, SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, outside, OUTSIDE_RULE);
+    free(json);
+    free(outside);
+    free(inside);
+    free(other);
+    free(allowed);
+}
+
+static void
+test_security_plugin_path_restricts_paths(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *path_dir = make_dir(dir, "plugins", 0755);
+    char *other = make_dir(dir, "other", 0755);
+    char *inside = copy_verify_log(path_dir, "vl.so", 0644);
+    char *outside = copy_verify_log(other, "vl.so", 0644);
+
+    assert_ctx_refused(tu_host(FENCED_CONF("plugin_path"), path_dir, outside),
+                       SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, outside, OUTSIDE_RULE);
+    assert_verify_plugin_works(tu_host(FENCED_CONF("plugin_path"), path_dir, inside));
+    free(outside);
+    free(inside);
+    free(other);
+    free(path_dir);
+}
+
+/* Bundled plugins by bare name stay usable with either fence. */
+static void
+test_security_fence_keeps_builtin_names(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *fence = make_dir(dir, "empty", 0755);
+
+    assert_verify_plugin_works(tu_host(FENCED_CONF("plugin_path"), fence, "verify_log"));
+    assert_verify_plugin_works(tu_host(FENCED_CONF("allowed_dirs"), fence, "verify_log"));
+    free(fence);
+}
+
+/* A bare name found in plugin_path is inside the fence it draws. */
+static void
+test_security_plugin_path_bare_name_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *path_dir = make_dir(dir, "plugins", 0755);
+    char *plugin = copy_verify_log(path_dir, "sec_vl_copy.so", 0644);
+
+    assert_verify_plugin_works(tu_host(FENCED_CONF("plugin_path"), path_dir, "sec_vl_copy"));
+    free(plugin);
+    free(path_dir);
+}
+
+/* ---- sha256 pins ---- */
+
+static void
+test_security_sha256_correct_pin_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0644);
+    char hex[65], *pin = NULL, *out = NULL, *expect = NULL;
+
+    file_sha256_hex(plugin, hex);
+    /* The value the documentation tells users to paste is the same digest. */
+    assert_int_equal(tu_run(&out, "%s inspect --sha256 %s", SSLPLUG_TEST_CLI, plugin), 0);
+    assert_true(asprintf(&expect, "sha256: %s\n", hex) >= 0);
+    assert_string_equal(out, expect);
+    assert_true(asprintf(&pin, ", \"sha256\": \"%s\"", hex) >= 0);
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, plugin, pin));
+    free(pin);
+    free(expect);
+    free(out);
+    free(plugin);
+}
+
+/* The pin of a copy with one digit changed. */
+static char *
+wrong_pin(const char *plugin, char actual[65])
+{
+    char hex[65];
+    char *pin = NULL;
+
+    file_sha256_hex(plugin, actual);
+    memcpy(hex, actual, sizeof(hex));
+    hex[10] = hex[10] == '0' ? '1' : '0';
+    assert_true(asprintf(&pin, ", \"sha256\": \"%s\"", hex) >= 0);
+    return pin;
+}
+
+static void
+test_security_sha256_wrong_pin_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0644);
+    char actual[65], *rule = NULL;
+    char *pin = wrong_pin(plugin, actual);
+
+    assert_true(asprintf(&rule, "has SHA-256 %s, which does not match the pinned value", actual) >=
+                0);
+    assert_ctx_refused(tu_host(VERIFY_CONF, plugin, pin), SSLPLUG_E_INTEGRITY,
+                       "/callbacks/verify/sha256", plugin, rule);
+    free(rule);
+    free(pin);
+    free(plugin);
+}
+
+/* In an array, the pointer names the entry whose pin is wrong. */
+static void
+test_security_sha256_wrong_pin_in_array_names_entry(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0644);
+    char actual[65];
+    char *pin = wrong_pin(plugin, actual);
+
+    assert_ctx_refused(tu_host(CLIENT_CONF("{\"verify\": [{\"plugin\": \"verify_log\"}, "
+                                           "{\"plugin\": \"%s\"%s}]}"),
+                               plugin, pin),
+                       SSLPLUG_E_INTEGRITY, "/callbacks/verify/1/sha256", plugin, actual);
+    free(pin);
+    free(plugin);
+}
+
+/* insecure_allow_writable does not switch pins off. */
+static void
+test_security_sha256_wrong_pin_refused_when_insecure(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_verify_log(dir, "vl.so", 0666);
+    char actual[65];
+    char *pin = wrong_pin(plugin, actual);
+
+    assert_ctx_refused(tu_host("{\"version\": 1, \"insecure_allow_writable\": true, \"context\": "
+                               "{\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"}, "
+                               "\"callbacks\": {\"verify\": {\"plugin\": \"%s\"%s}}}",
+                               plugin, pin),
+                       SSLPLUG_E_INTEGRITY, "/callbacks/verify/sha256", plugin, actual);
+    free(pin);
+    free(plugin);
+}
+
+static void
+test_security_sha256_malformed_pin_config_error(void **state)
+{
+    static const char *const pins[] = {
+        /* 63 digits */
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\"",
+        /* 64 characters, one not hex */
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\"",
+        /* 65 digits */
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0\"",
+        "\"\"",
+        "\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789\"",
+        "42",
+        "null",
+    };
+    sslplug_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+        sslplug_host *host = tu_host_try(&err,
+                                         CLIENT_CONF("{\"verify\": {\"plugin\": \"verify_log\", "
+                                                     "\"sha256\": %s}}"),
+                                         pins[i]);
+
+        if (host != NULL) {
+            print_error("pin %s was accepted\n", pins[i]);
+        }
+        assert_null(host);
+        assert_error(&err, SSLPLUG_E_CONFIG, "/callbacks/verify/sha256", NULL,
+                     "64 hexadecimal digits");
+        if (pins[i][0] == '"' && pins[i][1] != '"') {
+            /* The message quotes what it found. */
+            assert_true(contains(err.message, pins[i]));
+        }
+    }
+}
+
+/* ---- one OpenSSL per process ---- */
+
+#define STATIC_OPENSSL_RULE "brings its own OpenSSL"
+
+static void
+test_security_static_openssl_plugin_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_static_openssl");
+
+    (void)state;
+    assert_ctx_refused(tu_host(CLIENT_CONF("{\"info\": {\"plugin\": \"%s\"}}"), plugin),
+                       SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin", plugin, STATIC_OPENSSL_RULE);
+}
+
+/* Refused as an optional entry too: skipped, never initialised, everything else works. */
+static void
+test_security_static_openssl_optional_skipped(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_static_openssl");
+    tu_trace trace = {0};
+    sslplug_host *host =
+        tu_host(CLIENT_CONF("{\"info\": [{\"plugin\": \"%s\", \"optional\": true}, "
+                            "{\"plugin\": \"info_log\", \"config\": {\"level\": \"debug\"}}]}"),
+                plugin);
+    sec_log log;
+    char *warning;
+
+    (void)state;
+    sslplug_host_set_trace(host, tu_trace_fn, &trace);
+    log = handshake_with(host);
+    warning = skipped_warning(&log, "/callbacks/info/0");
+    assert_non_null(warning);
+    assert_true(contains(warning, plugin));
+    assert_true(contains(warning, STATIC_OPENSSL_RULE));
+    /* Its init would have reported itself through an error. */
+    assert_false(sec_log_has(&log, "was initialised"));
+    assert_true(trace.count[SSLPLUG_CB_INFO] > 0);
+    assert_int_equal(tu_trace_has(&trace, " /callbacks/info/0:"), 0);
+    assert_true(tu_trace_has(&trace, "info info_log /callbacks/info/1:") > 0);
+    free(warning);
+    tu_trace_free(&trace);
+    sec_log_free(&log);
+}
+
+/* ---- optional info entries ---- */
+
+/*
+ * The first info entry is optional and cannot be used; the second, info_log,
+ * must be called in the handshake.  The one warning names the first entry
+ * and contains what (the file) and why (the rule or cause).
+ */
+static void
+assert_optional_skipped(const char *first, const char *what, const char *why)
+{
+    tu_trace trace = {0};
+    sslplug_host *host = tu_host(CLIENT_CONF("{\"info\": [%s, {\"plugin\": \"info_log\", "
+                                             "\"config\": {\"level\": \"debug\"}}]}"),
+                                 first);
+    sec_log log;
+    char *warning;
+
+    sslplug_host_set_trace(host, tu_trace_fn, &trace);
+    log = handshake_with(host);
+    if (log.warnings != 1) {
+        print_error("log:\n%s\n", log.text != NULL ? log.text : "");
+    }
+    assert_int_equal(log.warnings, 1);
+    warning = skipped_warning(&log, "/callbacks/info/0");
+    assert_non_null(warning);
+    assert_true(contains(warning, what));
+    assert_true(contains(warning, why));
+    free(warning);
+    /* info_log logs every call at debug level. */
+    assert_true(sec_log_has(&log, "3 info_log: "));
+    assert_true(tu_trace_has(&trace, "info info_log /callbacks/info/1:") > 0);
+    assert_int_equal(tu_trace_has(&trace, " /callbacks/info/0:"), 0);
+    tu_trace_free(&trace);
+    sec_log_free(&log);
+}
+
+static void
+test_security_optional_missing_info_skipped(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *absent = join(dir, "absent.so");
+    char *entry = NULL;
+
+    assert_optional_skipped("{\"plugin\": \"sec_no_such_plugin\", \"optional\": true}",
+                            "plugin \"sec_no_such_plugin\"", "not found");
+    assert_true(asprintf(&entry, "{\"plugin\": \"%s\", \"optional\": true}", absent) >= 0);
+    assert_optional_skipped(entry, absent, "No such file or directory");
+    free(entry);
+    /*
+     * A path in a directory that does not exist.  The warning names only the
+     * directory ("cannot resolve /nonexistent"), not the plugin file.
+     */
+    assert_optional_skipped("{\"plugin\": \"/nonexistent/sec_absent.so\", \"optional\": true}",
+                            "/nonexistent", "No such file or directory");
+    free(absent);
+}
+
+static void
+test_security_optional_init_failure_info_skipped(void **state)
+{
+    (void)state;
+    /* info_log's init refuses an unknown level. */
+    assert_optional_skipped("{\"plugin\": \"info_log\", \"config\": {\"level\": \"sec_loud\"}, "
+                            "\"optional\": true}",
+                            "plugin info_log", "found \"sec_loud\"");
+}
+
+static void
+test_security_optional_unsafe_info_skipped(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *plugin = copy_file(tu_test_plugin("sec_static_openssl"), dir, "w.so", 0666);
+    char *entry = NULL;
+
+    assert_true(asprintf(&entry, "{\"plugin\": \"%s\", \"optional\": true}", plugin) >= 0);
+    assert_optional_skipped(entry, plugin, "is writable by group or others (mode 0666)");
+    free(entry);
+    free(plugin);
+}
+
+/* `sslplug check` shows the skip too, and the configuration still passes. */
+static void
+test_security_optional_warning_in_check_output(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *json = NULL, *conf, *out = NULL, *expect = NULL;
+    int rc;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": "
+                         "\"%s\"}, \"callbacks\": {\"info\": {\"plugin\": "
+                         "\"sec_no_such_plugin\", \"optional\": true}}}\n",
+                         tu_pki("ca.crt")) >= 0);
+    conf = tu_write(dir, "conf.json", json, 0644);
+    rc = tu_run(&out, "%s check %s", SSLPLUG_TEST_CLI, conf);
+    if (rc != 0) {
+        print_error("%s\n", out);
+    }
+    assert_int_equal(rc, 0);
+    assert_true(asprintf(&expect,
+                         "%s: warning: sslplug: optional entry /callbacks/info skipped: plugin "
+                         "\"sec_no_such_plugin\" not found",
+                         conf) >= 0);
+    assert_true(contains(out, expect));
+    free(expect);
+    free(out);
+    free(conf);
+    free(json);
+}
+
+static void
+test_security_optional_only_on_info(void **state)
+{
+    static const struct {
+        const char *callbacks;
+        const char *pointer;
+    } cases[] = {
+        {"{\"verify\": {\"plugin\": \"verify_log\", \"optional\": true}}",
+         "/callbacks/verify/optional"},
+        {"{\"verify\": [{\"plugin\": \"verify_log\"}, {\"plugin\": \"verify_log\", "
+         "\"optional\": true}]}",
+         "/callbacks/verify/1/optional"},
+        {"{\"password\": {\"plugin\": \"password_env\", \"optional\": true}}",
+         "/callbacks/password/optional"},
+        {"{\"client_cert\": {\"plugin\": \"client_cert_file\", \"optional\": true}}",
+         "/callbacks/client_cert/optional"},
+    };
+    sslplug_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sslplug_host *host = tu_host_try(&err, CLIENT_CONF("%s"), cases[i].callbacks);
+
+        assert_null(host);
+        assert_error(&err, SSLPLUG_E_CONFIG, cases[i].pointer, NULL,
+                     "only info entries may be optional");
+    }
+}
+
+static void
+test_security_optional_must_be_boolean(void **state)
+{
+    sslplug_error err;
+
+    (void)state;
+    assert_null(tu_host_try(&err, CLIENT_CONF("{\"info\": {\"plugin\": \"info_log\", "
+                                              "\"optional\": \"yes\"}}")));
+    assert_error(&err, SSLPLUG_E_CONFIG, "/callbacks/info/optional", NULL, NULL);
+}
+
+/* "optional": false on a verify entry is what leaving it out means. */
+static void
+test_security_optional_false_on_verify_accepted(void **state)
+{
+    (void)state;
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, "verify_log", ", \"optional\": false"));
+}
+
+static void
+test_security_nonoptional_missing_info_fails_closed(void **state)
+{
+    static const char *const extras[] = {"", ", \"optional\": false"};
+    sslplug_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
+        assert_null(tu_host_try(&err,
+                                CLIENT_CONF("{\"info\": [{\"plugin\": \"info_log\"}, "
+                                            "{\"plugin\": \"sec_no_such_plugin\"%s}]}"),
+                                extras[i]));
+        assert_error(&err, SSLPLUG_E_PLUGIN_NOT_FOUND, "/callbacks/info/1/plugin",
+                     "sec_no_such_plugin", "not found");
+    }
+}
+
+static void
+test_security_nonoptional_failing_info_fails_closed(void **state)
+{
+    (void)state;
+    assert_ctx_refused(tu_host(CLIENT_CONF("{\"info\": [{\"plugin\": \"info_log\"}, "
+                                           "{\"plugin\": \"info_log\", \"config\": "
+                                           "{\"level\": \"sec_loud\"}}]}")),
+                       SSLPLUG_E_PLUGIN_INIT, "/callbacks/info/1/config/level", NULL, "sec_loud");
+}
+
+/* ---- SSLPLUG_PLUGIN_PATH ---- */
+
+static void
+test_security_env_plugin_path_relative_ignored(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *rel = make_dir(dir, "rel", 0755);
+    char *plugin = copy_verify_log(rel, "sec_env_probe.so", 0644);
+    char cwd[PATH_MAX];
+    sslplug_error err;
+    sslplug_host *host;
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(dir), 0);
+
+    /* "rel" names dir/rel from here, but a relative entry would follow the cwd: ignored. */
+    assert_int_equal(setenv("SSLPLUG_PLUGIN_PATH", "rel", 1), 0);
+    host = tu_host_try(&err, VERIFY_CONF, "sec_env_probe", "");
+    assert_null(host);
+    assert_error(&err, SSLPLUG_E_PLUGIN_NOT_FOUND, VERIFY_PTR, "sec_env_probe", "not found");
+
+    assert_int_equal(setenv("SSLPLUG_PLUGIN_PATH", "rel:./rel", 1), 0);
+    assert_null(tu_host_try(&err, VERIFY_CONF, "sec_env_probe", ""));
+    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_NOT_FOUND);
+
+    /* The control: the same directory named absolutely is searched. */
+    assert_int_equal(setenv("SSLPLUG_PLUGIN_PATH", rel, 1), 0);
+    host = tu_host(VERIFY_CONF, "sec_env_probe", "");
+    assert_int_equal(unsetenv("SSLPLUG_PLUGIN_PATH"), 0);
+    assert_int_equal(chdir(cwd), 0);
+    assert_verify_plugin_works(host);
+    free(plugin);
+    free(rel);
+}
+
+/* The environment cannot widen a configuration's fence: a plugin found through it is outside. */
+static void
+test_security_env_plugin_path_outside_fence_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *fence = make_dir(dir, "fence", 0755);
+    char *env_dir = make_dir(dir, "env", 0755);
+    char *plugin = copy_verify_log(env_dir, "sec_env_probe.so", 0644);
+    sslplug_host *host;
+
+    assert_int_equal(setenv("SSLPLUG_PLUGIN_PATH", env_dir, 1), 0);
+    host = tu_host(FENCED_CONF("plugin_path"), fence, "sec_env_probe");
+    assert_int_equal(unsetenv("SSLPLUG_PLUGIN_PATH"), 0);
+    assert_ctx_refused(host, SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, plugin, OUTSIDE_RULE);
+    free(plugin);
+    free(env_dir);
+    free(fence);
+}
+
+#define SEC_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        SEC_TEST(test_security_plugin_group_writable_refused),
+        SEC_TEST(test_security_plugin_world_writable_refused),
+        SEC_TEST(test_security_plugin_mode_0644_accepted),
+        SEC_TEST(test_security_plugin_mode_0755_accepted),
+        SEC_TEST(test_security_plugin_other_owner_refused),
+        SEC_TEST(test_security_plugin_other_group_readonly_accepted),
+        SEC_TEST(test_security_dir_world_writable_refused),
+        SEC_TEST(test_security_dir_group_writable_refused),
+        SEC_TEST(test_security_dir_world_writable_two_levels_up_refused),
+        SEC_TEST(test_security_dir_other_owner_refused),
+        SEC_TEST(test_security_dir_sticky_root_entry_accepted),
+        SEC_TEST(test_security_dir_sticky_foreign_entry_refused),
+        SEC_TEST(test_security_plugin_symlink_refused),
+        SEC_TEST(test_security_insecure_still_refuses_symlink),
+        SEC_TEST(test_security_insecure_accepts_writable_files_and_warns),
+        SEC_TEST(test_security_insecure_warning_in_check_output),
+        SEC_TEST(test_security_insecure_false_checks_as_usual),
+        SEC_TEST(test_security_config_world_writable_refused),
+        SEC_TEST(test_security_config_group_writable_refused),
+        SEC_TEST(test_security_config_other_owner_refused),
+        SEC_TEST(test_security_config_private_accepted),
+        SEC_TEST(test_security_allowed_dirs_outside_refused),
+        SEC_TEST(test_security_allowed_dirs_inside_accepted),
+        SEC_TEST(test_security_allowed_dirs_dotdot_escape_refused),
+        SEC_TEST(test_security_allowed_dirs_symlinked_dir_escape_refused),
+        SEC_TEST(test_security_allowed_dirs_name_prefix_refused),
+        SEC_TEST(test_security_allowed_dirs_relative_to_config),
+        SEC_TEST(test_security_plugin_path_restricts_paths),
+        SEC_TEST(test_security_fence_keeps_builtin_names),
+        SEC_TEST(test_security_plugin_path_bare_name_accepted),
+        SEC_TEST(test_security_sha256_correct_pin_accepted),
+        SEC_TEST(test_security_sha256_wrong_pin_refused),
+        SEC_TEST(test_security_sha256_wrong_pin_in_array_names_entry),
+        SEC_TEST(test_security_sha256_wrong_pin_refused_when_insecure),
+        SEC_TEST(test_security_sha256_malformed_pin_config_error),
+        SEC_TEST(test_security_static_openssl_plugin_refused),
+        SEC_TEST(test_security_static_openssl_optional_skipped),
+        SEC_TEST(test_security_optional_missing_info_skipped),
+        SEC_TEST(test_security_optional_init_failure_info_skipped),
+        SEC_TEST(test_security_optional_unsafe_info_skipped),
+        SEC_TEST(test_security_optional_warning_in_check_output),
+        SEC_TEST(test_security_optional_only_on_info),
+        SEC_TEST(test_security_optional_must_be_boolean),
+        SEC_TEST(test_security_optional_false_on_verify_accepted),
+        SEC_TEST(test_security_nonoptional_missing_info_fails_closed),
+        SEC_TEST(test_security_nonoptional_failing_info_fails_closed),
+        SEC_TEST(test_security_env_plugin_path_relative_ignored),
+        SEC_TEST(test_security_env_plugin_path_outside_fence_refused),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
