@@ -121,6 +121,8 @@ static const sslplug_plugin descriptor = {
     .verify = BENCH_PLUGIN_TYPE == BENCH_VERIFY ? bench_cb_verify : NULL,
     .info = BENCH_PLUGIN_TYPE == BENCH_INFO ? bench_cb_info : NULL,
     .client_cert = BENCH_PLUGIN_TYPE == BENCH_CLIENT_CERT ? bench_cb_client_cert : NULL,
+    /* The bodies only read their state and count with atomics: no host lock needed. */
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 
 const sslplug_plugin *
