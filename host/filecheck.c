@@ -7,13 +7,15 @@
  * following a final symlink, checked through its descriptor, and the loader
  * loads exactly that descriptor, so nothing can be swapped in between.
  */
-#define _DEFAULT_SOURCE /* realpath, S_ISVTX */
+#define _GNU_SOURCE /* realpath, S_ISVTX, memmem */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -26,9 +28,14 @@ trusted_owner(uid_t uid)
     return uid == 0 || uid == geteuid();
 }
 
+/*
+ * A directory above a file: trusted owner, and not writable by others unless
+ * sticky (then others cannot replace the entries below it, whose owners the
+ * walk checks in turn).
+ */
 static int
-check_dir(const char *dir, const struct stat *st, const struct stat *below, const char *file,
-          const char *pointer, sslplug_error *err)
+check_dir(const char *dir, const struct stat *st, const char *file, const char *pointer,
+          sslplug_error *err)
 {
     if (!trusted_owner(st->st_uid)) {
         sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, pointer,
@@ -37,33 +44,22 @@ check_dir(const char *dir, const struct stat *st, const struct stat *below, cons
                            dir, file, (unsigned)st->st_uid);
         return 0;
     }
-    if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0) {
-        return 1;
-    }
-    if ((st->st_mode & S_ISVTX) == 0) {
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st->st_mode & S_ISVTX) == 0) {
         sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, pointer,
                            "directory %s above %s is writable by group or others (mode %04o) "
                            "without the sticky bit",
                            dir, file, (unsigned)(st->st_mode & 07777));
         return 0;
     }
-    if (!trusted_owner(below->st_uid)) {
-        sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, pointer,
-                           "%s lies in the shared directory %s (mode %04o) below an entry owned "
-                           "by uid %u, not root or the effective user",
-                           file, dir, (unsigned)(st->st_mode & 07777), (unsigned)below->st_uid);
-        return 0;
-    }
     return 1;
 }
 
-/* Walk real_dir from the root down; each directory is judged with the entry below it. */
+/* Every directory of real_dir, deepest first. */
 static int
-check_dirs(const char *real_dir, const struct stat *file_st, const char *file, const char *pointer,
-           sslplug_error *err)
+check_dirs(const char *real_dir, const char *file, const char *pointer, sslplug_error *err)
 {
     char path[PATH_MAX];
-    struct stat st, below;
+    struct stat st;
     size_t len = strlen(real_dir);
 
     if (len >= sizeof(path)) {
@@ -71,7 +67,6 @@ check_dirs(const char *real_dir, const struct stat *file_st, const char *file, c
         return 0;
     }
     memcpy(path, real_dir, len + 1);
-    below = *file_st;
     /* Deepest first: cut the path one component at a time. */
     for (;;) {
         if (stat(path[0] != '\0' ? path : "/", &st) != 0) {
@@ -79,13 +74,12 @@ check_dirs(const char *real_dir, const struct stat *file_st, const char *file, c
                                path[0] != '\0' ? path : "/", strerror(errno));
             return 0;
         }
-        if (!check_dir(path[0] != '\0' ? path : "/", &st, &below, file, pointer, err)) {
+        if (!check_dir(path[0] != '\0' ? path : "/", &st, file, pointer, err)) {
             return 0;
         }
         if (path[0] == '\0' || strcmp(path, "/") == 0) {
             return 1;
         }
-        below = st;
         *strrchr(path, '/') = '\0';
     }
 }
@@ -160,8 +154,8 @@ sslplugi_file_open_checked(const char *file, const sslplugi_file_rules *rules, c
     memcpy(dir, file, (size_t)(slash - file));
     dir[slash - file] = '\0';
     if (realpath(dir[0] != '\0' ? dir : "/", real_dir) == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, pointer, "cannot resolve %s: %s", dir,
-                           strerror(errno));
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, pointer,
+                           "cannot open %s: directory %s: %s", file, dir, strerror(errno));
         goto fail;
     }
     if (!check_allowed(real_dir, file, rules->allowed, rules->allowed_count, pointer, err)) {
@@ -191,7 +185,7 @@ sslplugi_file_open_checked(const char *file, const sslplugi_file_rules *rules, c
             goto fail;
         }
     } else if (!sslplugi_file_check_stat(st, file, pointer, err) ||
-               !check_dirs(real_dir, st, file, pointer, err)) {
+               !check_dirs(real_dir, file, pointer, err)) {
         goto fail;
     }
     close(dfd);
@@ -206,26 +200,88 @@ fail:
     return -1;
 }
 
-int
-sslplugi_file_sha256(int fd, unsigned char out[32])
+/*
+ * The text OpenSSL_version() returns, as every libcrypto build embeds it:
+ * "OpenSSL 3.0.22 25 Aug 2026", "OpenSSL 1.1.1w  11 Sep 2023".  A plugin
+ * that carries it has a copy of libcrypto inside, exported or not.
+ */
+static int
+version_text_at(const unsigned char *p, const unsigned char *end)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char buf[16384];
-    off_t off = 0;
-    ssize_t n;
+    int dots = 0, digits = 0;
+
+    for (; p < end && (isdigit(*p) || *p == '.'); p++) {
+        dots += *p == '.';
+        digits += isdigit(*p) != 0;
+    }
+    if (dots != 2 || digits < 3) {
+        return 0;
+    }
+    while (p < end && islower(*p)) {
+        p++;
+    }
+    if (p + 2 > end || *p++ != ' ') {
+        return 0;
+    }
+    if (*p == ' ') {
+        p++;
+    }
+    /* day, month, year: "25 Aug 2026" */
+    return end - p >= 11 && isdigit(p[0]) && (isdigit(p[1]) ? p[2] == ' ' : p[1] == ' ');
+}
+
+static int
+carries_openssl(const unsigned char *map, size_t size)
+{
+    static const char tag[] = "OpenSSL ";
+    const unsigned char *p = map, *end = map + size;
+
+    while ((p = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1)) != NULL) {
+        p += sizeof(tag) - 1;
+        if (version_text_at(p, end)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int
+sslplugi_file_inspect(int fd, unsigned char digest[32], int *openssl_inside)
+{
+    struct stat st;
+    void *map = MAP_FAILED;
     int ok = 0;
 
-    if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        goto done;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+        return 0;
     }
-    while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-        if (!EVP_DigestUpdate(md, buf, (size_t)n)) {
-            goto done;
-        }
-        off += n;
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        return 0;
     }
-    ok = n == 0 && EVP_DigestFinal_ex(md, out, NULL);
-done:
-    EVP_MD_CTX_free(md);
+    ok = EVP_Digest(map, (size_t)st.st_size, digest, NULL, EVP_sha256(), NULL);
+    *openssl_inside = carries_openssl(map, (size_t)st.st_size);
+    munmap(map, (size_t)st.st_size);
     return ok;
+}
+
+int
+sslplugi_file_check_dirs(const char *file, const char *pointer, sslplug_error *err)
+{
+    char dir[PATH_MAX], real_dir[PATH_MAX];
+    const char *slash = strrchr(file, '/');
+
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else if (slash == file) {
+        snprintf(dir, sizeof(dir), "/");
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
+    }
+    if (realpath(dir, real_dir) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_IO, pointer, "cannot resolve %s: %s", dir,
+                           strerror(errno));
+        return 0;
+    }
+    return check_dirs(real_dir, file, pointer, err);
 }

@@ -109,7 +109,8 @@ parse(const char *json, size_t len, const char *source, const char *base_dir, co
         goto fail;
     }
     if (st != NULL && !config->insecure_allow_writable &&
-        !sslplugi_file_check_stat(st, source, NULL, err)) {
+        (!sslplugi_file_check_stat(st, source, NULL, err) ||
+         !sslplugi_file_check_dirs(source, NULL, err))) {
         goto fail;
     }
     if (!sslplugi_paths_resolve(config, err)) {

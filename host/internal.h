@@ -126,7 +126,13 @@ int sslplugi_file_open_checked(const char *file, const sslplugi_file_rules *rule
 /* The owner/mode rule alone, for a file already open (the configuration). */
 int sslplugi_file_check_stat(const struct stat *st, const char *file, const char *pointer,
                              sslplug_error *err);
-int sslplugi_file_sha256(int fd, unsigned char out[32]);
+/* The directory rule alone, for every directory above file (the configuration). */
+int sslplugi_file_check_dirs(const char *file, const char *pointer, sslplug_error *err);
+/*
+ * SHA-256 of the open file, and whether it carries a copy of libcrypto
+ * (OpenSSL's version text).  Returns 1, or 0 when it cannot be read.
+ */
+int sslplugi_file_inspect(int fd, unsigned char digest[32], int *openssl_inside);
 
 /* ---- loader (loader.c) ---- */
 
@@ -141,6 +147,7 @@ struct sslplug_handle {
     sslplugi_module *module;
     sslplug_cb_type type;
     char *pointer;
+    char *file;  /* the plugin file as the entry names it */
     char *label; /* plugin name, or symbol@file */
     char *source;
     char *base_dir;

@@ -35,7 +35,6 @@ struct sslplugi_module {
      * the object by that name, so N stays reserved for it.
      */
     int fd;
-    char *path;
     void *dl;
     pthread_mutex_t lifecycle_lock; /* serialises init and fini of its entries */
 };
@@ -55,7 +54,7 @@ entry_ptr_plugin(const sslplugi_entry *e, char *buf, size_t len)
  * libcrypto (its own static copy, or another shared one) is not ours.
  */
 static int
-same_openssl(const sslplugi_module *m, const char *ptr, sslplug_error *err)
+same_openssl(const sslplugi_module *m, const char *file, const char *ptr, sslplug_error *err)
 {
     void *theirs = dlsym(m->dl, "OpenSSL_version_num");
     void *ours = (void *)(uintptr_t)OpenSSL_version_num;
@@ -67,7 +66,7 @@ same_openssl(const sslplugi_module *m, const char *ptr, sslplug_error *err)
     sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
                        "plugin %s brings its own OpenSSL (%s); it must use the process's "
                        "shared libcrypto",
-                       m->path,
+                       file,
                        dladdr(theirs, &info) != 0 && info.dli_fname != NULL ? info.dli_fname
                                                                             : "unknown object");
     return 0;
@@ -99,14 +98,22 @@ module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned c
     sslplugi_module *m = NULL;
     char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64];
     struct stat st;
-    int fd;
+    int fd, openssl_inside = 0;
 
     entry_ptr_plugin(e, ptr, sizeof(ptr));
     if ((fd = sslplugi_file_open_checked(e->file, rules, ptr, &st, err)) < 0) {
         return NULL;
     }
-    if (!sslplugi_file_sha256(fd, digest)) {
+    if (!sslplugi_file_inspect(fd, digest, &openssl_inside)) {
         sslplugi_error_set(err, SSLPLUG_E_IO, ptr, "cannot read %s to digest it", e->file);
+        close(fd);
+        return NULL;
+    }
+    if (openssl_inside) {
+        sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
+                           "plugin %s brings its own OpenSSL (a libcrypto linked into it); it "
+                           "must use the process's shared libcrypto",
+                           e->file);
         close(fd);
         return NULL;
     }
@@ -121,7 +128,7 @@ module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned c
             goto check;
         }
     }
-    if ((m = calloc(1, sizeof(*m))) == NULL || (m->path = strdup(e->file)) == NULL) {
+    if ((m = calloc(1, sizeof(*m))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
         goto fail;
     }
@@ -146,17 +153,14 @@ module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned c
     m->next = registry;
     registry = m;
 check:
-    if (!same_openssl(m, ptr, err)) {
+    if (!same_openssl(m, e->file, ptr, err)) {
         m = NULL;
     }
     goto done;
 fail:
     close(fd);
-    if (m != NULL) {
-        free(m->path);
-        free(m);
-        m = NULL;
-    }
+    free(m);
+    m = NULL;
 done:
     pthread_mutex_unlock(&registry_lock);
     return m;
@@ -183,13 +187,13 @@ read_descriptor(const sslplugi_module *m, const sslplugi_entry *e, sslplug_plugi
         sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
                            "%s exports no %s: not an sslplug plugin (bind a raw function with "
                            "\"symbol\" instead)",
-                           m->path, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+                           e->file, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
         return 0;
     }
     /* POSIX guarantees this conversion for dlsym results. */
     memcpy(&entry, &sym, sizeof(entry));
     if ((d = entry()) == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_ABI, ptr, "%s: %s() returned NULL", m->path,
+        sslplugi_error_set(err, SSLPLUG_E_ABI, ptr, "%s: %s() returned NULL", e->file,
                            SSLPLUG_PLUGIN_ENTRY_SYMBOL);
         return 0;
     }
@@ -197,25 +201,25 @@ read_descriptor(const sslplugi_module *m, const sslplugi_entry *e, sslplug_plugi
         sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
                            "%s: descriptor magic 0x%08x found, 0x%08x expected: not an sslplug "
                            "descriptor",
-                           m->path, d->magic, SSLPLUG_PLUGIN_MAGIC);
+                           e->file, d->magic, SSLPLUG_PLUGIN_MAGIC);
         return 0;
     }
     if (d->abi_major != SSLPLUG_ABI_MAJOR) {
         sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
                            "%s: incompatible plugin ABI major version %u found, %u expected",
-                           m->path, d->abi_major, SSLPLUG_ABI_MAJOR);
+                           e->file, d->abi_major, SSLPLUG_ABI_MAJOR);
         return 0;
     }
     if (d->abi_minor > SSLPLUG_ABI_MINOR) {
         sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
-                           "%s: plugin ABI %u.%u found, this host supports up to %u.%u", m->path,
+                           "%s: plugin ABI %u.%u found, this host supports up to %u.%u", e->file,
                            d->abi_major, d->abi_minor, SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR);
         return 0;
     }
     if (d->size < offsetof(sslplug_plugin, init) || d->size > sizeof(*view)) {
         sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
                            "%s: descriptor size %u found, %zu to %zu expected for ABI %u.%u",
-                           m->path, d->size, offsetof(sslplug_plugin, init), sizeof(*view),
+                           e->file, d->size, offsetof(sslplug_plugin, init), sizeof(*view),
                            d->abi_major, d->abi_minor);
         return 0;
     }
@@ -318,7 +322,7 @@ svc_error(sslplug_handle *h, const char *pointer, const char *fmt, ...)
         snprintf(ptr, sizeof(ptr), "%s", h->pointer);
     }
     sslplugi_error_set(h->init_err, SSLPLUG_E_PLUGIN_INIT, ptr, "plugin %s (%s): %s", h->label,
-                       h->module->path, msg);
+                       h->file, msg);
 }
 
 static int
@@ -377,9 +381,8 @@ bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
     if ((sym = dlsym(inst->module->dl, e->symbol)) == NULL) {
         const char *why = dlerror();
 
-        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr, "%s exports no symbol \"%s\"%s%s",
-                           inst->module->path, e->symbol, why != NULL ? ": " : "",
-                           why != NULL ? why : "");
+        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr, "%s exports no symbol \"%s\"%s%s", e->file,
+                           e->symbol, why != NULL ? ": " : "", why != NULL ? why : "");
         return 0;
     }
     memcpy(&inst->fn.any, &sym, sizeof(inst->fn.any));
@@ -412,7 +415,7 @@ bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
         snprintf(ptr, sizeof(ptr), "%s/plugin", e->pointer);
         sslplugi_error_set(err, SSLPLUG_E_PLUGIN_TYPE, ptr,
                            "plugin %s (%s) provides no %s callback (it provides: %s)", inst->label,
-                           inst->module->path, sslplug_cb_type_name(e->type), types);
+                           e->file, sslplug_cb_type_name(e->type), types);
         return 0;
     }
     if ((d.flags & SSLPLUG_PLUGIN_THREAD_SAFE) == 0 && !serialise(inst, err)) {
@@ -421,9 +424,9 @@ bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
     if (d.init == NULL) {
         if (strcmp(e->config_json, "{}") != 0) {
             snprintf(ptr, sizeof(ptr), "%s/config", e->pointer);
-            sslplugi_error_set(err, SSLPLUG_E_ABI, ptr,
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
                                "plugin %s (%s) has no init, so it takes no config", inst->label,
-                               inst->module->path);
+                               e->file);
             return 0;
         }
         inst->fini = d.fini;
@@ -440,7 +443,7 @@ bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
         if (init_err.code == SSLPLUG_OK) {
             sslplugi_error_set(&init_err, SSLPLUG_E_PLUGIN_INIT, e->pointer,
                                "plugin %s (%s): init failed without saying why", inst->label,
-                               inst->module->path);
+                               e->file);
         }
         if (err != NULL) {
             err->code = init_err.code;
@@ -528,6 +531,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
     inst->override_any = e->override_any;
     inst->override_count = e->override_count;
     inst->pointer = strdup(e->pointer);
+    inst->file = strdup(e->file);
     inst->source = strdup(config->source);
     inst->base_dir = strdup(config->base_dir);
     inst->label = inst->abi ? strdup(e->plugin) : raw_label(e);
@@ -537,8 +541,9 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
             memcpy(inst->override_codes, e->override_codes, e->override_count * sizeof(int));
         }
     }
-    if (inst->pointer == NULL || inst->source == NULL || inst->base_dir == NULL ||
-        inst->label == NULL || (e->override_count > 0 && inst->override_codes == NULL)) {
+    if (inst->pointer == NULL || inst->file == NULL || inst->source == NULL ||
+        inst->base_dir == NULL || inst->label == NULL ||
+        (e->override_count > 0 && inst->override_codes == NULL)) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
         goto fail;
     }
@@ -576,6 +581,7 @@ sslplugi_instance_unref(sslplugi_instance *inst)
         free(inst->call_lock);
     }
     free(inst->pointer);
+    free(inst->file);
     free(inst->label);
     free(inst->source);
     free(inst->base_dir);

@@ -609,7 +609,7 @@ test_loader_rejects_config_for_plugin_without_init(void **state)
 {
     const char *file = tu_test_plugin("abi_noinit");
     char *cb = NULL;
-    reject_case rc = {NULL, SSLPLUG_E_ABI, "/callbacks/verify/config", file, "no init", NULL};
+    reject_case rc = {NULL, SSLPLUG_E_CONFIG, "/callbacks/verify/config", file, "no init", NULL};
 
     (void)state;
     assert_true(asprintf(&cb, "{\"verify\": {\"plugin\": \"%s\", \"config\": {\"a\": 1}}}", file) >=

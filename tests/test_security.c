@@ -1027,6 +1027,24 @@ test_security_static_openssl_plugin_refused(void **state)
                        SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin", plugin, STATIC_OPENSSL_RULE);
 }
 
+/*
+ * A static copy with every OpenSSL symbol hidden (-Wl,--exclude-libs,ALL)
+ * exports nothing to look up; the version text it carries gives it away.
+ */
+static void
+test_security_hidden_static_openssl_plugin_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_hidden_openssl");
+
+    (void)state;
+    if (access(plugin, F_OK) != 0) {
+        /* Built only where libcrypto.a links into a shared object. */
+        skip();
+    }
+    assert_ctx_refused(tu_host(CLIENT_CONF("{\"info\": {\"plugin\": \"%s\"}}"), plugin),
+                       SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin", plugin, STATIC_OPENSSL_RULE);
+}
+
 /* Refused as an optional entry too: skipped, never initialised, everything else works. */
 static void
 test_security_static_openssl_optional_skipped(void **state)
@@ -1337,6 +1355,7 @@ main(void)
         SEC_TEST(test_security_sha256_wrong_pin_in_array_names_entry),
         SEC_TEST(test_security_sha256_wrong_pin_refused_when_insecure),
         SEC_TEST(test_security_sha256_malformed_pin_config_error),
+        SEC_TEST(test_security_hidden_static_openssl_plugin_refused),
         SEC_TEST(test_security_static_openssl_plugin_refused),
         SEC_TEST(test_security_static_openssl_optional_skipped),
         SEC_TEST(test_security_optional_missing_info_skipped),

@@ -2,6 +2,7 @@
  * sslplug inspect: what a plugin file offers.  The descriptor is read as it
  * is, whatever its version, so an incompatible plugin can still be described.
  */
+#define _GNU_SOURCE /* secure_getenv */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,17 @@ exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* A path is taken as given; a bare name is looked up as the host would. */
+/*
+ * A path is taken as given; a bare name is looked up as the host does:
+ * "x" means x.so, in the absolute entries of SSLPLUG_PLUGIN_PATH (ignored
+ * when setuid), then the built-in plugin directory.
+ */
 static int
 locate(const char *arg, char *out, size_t len)
 {
-    const char *env = getenv("SSLPLUG_PLUGIN_PATH");
-    const char *suffix = strstr(arg, ".so") != NULL ? "" : ".so";
+    const char *env = secure_getenv("SSLPLUG_PLUGIN_PATH");
+    size_t n = strlen(arg);
+    const char *suffix = n > 3 && strcmp(arg + n - 3, ".so") == 0 ? "" : ".so";
 
     if (strchr(arg, '/') != NULL) {
         snprintf(out, len, "%s", arg);
@@ -38,7 +44,7 @@ locate(const char *arg, char *out, size_t len)
         for (char *dir = copy != NULL ? strtok_r(copy, ":", &save) : NULL; dir != NULL;
              dir = strtok_r(NULL, ":", &save)) {
             snprintf(out, len, "%s/%s%s", dir, arg, suffix);
-            if (exists(out)) {
+            if (dir[0] == '/' && exists(out)) {
                 free(copy);
                 return 1;
             }
