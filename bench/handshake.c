@@ -11,14 +11,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/objects.h>
+
 #include "bench.h"
 #include "pair.h"
 
 #define SERVERNAME "localhost"
 
-/* One handshake on fresh connections; check: also what the benchmark relies on. */
+#define CHECK 1    /* fail unless it was what the benchmark means to measure */
+#define DESCRIBE 2 /* print what was negotiated */
+
+static void
+describe(SSL *client)
+{
+    int group = (int)SSL_get_negotiated_group(client);
+    const char *name = group > 0 ? OBJ_nid2sn(group) : NULL;
+
+    bench_out("hs_protocol", "%s", SSL_get_version(client));
+    bench_out("hs_cipher", "%s", SSL_get_cipher_name(client));
+    bench_out("hs_group", "%s", name != NULL ? name : "unknown");
+}
+
+/* One handshake on fresh connections; how: CHECK, DESCRIBE or 0. */
 static int
-one_handshake(const bench_ctxs *c, int check)
+one_handshake(const bench_ctxs *c, int how)
 {
     sslplug_pair pair;
     int ok;
@@ -31,11 +47,13 @@ one_handshake(const bench_ctxs *c, int check)
     if (!ok) {
         bench_fail("handshake failed: client: %s; server: %s", pair.client_error,
                    pair.server_error);
-    } else if (check &&
+    } else if ((how & CHECK) &&
                (SSL_version(pair.client) != TLS1_3_VERSION || SSL_session_reused(pair.client) ||
                 SSL_get0_peer_certificate(pair.server) == NULL)) {
         bench_fail("not a full TLS 1.3 handshake with a client certificate");
         ok = 0;
+    } else if (how & DESCRIBE) {
+        describe(pair.client);
     }
     sslplug_pair_cleanup(&pair);
     return ok;
@@ -97,7 +115,7 @@ count_callbacks(void)
     verify = atomic_load(&st->verify_calls);
     client_cert = atomic_load(&st->client_cert_calls);
     memset(&cen, 0, sizeof(cen));
-    if (!one_handshake(&a, 1) || !one_handshake(&b, 1)) {
+    if (!one_handshake(&a, CHECK | DESCRIBE) || !one_handshake(&b, CHECK)) {
         goto done;
     }
     info = atomic_load(&st->info_calls) - info;
@@ -232,7 +250,7 @@ bench_callgrind_mode(bench_variant v, int contexts, long n)
      */
     memset(c, 0, sizeof(c));
     for (int i = 0; i < BENCH_VARIANTS && ok; i++) {
-        ok = bench_ctxs_new((bench_variant)i, &c[i]) && one_handshake(&c[i], 1);
+        ok = bench_ctxs_new((bench_variant)i, &c[i]) && one_handshake(&c[i], CHECK);
     }
     if (ok) {
         ok = contexts ? bench_ctx_loop(v, n) : bench_handshake_loop(&c[v], n);
