@@ -12,6 +12,11 @@
 #   other-ca.crt other-ca.key  a CA nobody trusts
 #   rogue.crt rogue.key        CN=localhost issued by other-ca
 #   self.crt self.key          self-signed CN=localhost
+#   int-ca.crt int-ca.key      intermediate CA issued by ca (pathlen 0)
+#   client-int.crt .key        CN=sslplug-chain-client, clientAuth, issued by int-ca;
+#                              client-int-chain.pem = leaf + int-ca (what a client sends)
+#   alt.crt alt.key            CN=alt.example, SAN alt.example, serverAuth, issued by ca
+#                              (a second virtual host for SNI tests)
 set -eu
 out=$1
 openssl=${OPENSSL:-openssl}
@@ -28,6 +33,18 @@ basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[intermediate]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[alt]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:alt.example
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 [client]
@@ -60,11 +77,16 @@ $openssl req -x509 -new $ec -nodes -keyout self.key -out self.crt \
     -subj "/O=sslplug self/CN=localhost" -days $days \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 
+mkleaf int-ca "/O=sslplug demo/CN=sslplug intermediate CA" ca intermediate
+mkleaf client-int "/O=sslplug demo/CN=sslplug-chain-client" int-ca client
+cat client-int.crt int-ca.crt > client-int-chain.pem
+mkleaf alt "/O=sslplug demo/CN=alt.example" ca alt
+
 # The server key is kept encrypted with a random password.
 $openssl rand -base64 18 | tr -d '\n' > server.pass
 mv server.key server-plain.key
 $openssl pkcs8 -topk8 -v2 aes-256-cbc -in server-plain.key -out server.key \
     -passout file:server.pass
 chmod 600 server.pass
-chmod 644 ./*.crt
+chmod 644 ./*.crt ./*.pem
 rm -f ./*.srl ext.cnf
