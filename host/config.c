@@ -113,6 +113,7 @@ get_string(const json_t *obj, const char *ptr, const char *key, char **out, sslp
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "must not be empty");
         return 0;
     }
+    free(*out);
     if ((*out = strdup(json_string_value(v))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
         return 0;
@@ -158,8 +159,14 @@ parse_protocol(const json_t *obj, const char *ptr, const char *key, int *out, ss
     return get_enum(obj, ptr, key, names, values, out, err);
 }
 
+/*
+ * The context settings of obj at ptr into c.  For a named sub-context (sub)
+ * c starts as a copy of the main context: keys present override it, "role"
+ * is inherited and may not be given.
+ */
 static int
-parse_context(const json_t *obj, sslplugi_context_conf *c, sslplug_error *err)
+parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf *c,
+              sslplug_error *err)
 {
     static const char *const keys[] = {
         "role",         "certificate",  "private_key",  "ca_file", "ca_path",      "verify",
@@ -169,14 +176,14 @@ parse_context(const json_t *obj, sslplugi_context_conf *c, sslplug_error *err)
     static const char *const modes[] = {"none", "peer", "require", NULL};
     static const int mode_values[] = {SSLPLUGI_VERIFY_NONE, SSLPLUGI_VERIFY_PEER,
                                       SSLPLUGI_VERIFY_REQUIRE};
-    const char *ptr = "/context";
-    int role = -1, verify = SSLPLUGI_VERIFY_UNSET;
+    char child[PTR_MAX];
+    int role = -1, verify = (int)c->verify;
     json_t *depth;
 
     if (!json_is_object(obj)) {
         return type_error(err, ptr, "an object", obj);
     }
-    if (!check_keys(obj, ptr, keys, err) ||
+    if (!check_keys(obj, ptr, sub ? keys + 1 : keys, err) ||
         !get_enum(obj, ptr, "role", roles, role_values, &role, err) ||
         !get_string(obj, ptr, "certificate", &c->certificate, err) ||
         !get_string(obj, ptr, "private_key", &c->private_key, err) ||
@@ -189,19 +196,23 @@ parse_context(const json_t *obj, sslplugi_context_conf *c, sslplug_error *err)
         !get_string(obj, ptr, "ciphersuites", &c->ciphersuites, err)) {
         return 0;
     }
-    if (role < 0) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/role",
+    if (!sub && role < 0) {
+        ptr_child(child, ptr, "role");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
                            "missing: \"role\" must be \"server\" or \"client\"");
         return 0;
     }
-    c->role = (sslplugi_role)role;
+    if (!sub) {
+        c->role = (sslplugi_role)role;
+    }
     c->verify = (sslplugi_verify_mode)verify;
     if ((depth = json_object_get(obj, "verify_depth")) != NULL) {
+        ptr_child(child, ptr, "verify_depth");
         if (!json_is_integer(depth)) {
-            return type_error(err, "/context/verify_depth", "an integer", depth);
+            return type_error(err, child, "an integer", depth);
         }
         if (json_integer_value(depth) < 0 || json_integer_value(depth) > 100) {
-            sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify_depth",
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
                                "must be between 0 and 100, found %" JSON_INTEGER_FORMAT,
                                json_integer_value(depth));
             return 0;
@@ -209,15 +220,83 @@ parse_context(const json_t *obj, sslplugi_context_conf *c, sslplug_error *err)
         c->verify_depth = (int)json_integer_value(depth);
     }
     if (c->min_protocol != 0 && c->max_protocol != 0 && c->min_protocol > c->max_protocol) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/min_protocol",
-                           "min_protocol is newer than max_protocol");
+        ptr_child(child, ptr, "min_protocol");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "min_protocol is newer than max_protocol");
         return 0;
     }
-    if ((c->certificate == NULL) != (c->private_key == NULL)) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG,
-                           c->certificate == NULL ? "/context/private_key" : "/context/certificate",
+    if ((json_object_get(obj, "certificate") == NULL) !=
+        (json_object_get(obj, "private_key") == NULL)) {
+        ptr_child(child, ptr,
+                  json_object_get(obj, "certificate") == NULL ? "private_key" : "certificate");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
                            "\"certificate\" and \"private_key\" go together");
         return 0;
+    }
+    return 1;
+}
+
+static int
+copy_string(char **dst, const char *src)
+{
+    *dst = NULL;
+    return src == NULL || (*dst = strdup(src)) != NULL;
+}
+
+static int
+context_copy(sslplugi_context_conf *dst, const sslplugi_context_conf *src)
+{
+    *dst = *src;
+    return copy_string(&dst->certificate, src->certificate) &&
+           copy_string(&dst->private_key, src->private_key) &&
+           copy_string(&dst->ca_file, src->ca_file) && copy_string(&dst->ca_path, src->ca_path) &&
+           copy_string(&dst->ciphers, src->ciphers) &&
+           copy_string(&dst->ciphersuites, src->ciphersuites);
+}
+
+static void
+context_free(sslplugi_context_conf *c)
+{
+    free(c->certificate);
+    free(c->private_key);
+    free(c->ca_file);
+    free(c->ca_path);
+    free(c->ciphers);
+    free(c->ciphersuites);
+}
+
+/* "contexts": {"name": {settings}} — virtual hosts a servername callback switches to. */
+static int
+parse_contexts(const json_t *obj, sslplugi_config *c, sslplug_error *err)
+{
+    char child[PTR_MAX];
+    const char *name;
+    json_t *v;
+
+    if (!json_is_object(obj)) {
+        return type_error(err, "/contexts", "an object of named contexts", obj);
+    }
+    c->subs = calloc(json_object_size(obj) + 1, sizeof(*c->subs));
+    if (c->subs == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, "/contexts", "out of memory");
+        return 0;
+    }
+    json_object_foreach((json_t *)(uintptr_t)obj, name, v) {
+        sslplugi_named_context *sub = &c->subs[c->sub_count];
+
+        ptr_child(child, "/contexts", name);
+        if (name[0] == '\0') {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "a context needs a non-empty name");
+            return 0;
+        }
+        if ((sub->name = strdup(name)) == NULL || !context_copy(&sub->conf, &c->context)) {
+            free(sub->name);
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
+            return 0;
+        }
+        c->sub_count++;
+        if (!parse_context(v, child, 1, &sub->conf, err)) {
+            return 0;
+        }
     }
     return 1;
 }
@@ -265,6 +344,53 @@ parse_may_override(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_
     return 1;
 }
 
+/* "events" of an info entry: which where-flags the plugin is called for. */
+static int
+parse_events(const json_t *v, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
+             sslplug_error *err)
+{
+    static const struct {
+        const char *name;
+        unsigned mask;
+    } names[] = {
+        {"handshake_start", SSLPLUG_EVENT_HANDSHAKE_START},
+        {"handshake_done", SSLPLUG_EVENT_HANDSHAKE_DONE},
+        {"alert", SSLPLUG_EVENT_ALERT},
+        {"loop", SSLPLUG_EVENT_LOOP},
+        {"exit", SSLPLUG_EVENT_EXIT},
+        {"read", SSLPLUG_EVENT_READ},
+        {"write", SSLPLUG_EVENT_WRITE},
+    };
+    char child[PTR_MAX], item_ptr[PTR_MAX];
+    size_t i, k;
+    json_t *item;
+
+    ptr_child(child, ptr, "events");
+    if (type != SSLPLUG_CB_INFO) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "only info entries take \"events\"");
+        return 0;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        return type_error(err, child, "a non-empty array of event names", v);
+    }
+    json_array_foreach(v, i, item) {
+        ptr_index(item_ptr, child, i);
+        for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+            if (json_is_string(item) && strcmp(json_string_value(item), names[k].name) == 0) {
+                e->events |= names[k].mask;
+                break;
+            }
+        }
+        if (k == sizeof(names) / sizeof(names[0])) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, item_ptr,
+                               "expected one of \"handshake_start\", \"handshake_done\", "
+                               "\"alert\", \"loop\", \"exit\", \"read\", \"write\"");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* A pin: 64 hex digits, as `sslplug inspect --sha256` prints them. */
 static int
 parse_sha256(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_error *err)
@@ -297,10 +423,12 @@ static int
 parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
             sslplug_error *err)
 {
+    /* Type-specific keys are accepted everywhere so misuse gets a message, not "unknown". */
     static const char *const keys[] = {"plugin",   "symbol",      "config", "sha256",
-                                       "optional", "thread_safe", NULL};
-    static const char *const verify_keys[] = {"plugin",   "symbol",      "config",       "sha256",
-                                              "optional", "thread_safe", "may_override", NULL};
+                                       "optional", "thread_safe", "events", NULL};
+    static const char *const verify_keys[] = {"plugin",       "symbol",      "config",
+                                              "sha256",       "optional",    "events",
+                                              "may_override", "thread_safe", NULL};
     const char *const *allowed = type == SSLPLUG_CB_VERIFY ? verify_keys : keys;
     json_t *cfg, *mo, *v;
     char child[PTR_MAX];
@@ -338,6 +466,9 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
             return 0;
         }
+    }
+    if ((v = json_object_get(obj, "events")) != NULL && !parse_events(v, ptr, type, e, err)) {
+        return 0;
     }
     if ((v = json_object_get(obj, "thread_safe")) != NULL) {
         ptr_child(child, ptr, "thread_safe");
@@ -419,8 +550,9 @@ static int
 parse_callbacks(const json_t *obj, sslplugi_config *c, sslplug_error *err)
 {
     /* Same order as sslplug_cb_type. */
-    static const char *const keys[] = {"password", "verify", "info", "client_cert", NULL};
-    static const int many[] = {0, 1, 1, 0};
+    static const char *const keys[] = {"password", "verify",     "info",   "client_cert",
+                                       "cert",     "servername", "keylog", NULL};
+    static const int many[] = {0, 1, 1, 0, 0, 0, 0};
 
     if (!json_is_object(obj)) {
         return type_error(err, "/callbacks", "an object", obj);
@@ -475,12 +607,13 @@ parse_dirs(const json_t *v, const char *ptr, char ***out, size_t *count, sslplug
 static int
 check_consistency(sslplugi_config *c, sslplug_error *err)
 {
-    int has_verify = 0, has_client_cert = 0;
+    int has_verify = 0, has_client_cert = 0, has_servername = 0;
     int defaulted = c->context.verify == SSLPLUGI_VERIFY_UNSET;
 
     for (size_t i = 0; i < c->entry_count; i++) {
         has_verify |= c->entries[i].type == SSLPLUG_CB_VERIFY;
         has_client_cert |= c->entries[i].type == SSLPLUG_CB_CLIENT_CERT;
+        has_servername |= c->entries[i].type == SSLPLUG_CB_SERVERNAME;
     }
     if (defaulted) {
         /* A client that does not check the server is never a safe default. */
@@ -492,6 +625,33 @@ check_consistency(sslplugi_config *c, sslplug_error *err)
                            "verify callbacks are configured but verification is \"none\"%s: "
                            "their verdict would be ignored; set \"peer\" or \"require\"",
                            defaulted ? " (the server default)" : "");
+        return 0;
+    }
+    for (size_t i = 0; i < c->sub_count; i++) {
+        sslplugi_context_conf *sub = &c->subs[i].conf;
+        char ptr[PTR_MAX], child[PTR_MAX];
+
+        if (sub->verify == SSLPLUGI_VERIFY_UNSET) {
+            sub->verify = c->context.verify;
+        }
+        if (has_verify && sub->verify == SSLPLUGI_VERIFY_NONE) {
+            ptr_child(ptr, "/contexts", c->subs[i].name);
+            ptr_child(child, ptr, "verify");
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "verify callbacks are configured but this context does not verify: "
+                               "their verdict would be ignored");
+            return 0;
+        }
+    }
+    if (has_servername && c->context.role != SSLPLUGI_ROLE_SERVER) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/callbacks/servername",
+                           "a servername callback is only called on a server; role is \"client\"");
+        return 0;
+    }
+    if (c->has_contexts && !has_servername) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/contexts",
+                           "named contexts are only used by a servername callback, and none is "
+                           "configured");
         return 0;
     }
     if (has_client_cert && c->context.role != SSLPLUGI_ROLE_CLIENT) {
@@ -532,8 +692,8 @@ static int
 parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
 {
     static const char *const keys[] = {
-        "version",   "plugin_path", "allowed_dirs", "insecure_allow_writable", "context",
-        "callbacks", NULL};
+        "version", "plugin_path", "allowed_dirs", "insecure_allow_writable",
+        "context", "contexts",    "callbacks",    NULL};
     json_t *v;
 
     if (!json_is_object(root)) {
@@ -578,9 +738,13 @@ parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
                            "missing: a \"context\" with at least \"role\"");
         return 0;
     }
-    if (!parse_context(v, &c->context, err)) {
+    if (!parse_context(v, "/context", 0, &c->context, err)) {
         return 0;
     }
+    if ((v = json_object_get(root, "contexts")) != NULL && !parse_contexts(v, c, err)) {
+        return 0;
+    }
+    c->has_contexts = v != NULL;
     if ((v = json_object_get(root, "callbacks")) != NULL && !parse_callbacks(v, c, err)) {
         return 0;
     }
@@ -652,12 +816,12 @@ sslplugi_config_free(sslplugi_config *c)
         free(c->allowed_dirs[i]);
     }
     free(c->allowed_dirs);
-    free(c->context.certificate);
-    free(c->context.private_key);
-    free(c->context.ca_file);
-    free(c->context.ca_path);
-    free(c->context.ciphers);
-    free(c->context.ciphersuites);
+    context_free(&c->context);
+    for (size_t i = 0; i < c->sub_count; i++) {
+        free(c->subs[i].name);
+        context_free(&c->subs[i].conf);
+    }
+    free(c->subs);
     free(c->source);
     free(c->base_dir);
     free(c);

@@ -9,28 +9,39 @@
 
 #include "internal.h"
 
-static int
-set_protocols(SSL_CTX *ctx, const sslplugi_context_conf *c, sslplug_error *err)
+/* The JSON pointer of a setting below base ("/context" or "/contexts/NAME"). */
+#define P(key) pointer_of(ptrbuf, base, key)
+
+static const char *
+pointer_of(char *buf, const char *base, const char *key)
 {
+    snprintf(buf, SSLPLUG_ERROR_POINTER_MAX, "%s/%s", base, key);
+    return buf;
+}
+
+static int
+set_protocols(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
+{
+    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
     char reason[256];
 
     if (c->min_protocol != 0 && !SSL_CTX_set_min_proto_version(ctx, c->min_protocol)) {
-        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/min_protocol", "refused by OpenSSL: %s",
+        sslplugi_error_set(err, SSLPLUG_E_TLS, P("min_protocol"), "refused by OpenSSL: %s",
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
     }
     if (c->max_protocol != 0 && !SSL_CTX_set_max_proto_version(ctx, c->max_protocol)) {
-        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/max_protocol", "refused by OpenSSL: %s",
+        sslplugi_error_set(err, SSLPLUG_E_TLS, P("max_protocol"), "refused by OpenSSL: %s",
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
     }
     if (c->ciphers != NULL && !SSL_CTX_set_cipher_list(ctx, c->ciphers)) {
-        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/ciphers", "no usable cipher in \"%s\": %s",
+        sslplugi_error_set(err, SSLPLUG_E_TLS, P("ciphers"), "no usable cipher in \"%s\": %s",
                            c->ciphers, sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
     }
     if (c->ciphersuites != NULL && !SSL_CTX_set_ciphersuites(ctx, c->ciphersuites)) {
-        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context/ciphersuites",
+        sslplugi_error_set(err, SSLPLUG_E_TLS, P("ciphersuites"),
                            "no usable TLS 1.3 ciphersuite in \"%s\": %s", c->ciphersuites,
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
@@ -39,8 +50,9 @@ set_protocols(SSL_CTX *ctx, const sslplugi_context_conf *c, sslplug_error *err)
 }
 
 static int
-set_keypair(SSL_CTX *ctx, const sslplugi_context_conf *c, sslplug_error *err)
+set_keypair(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
 {
+    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
     EVP_PKEY *pkey = NULL;
     char reason[256];
     int ok = 0;
@@ -50,17 +62,16 @@ set_keypair(SSL_CTX *ctx, const sslplugi_context_conf *c, sslplug_error *err)
     }
     ERR_clear_error();
     if (!SSL_CTX_use_certificate_chain_file(ctx, c->certificate)) {
-        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/certificate",
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("certificate"),
                            "cannot use certificate %s: %s", c->certificate,
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         goto done;
     }
-    if ((pkey = sslplugi_read_private_key(ctx, c->private_key, "/context/private_key", err)) ==
-        NULL) {
+    if ((pkey = sslplugi_read_private_key(ctx, c->private_key, P("private_key"), err)) == NULL) {
         goto done;
     }
     if (!SSL_CTX_use_PrivateKey(ctx, pkey) || !SSL_CTX_check_private_key(ctx)) {
-        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, "/context/private_key",
+        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, P("private_key"),
                            "private key %s does not match certificate %s: %s", c->private_key,
                            c->certificate, sslplugi_openssl_reason(reason, sizeof(reason)));
         goto done;
@@ -72,21 +83,20 @@ done:
 }
 
 static int
-set_trust(SSL_CTX *ctx, const sslplugi_config *config, const unsigned char *sid_ctx,
-          sslplug_error *err)
+set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
+          const unsigned char *sid_ctx, sslplug_error *err)
 {
-    const sslplugi_context_conf *c = &config->context;
+    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
     int verifying = c->verify == SSLPLUGI_VERIFY_PEER || c->verify == SSLPLUGI_VERIFY_REQUIRE;
     char reason[256];
 
     if (c->ca_file != NULL && !SSL_CTX_load_verify_file(ctx, c->ca_file)) {
-        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/ca_file",
-                           "cannot load CA file %s: %s", c->ca_file,
-                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("ca_file"), "cannot load CA file %s: %s",
+                           c->ca_file, sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
     }
     if (c->ca_path != NULL && !SSL_CTX_load_verify_dir(ctx, c->ca_path)) {
-        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/ca_path",
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("ca_path"),
                            "cannot use CA directory %s: %s", c->ca_path,
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
@@ -94,7 +104,7 @@ set_trust(SSL_CTX *ctx, const sslplugi_config *config, const unsigned char *sid_
     /* A verifying client with no CA of its own trusts the system store. */
     if (verifying && c->role == SSLPLUGI_ROLE_CLIENT && c->ca_file == NULL && c->ca_path == NULL &&
         !SSL_CTX_set_default_verify_paths(ctx)) {
-        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context",
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, base,
                            "cannot load the system's default CA store: %s",
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
@@ -104,7 +114,7 @@ set_trust(SSL_CTX *ctx, const sslplugi_config *config, const unsigned char *sid_
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->ca_file);
 
         if (names == NULL) {
-            sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, "/context/ca_file",
+            sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("ca_file"),
                                "no CA names can be read from %s: %s", c->ca_file,
                                sslplugi_openssl_reason(reason, sizeof(reason)));
             return 0;
@@ -119,16 +129,16 @@ set_trust(SSL_CTX *ctx, const sslplugi_config *config, const unsigned char *sid_
      * verify callbacks do not run on resumption.
      */
     if (c->role == SSLPLUGI_ROLE_SERVER && !SSL_CTX_set_session_id_context(ctx, sid_ctx, 32)) {
-        sslplugi_error_set(err, SSLPLUG_E_TLS, "/context", "cannot set the session id context");
+        sslplugi_error_set(err, SSLPLUG_E_TLS, base, "cannot set the session id context");
         return 0;
     }
     return 1;
 }
 
 int
-sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config,
+sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, const char *base,
                            const unsigned char *sid_ctx, sslplug_error *err)
 {
-    return set_protocols(ctx, &config->context, err) && set_trust(ctx, config, sid_ctx, err) &&
-           set_keypair(ctx, &config->context, err);
+    return set_protocols(ctx, conf, base, err) && set_trust(ctx, conf, base, sid_ctx, err) &&
+           set_keypair(ctx, conf, base, err);
 }

@@ -51,6 +51,12 @@ sslplug_cb_type_name(sslplug_cb_type type)
         return "info";
     case SSLPLUG_CB_CLIENT_CERT:
         return "client_cert";
+    case SSLPLUG_CB_CERT:
+        return "cert";
+    case SSLPLUG_CB_SERVERNAME:
+        return "servername";
+    case SSLPLUG_CB_KEYLOG:
+        return "keylog";
     case SSLPLUG_CB_COUNT:
     default:
         return "unknown";

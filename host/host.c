@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "internal.h"
 
@@ -288,16 +289,58 @@ sslplug_host_generation(sslplug_host *host)
     return number;
 }
 
+/*
+ * The named contexts a servername callback may switch to: each built like
+ * the main one, with its own settings and its own session id context
+ * (digest of the main one and the name), owned by the main context.
+ */
+static int
+build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *gen,
+                  sslplug_error *err)
+{
+    const sslplugi_config *c = gen->config;
+    unsigned char sid[32];
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+
+    for (size_t i = 0; i < c->sub_count; i++) {
+        const sslplugi_named_context *sub = &c->subs[i];
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        int ok = md != NULL && ctx != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+                 EVP_DigestUpdate(md, gen->session_id_context, sizeof(gen->session_id_context)) &&
+                 EVP_DigestUpdate(md, sub->name, strlen(sub->name) + 1) &&
+                 EVP_DigestFinal_ex(md, sid, NULL);
+
+        EVP_MD_CTX_free(md);
+        snprintf(ptr, sizeof(ptr), "/contexts/%s", sub->name);
+        if (!ok) {
+            sslplugi_error_set(err, SSLPLUG_E_TLS, ptr, "cannot create the context");
+        }
+        if (!ok || !sslplugi_bind(ctx, 1, gen, &sub->conf, host->trace_fn, host->trace_arg, err) ||
+            !sslplugi_context_configure(ctx, &sub->conf, ptr, sid, err)) {
+            SSL_CTX_free(ctx);
+            return 0;
+        }
+        if (!sslplugi_bind_subcontext(main, sub->name, ctx, err)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int
 configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
 {
     sslplugi_generation *gen = current(host);
-    int ok = sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
-             sslplugi_bind(ctx, own_ctx, gen, host->trace_fn, host->trace_arg, err) &&
-             sslplugi_context_configure(ctx, gen->config, gen->session_id_context, err);
+    const sslplugi_config *c = gen->config;
+    int ok =
+        sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
+        sslplugi_bind(ctx, own_ctx, gen, &c->context, host->trace_fn, host->trace_arg, err) &&
+        sslplugi_context_configure(ctx, &c->context, "/context", gen->session_id_context, err) &&
+        build_subcontexts(host, ctx, gen, err);
 
     if (!ok) {
-        sslplugi_error_set_source(err, gen->config->source);
+        sslplugi_error_set_source(err, c->source);
     }
     sslplugi_generation_unref(gen);
     return ok;

@@ -65,6 +65,7 @@ typedef struct sslplugi_entry {
     size_t override_count;
     int optional;    /* info only: skipped with a warning when it cannot load */
     int thread_safe; /* raw only: the function may be called concurrently */
+    unsigned events; /* info: SSLPLUG_EVENT_* the entry is called for; 0: as the plugin says */
     int has_sha256;  /* the file must have this SHA-256 digest */
     unsigned char sha256[32];
 } sslplugi_entry;
@@ -83,6 +84,12 @@ typedef struct sslplugi_context_conf {
     char *ciphersuites;
 } sslplugi_context_conf;
 
+/* A named sub-context: the main context's settings with some overridden. */
+typedef struct sslplugi_named_context {
+    char *name;
+    sslplugi_context_conf conf;
+} sslplugi_named_context;
+
 typedef struct sslplugi_config {
     char *source;   /* configuration file, or "<string>" */
     char *base_dir; /* absolute directory relative paths are taken from */
@@ -93,6 +100,9 @@ typedef struct sslplugi_config {
     int restrict_dirs;           /* plugin_path or allowed_dirs given (even empty) */
     int insecure_allow_writable; /* development only: no owner/mode checks */
     sslplugi_context_conf context;
+    sslplugi_named_context *subs; /* "contexts", for a servername callback to switch to */
+    size_t sub_count;
+    int has_contexts; /* "contexts" given, even empty */
     sslplugi_entry *entries; /* in configuration order, grouped by type */
     size_t entry_count;
     unsigned char digest[32]; /* SHA-256 of the canonical configuration */
@@ -165,7 +175,14 @@ struct sslplug_handle {
         sslplug_raw_verify_fn raw_verify;
         sslplug_raw_info_fn raw_info;
         sslplug_raw_client_cert_fn raw_client_cert;
+        int (*cert)(void *, SSL *);
+        int (*servername)(void *, SSL *, const char *, const char **);
+        void (*keylog)(void *, const SSL *, const char *);
+        sslplug_raw_cert_fn raw_cert;
+        sslplug_raw_servername_fn raw_servername;
+        sslplug_raw_keylog_fn raw_keylog;
     } fn;
+    unsigned events; /* info: SSLPLUG_EVENT_* this entry is called for, 0 for all */
     int override_any;
     int *override_codes;
     size_t override_count;
@@ -192,20 +209,32 @@ void sslplugi_instance_unref(sslplugi_instance *inst);
 typedef struct sslplugi_generation sslplugi_generation;
 
 /*
- * Attach callbacks for the generation's instances to ctx (refs are taken).
- * own_ctx: the context was made by sslplug_ctx_new, so its password callback
- * is ours even when none is configured.
+ * Attach callbacks for the generation's instances to ctx (refs are taken),
+ * with the verification mode of conf (the main context or a named one).
+ * own_ctx: the context was made by sslplug, so its password callback is ours
+ * even when none is configured.
  */
 int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
-                  sslplug_trace_fn trace_fn, void *trace_arg, sslplug_error *err);
+                  const sslplugi_context_conf *conf, sslplug_trace_fn trace_fn, void *trace_arg,
+                  sslplug_error *err);
+/*
+ * Hand a named sub-context (built like the main one) to main's binding,
+ * for the servername callback to switch to; main owns it from then on,
+ * also on failure.
+ */
+int sslplugi_bind_subcontext(SSL_CTX *main, const char *name, SSL_CTX *sub, sslplug_error *err);
 /* Read the configured private key through the bound password callback. */
 EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer,
                                     sslplug_error *err);
 
 /* ---- context settings (context.c) ---- */
 
-/* sid_ctx: the session id context for a server (32 bytes). */
-int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_config *config,
+/*
+ * Apply one context's settings (the main one at "/context", or a named one at
+ * "/contexts/NAME": base is the JSON pointer for errors).  sid_ctx: the
+ * session id context for a server (32 bytes).
+ */
+int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, const char *base,
                                const unsigned char *sid_ctx, sslplug_error *err);
 
 /* ---- generations (generation.c) ---- */

@@ -244,6 +244,15 @@ static void (*descriptor_fn(const sslplug_plugin *d, sslplug_cb_type type))(void
     case SSLPLUG_CB_CLIENT_CERT:
         memcpy(&fn, &d->client_cert, sizeof(fn));
         break;
+    case SSLPLUG_CB_CERT:
+        memcpy(&fn, &d->cert, sizeof(fn));
+        break;
+    case SSLPLUG_CB_SERVERNAME:
+        memcpy(&fn, &d->servername, sizeof(fn));
+        break;
+    case SSLPLUG_CB_KEYLOG:
+        memcpy(&fn, &d->keylog, sizeof(fn));
+        break;
     case SSLPLUG_CB_COUNT:
     default:
         break;
@@ -393,7 +402,7 @@ bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
 static int
 bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
 {
-    char ptr[SSLPLUG_ERROR_POINTER_MAX], types[64];
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], types[128];
     sslplug_plugin d;
     sslplug_error init_err;
     char *label;
@@ -417,6 +426,9 @@ bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
                            "plugin %s (%s) provides no %s callback (it provides: %s)", inst->label,
                            e->file, sslplug_cb_type_name(e->type), types);
         return 0;
+    }
+    if (inst->events == 0) {
+        inst->events = d.info_events;
     }
     if ((d.flags & SSLPLUG_PLUGIN_THREAD_SAFE) == 0 && !serialise(inst, err)) {
         return 0;
@@ -529,6 +541,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
     inst->log_fn = log_fn;
     inst->log_arg = log_arg;
     inst->override_any = e->override_any;
+    inst->events = e->events;
     inst->override_count = e->override_count;
     inst->pointer = strdup(e->pointer);
     inst->file = strdup(e->file);

@@ -155,17 +155,41 @@ resolve_plugin(const sslplugi_config *c, sslplugi_entry *e, sslplug_error *err)
     return r == 1;
 }
 
+static int
+resolve_context(const sslplugi_config *c, sslplugi_context_conf *ctx, const char *base_ptr,
+                sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+
+    snprintf(ptr, sizeof(ptr), "%s/certificate", base_ptr);
+    if (!make_absolute(c, &ctx->certificate, ptr, err)) {
+        return 0;
+    }
+    snprintf(ptr, sizeof(ptr), "%s/private_key", base_ptr);
+    if (!make_absolute(c, &ctx->private_key, ptr, err)) {
+        return 0;
+    }
+    snprintf(ptr, sizeof(ptr), "%s/ca_file", base_ptr);
+    if (!make_absolute(c, &ctx->ca_file, ptr, err)) {
+        return 0;
+    }
+    snprintf(ptr, sizeof(ptr), "%s/ca_path", base_ptr);
+    return make_absolute(c, &ctx->ca_path, ptr, err);
+}
+
 int
 sslplugi_paths_resolve(sslplugi_config *c, sslplug_error *err)
 {
-    sslplugi_context_conf *ctx = &c->context;
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
 
-    if (!make_absolute(c, &ctx->certificate, "/context/certificate", err) ||
-        !make_absolute(c, &ctx->private_key, "/context/private_key", err) ||
-        !make_absolute(c, &ctx->ca_file, "/context/ca_file", err) ||
-        !make_absolute(c, &ctx->ca_path, "/context/ca_path", err)) {
+    if (!resolve_context(c, &c->context, "/context", err)) {
         return 0;
+    }
+    for (size_t i = 0; i < c->sub_count; i++) {
+        snprintf(ptr, sizeof(ptr), "/contexts/%s", c->subs[i].name);
+        if (!resolve_context(c, &c->subs[i].conf, ptr, err)) {
+            return 0;
+        }
     }
     for (size_t i = 0; i < c->plugin_path_count; i++) {
         snprintf(ptr, sizeof(ptr), "/plugin_path/%zu", i);

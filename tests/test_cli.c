@@ -5,6 +5,8 @@
 #define _GNU_SOURCE /* asprintf */
 #include "testutil.h"
 
+#include "sslplug/plugin.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,12 +112,14 @@ test_cli_check_accepts_demo_configs(void **state)
 static void
 test_cli_inspect_abi_plugin(void **state)
 {
-    char *out = NULL;
+    char *out = NULL, *abi = NULL;
 
     (void)state;
     assert_int_equal(tu_run(&out, "%s inspect password_file", SSLPLUG_TEST_CLI), 0);
     assert_non_null(strstr(out, "kind: sslplug plugin"));
-    assert_non_null(strstr(out, "abi: 1.1"));
+    assert_true(asprintf(&abi, "abi: %d.%d", SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR) >= 0);
+    assert_non_null(strstr(out, abi));
+    free(abi);
     assert_non_null(strstr(out, "(compatible)"));
     assert_non_null(strstr(out, "name: password_file"));
     assert_non_null(strstr(out, "types: password"));

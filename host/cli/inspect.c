@@ -89,9 +89,13 @@ describe(const sslplug_plugin *d)
     printf("thread-safe: %s\n", (view.flags & SSLPLUG_PLUGIN_THREAD_SAFE) != 0
                                     ? "yes"
                                     : "no (the host serialises its calls)");
-    printf("types:%s%s%s%s\n", view.password != NULL ? " password" : "",
+    printf("types:%s%s%s%s%s%s%s\n", view.password != NULL ? " password" : "",
            view.verify != NULL ? " verify" : "", view.info != NULL ? " info" : "",
-           view.client_cert != NULL ? " client_cert" : "");
+           view.client_cert != NULL ? " client_cert" : "", view.cert != NULL ? " cert" : "",
+           view.servername != NULL ? " servername" : "", view.keylog != NULL ? " keylog" : "");
+    if (view.info != NULL && view.info_events != 0) {
+        printf("info events: 0x%04x\n", view.info_events);
+    }
 }
 
 /* The value to paste into an entry's "sha256" pin. */

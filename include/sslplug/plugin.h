@@ -67,7 +67,7 @@ extern "C" {
 
 /* ABI version this header describes. */
 #define SSLPLUG_ABI_MAJOR 1
-#define SSLPLUG_ABI_MINOR 1
+#define SSLPLUG_ABI_MINOR 2
 
 /* The one symbol the host looks up in an ABI plugin. */
 #define SSLPLUG_PLUGIN_ENTRY_SYMBOL "sslplug_plugin_entry"
@@ -217,8 +217,64 @@ typedef struct sslplug_plugin {
      */
     uint32_t flags;
 
+    /* ---- ABI 1.2 ---- */
+
+    /*
+     * Events this plugin's info callback wants (SSLPLUG_EVENT_* bits); 0 means
+     * all.  An entry's "events" in the configuration overrides it.  The host
+     * does not call the plugin for other events, so a logger that wants three
+     * events costs nothing on the dozen others of each handshake.
+     */
+    uint32_t info_events;
+
+    /*
+     * cert (bound with SSL_CTX_set_cert_cb): called on both sides before the
+     * certificate is sent (on a client, only when the server asked for one).
+     * The plugin may set a full chain and key on ssl (SSL_use_cert_and_key,
+     * or SSL_use_certificate + SSL_use_PrivateKey + SSL_set1_chain); the
+     * acceptable CA names are SSL_get0_peer_CA_list (on a client: the
+     * server's list) or SSL_get_client_CA_list.  Return 1 to go on (with or
+     * without a certificate set), 0 to abort the handshake.  Any other value
+     * counts as 0: the callback can never suspend the handshake.
+     */
+    int (*cert)(void *state, SSL *ssl);
+
+    /*
+     * servername (bound with SSL_CTX_set_tlsext_servername_callback): called
+     * on a server with the name the client sent (NULL when it sent none).
+     * Return SSLPLUG_SNI_ACCEPT to go on with the current context,
+     * SSLPLUG_SNI_REJECT to end the handshake with an unrecognized_name
+     * alert, or SSLPLUG_SNI_SWITCH with *context set to the name of one of
+     * the configuration's "contexts" to serve the connection from that
+     * context instead (its certificate and settings; a session made under
+     * another context is never resumed).  *context must point to storage
+     * that outlives the call (the plugin's state, or a literal).
+     */
+    int (*servername)(void *state, SSL *ssl, const char *name, const char **context);
+
+    /*
+     * keylog (bound with SSL_CTX_set_keylog_callback): called with each key
+     * log line in the NSS format, without a newline.  The line holds secrets
+     * that decrypt the connection.
+     */
+    void (*keylog)(void *state, const SSL *ssl, const char *line);
+
     /* New members go here, with SSLPLUG_ABI_MINOR bumped. */
 } sslplug_plugin;
+
+/* Events for info_events and an entry's "events" (SSL_CB_* of OpenSSL). */
+#define SSLPLUG_EVENT_LOOP SSL_CB_LOOP
+#define SSLPLUG_EVENT_EXIT SSL_CB_EXIT
+#define SSLPLUG_EVENT_READ SSL_CB_READ
+#define SSLPLUG_EVENT_WRITE SSL_CB_WRITE
+#define SSLPLUG_EVENT_ALERT SSL_CB_ALERT
+#define SSLPLUG_EVENT_HANDSHAKE_START SSL_CB_HANDSHAKE_START
+#define SSLPLUG_EVENT_HANDSHAKE_DONE SSL_CB_HANDSHAKE_DONE
+
+/* Results of the servername callback. */
+#define SSLPLUG_SNI_ACCEPT 0
+#define SSLPLUG_SNI_REJECT 1
+#define SSLPLUG_SNI_SWITCH 2
 
 /* The plugin's callbacks may run concurrently, also on the same state. */
 #define SSLPLUG_PLUGIN_THREAD_SAFE (1u << 0)
@@ -234,6 +290,10 @@ typedef int (*sslplug_raw_password_fn)(char *buf, int size, int flag);
 typedef int (*sslplug_raw_verify_fn)(int ok, X509_STORE_CTX *store);
 typedef void (*sslplug_raw_info_fn)(const SSL *ssl, int where, int ret);
 typedef int (*sslplug_raw_client_cert_fn)(SSL *ssl, X509 **cert, EVP_PKEY **pkey);
+/* arg is always NULL; OpenSSL's own signatures, so existing functions bind as they are. */
+typedef int (*sslplug_raw_cert_fn)(SSL *ssl, void *arg);
+typedef int (*sslplug_raw_servername_fn)(SSL *ssl, int *alert, void *arg);
+typedef void (*sslplug_raw_keylog_fn)(const SSL *ssl, const char *line);
 
 /* Convenience initialiser for the descriptor's header. */
 #define SSLPLUG_PLUGIN_HEADER                                                                      \

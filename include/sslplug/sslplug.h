@@ -103,6 +103,9 @@ typedef enum sslplug_cb_type {
     SSLPLUG_CB_VERIFY,
     SSLPLUG_CB_INFO,
     SSLPLUG_CB_CLIENT_CERT,
+    SSLPLUG_CB_CERT,
+    SSLPLUG_CB_SERVERNAME,
+    SSLPLUG_CB_KEYLOG,
     SSLPLUG_CB_COUNT
 } sslplug_cb_type;
 

@@ -1,0 +1,86 @@
+/*
+ * verify: the pipeline of verify entries and its override policy.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "binding.h"
+
+static int
+override_allowed(const sslplugi_instance *inst, int error)
+{
+    if (inst->override_any) {
+        return 1;
+    }
+    for (size_t i = 0; i < inst->override_count; i++) {
+        if (inst->override_codes[i] == error) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+trace_verify(const sslplugi_binding *b, const sslplugi_instance *inst, X509_STORE_CTX *store,
+             const SSL *ssl, int in, int out, int error, const char *note)
+{
+    X509 *cert = X509_STORE_CTX_get_current_cert(store);
+    char subject[256] = "(none)";
+
+    if (cert != NULL) {
+        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+    }
+    sslplugi_trace(b, inst, ssl, "depth=%d subject=%s ok=%d error=%s -> %d%s%s",
+                   X509_STORE_CTX_get_error_depth(store), subject, in,
+                   sslplugi_x509_error_name(error), out, note[0] != '\0' ? ": " : "", note);
+}
+
+/*
+ * The pipeline: each entry gets the previous verdict; by default an entry
+ * may only reject.  Turning a failure into success needs "may_override" for
+ * the error at hand, and clears the store's error; a rejection leaves an
+ * error in the store so SSL_get_verify_result tells the truth.
+ */
+int
+sslplugi_verify_cb(int ok, X509_STORE_CTX *store)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    const sslplugi_binding *b = sslplugi_binding_of(ssl);
+
+    if (b == NULL) {
+        return 0; /* not our context any more: fail closed */
+    }
+    for (size_t i = 0; i < b->verify_count; i++) {
+        const sslplugi_instance *inst = b->verify[i];
+        int error = X509_STORE_CTX_get_error(store);
+        const char *note = "";
+        int r;
+
+        sslplugi_call_begin(inst);
+        r = inst->abi ? inst->fn.verify(inst->state, ok, store) : inst->fn.raw_verify(ok, store);
+        sslplugi_call_end(inst);
+        r = r == 1;
+        if (!ok && r) {
+            if (override_allowed(inst, error)) {
+                X509_STORE_CTX_set_error(store, X509_V_OK);
+                note = "override allowed by may_override";
+            } else {
+                r = 0;
+                note = "override not allowed (no may_override for this error): rejected";
+            }
+        } else if (ok && !r) {
+            if (X509_STORE_CTX_get_error(store) == X509_V_OK) {
+                X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+            }
+            note = "rejected";
+        }
+        if (b->trace_fn != NULL) {
+            trace_verify(b, inst, store, ssl, ok, r, error, note);
+        }
+        ok = r;
+    }
+    return ok;
+}
