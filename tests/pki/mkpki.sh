@@ -17,6 +17,22 @@
 #                              client-int-chain.pem = leaf + int-ca (what a client sends)
 #   alt.crt alt.key            CN=alt.example, SAN alt.example, serverAuth, issued by ca
 #                              (a second virtual host for SNI tests)
+#
+# Leaves issued by ca that each break one verification rule (verify_* plugin
+# tests); subject O=sslplug policy, CN=localhost, SAN localhost/127.0.0.1,
+# serverAuth, 10 years, EC P-256, SHA-256, unless said otherwise:
+#   expired.crt .key           valid 2020-01-01 to 2021-01-01 only
+#   rsa1024.crt .key           an RSA-1024 key
+#   sha1.crt .key              signed with ecdsa-with-SHA1
+#   long.crt .key              valid exactly 1826 days (5 years) from 00:00 UTC
+#                              of the build day
+#   noeku.crt .key             no extendedKeyUsage extension at all
+#   svc.crt .key               CN=api.svc.local (O=sslplug demo), SAN
+#                              api.svc.local, localhost, 127.0.0.1
+#   client2.crt .key           CN=sslplug-client2 (O=sslplug demo), clientAuth,
+#                              SAN DNS:client2.example.com, IP:10.0.0.2,
+#                              email:client2@example.com,
+#                              URI:spiffe://example.com/client2
 set -eu
 out=$1
 openssl=${OPENSSL:-openssl}
@@ -90,3 +106,78 @@ $openssl pkcs8 -topk8 -v2 aes-256-cbc -in server-plain.key -out server.key \
 chmod 600 server.pass
 chmod 644 ./*.crt ./*.pem
 rm -f ./*.srl ext.cnf
+
+# Leaves that break one verification rule each, for the verify_* plugin
+# tests.  Issued by ca with `openssl ca` and a throwaway database, which can
+# set exact start and end dates (x509 -days cannot backdate).
+cat > policy.cnf <<'CNF'
+[ca]
+default_ca = ca_policy
+[ca_policy]
+database = policy-db/index.txt
+serial = policy-db/serial
+new_certs_dir = policy-db
+default_md = sha256
+policy = ca_anything
+unique_subject = no
+[ca_anything]
+commonName = supplied
+organizationName = optional
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[noeku]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[svc]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:api.svc.local, DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client2]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:client2.example.com, IP:10.0.0.2, email:client2@example.com, URI:spiffe://example.com/client2
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+rm -rf policy-db
+mkdir policy-db
+: > policy-db/index.txt
+echo 1000 > policy-db/serial
+
+# name subject extsection keyopts startdate enddate [digest]
+mkpolicy() {
+    $openssl req -new $4 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+    $openssl ca -batch -config policy.cnf -cert ca.crt -keyfile ca.key -in "$1.csr" \
+        -out "$1.crt" -extfile policy.cnf -extensions "$3" -startdate "$5" -enddate "$6" \
+        -md "${7:-sha256}" -preserveDN -notext 2>/dev/null
+    rm -f "$1.csr"
+}
+
+today=$(date -u +%Y%m%d000000Z)
+mkpolicy expired "/O=sslplug policy/CN=localhost" server "$ec" 20200101000000Z 20210101000000Z
+mkpolicy rsa1024 "/O=sslplug policy/CN=localhost" server "-newkey rsa:1024" "$today" \
+    "$(date -u -d '+3650 days' +%Y%m%d000000Z)"
+mkpolicy sha1 "/O=sslplug policy/CN=localhost" server "$ec" "$today" \
+    "$(date -u -d '+3650 days' +%Y%m%d000000Z)" sha1
+mkpolicy long "/O=sslplug policy/CN=localhost" server "$ec" "$today" \
+    "$(date -u -d '+1826 days' +%Y%m%d000000Z)"
+mkpolicy noeku "/O=sslplug policy/CN=localhost" noeku "$ec" "$today" \
+    "$(date -u -d '+3650 days' +%Y%m%d000000Z)"
+mkpolicy svc "/O=sslplug demo/CN=api.svc.local" svc "$ec" "$today" \
+    "$(date -u -d '+3650 days' +%Y%m%d000000Z)"
+mkpolicy client2 "/O=sslplug demo/CN=sslplug-client2" client2 "$ec" "$today" \
+    "$(date -u -d '+3650 days' +%Y%m%d000000Z)"
+chmod 644 expired.crt rsa1024.crt sha1.crt long.crt noeku.crt svc.crt client2.crt
+rm -rf policy-db policy.cnf
