@@ -45,10 +45,10 @@ typedef struct bench_opts {
     const char *self; /* this executable, for child processes and callgrind.sh */
     /* handshake throughput */
     int hs_rounds;
-    double hs_slice_s;
+    double hs_round_s;
     /* dispatch */
     int dispatch_rounds;
-    double dispatch_slice_s;
+    double dispatch_round_s;
     /* context creation */
     int ctx_rounds;
     int ctx_per_round;

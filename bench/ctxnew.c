@@ -4,8 +4,8 @@
  * callbacks) together, i.e. the four plugins and the encrypted key.
  *
  * Warm: in this process, after a few creations, sslplug_ctx_new on hosts
- * whose plugins are loaded, against the same contexts set up by hand.
- * Interleaved rounds; the ratio is taken per round.
+ * whose plugins are loaded, against the same contexts set up by hand.  The
+ * two take turns pair by pair; the ratio is taken per round of pairs.
  *
  * Cold: the first creation in a fresh process (this program run again with
  * --child=cold-*), after OpenSSL itself has been warmed by one context pair
@@ -32,31 +32,46 @@ typedef struct ctx_times {
     double ratio[MAX_ROUNDS];
 } ctx_times;
 
-/* Make and free k pairs of variant v; the mean creation times in microseconds. */
+/* Make and free one pair of variant v, adding the creation times to *server and *client. */
 static int
-create_pairs(bench_variant v, int k, double *server_us, double *client_us)
+create_pair(bench_variant v, double *server, double *client)
 {
-    double ts = 0.0, tc = 0.0;
+    double t0 = bench_cpu_now(), t1, t2;
+    bench_ctxs c;
+    int made;
+
+    c.server = bench_server_new(v);
+    t1 = bench_cpu_now();
+    c.client = c.server != NULL ? bench_client_new(v) : NULL;
+    t2 = bench_cpu_now();
+    made = c.client != NULL;
+    bench_ctxs_free(&c);
+    *server += t1 - t0;
+    *client += t2 - t1;
+    return made;
+}
+
+/* One round: k pairs of each variant, taking turns (a b, b a, ...). */
+static int
+round_of_pairs(int k, ctx_times *t, size_t r)
+{
+    double server[2] = {0.0, 0.0}, client[2] = {0.0, 0.0};
 
     for (int i = 0; i < k; i++) {
-        double t0 = bench_cpu_now(), t1, t2;
-        bench_ctxs c;
-        int made;
+        for (int j = 0; j < 2; j++) {
+            int v = i % 2 == 0 ? j : 1 - j;
 
-        c.server = bench_server_new(v);
-        t1 = bench_cpu_now();
-        c.client = c.server != NULL ? bench_client_new(v) : NULL;
-        t2 = bench_cpu_now();
-        made = c.client != NULL;
-        bench_ctxs_free(&c);
-        if (!made) {
-            return 0;
+            if (!create_pair((bench_variant)v, &server[v], &client[v])) {
+                return 0;
+            }
         }
-        ts += t1 - t0;
-        tc += t2 - t1;
     }
-    *server_us = ts * 1e6 / k;
-    *client_us = tc * 1e6 / k;
+    for (int v = 0; v < 2; v++) {
+        t->server[v][r] = server[v] * 1e6 / k;
+        t->client[v][r] = client[v] * 1e6 / k;
+        t->pair[v][r] = t->server[v][r] + t->client[v][r];
+    }
+    t->ratio[r] = t->pair[BENCH_SSLPLUG][r] / t->pair[BENCH_DIRECT][r];
     return 1;
 }
 
@@ -89,24 +104,14 @@ warm(const bench_opts *o, double *ratio)
     if (t == NULL || o->ctx_rounds < 1 || o->ctx_rounds > MAX_ROUNDS) {
         goto done;
     }
-    for (int v = 0; v < 2; v++) {
-        double s, c;
-
-        if (!create_pairs((bench_variant)v, 3, &s, &c)) {
-            goto done;
-        }
+    /* Warm-up: plugins loaded, OpenSSL's caches filled. */
+    if (!round_of_pairs(3, t, 0)) {
+        goto done;
     }
     for (size_t r = 0; r < n; r++) {
-        for (int i = 0; i < 2; i++) {
-            int v = r % 2 == 0 ? i : 1 - i;
-
-            if (!create_pairs((bench_variant)v, o->ctx_per_round, &t->server[v][r],
-                              &t->client[v][r])) {
-                goto done;
-            }
-            t->pair[v][r] = t->server[v][r] + t->client[v][r];
+        if (!round_of_pairs(o->ctx_per_round, t, r)) {
+            goto done;
         }
-        t->ratio[r] = t->pair[BENCH_SSLPLUG][r] / t->pair[BENCH_DIRECT][r];
     }
     bench_out("ctx_rounds", "%d", o->ctx_rounds);
     bench_out("ctx_per_round", "%d", o->ctx_per_round);
