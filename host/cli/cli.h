@@ -15,9 +15,24 @@ int cli_check(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_handshake(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_connect(int argc, char **argv);
 
 /* "CONFIG:LINE:COL: message" or "CONFIG: /pointer: message". */
 void cli_print_error(FILE *out, const sslplug_error *err);
+
+/*
+ * Trace and log sinks printing one line per event to stdout, tagged with
+ * arg, a string (the side: "server", "client") that outlives the host.
+ */
+void cli_print_trace(const sslplug_trace_event *ev, void *arg);
+void cli_print_log(int level, const char *plugin, const char *message, void *arg);
+
+/* "peer: SUBJECT", "verify: CODE (TEXT)", "protocol: ..." and "cipher: ..." of a connection. */
+void cli_print_peer(const SSL *ssl);
+
+/* "label: text" with control characters shown as '.' and a final newline dropped. */
+void cli_print_text(const char *label, const char *text, size_t len);
 
 /* 1 when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);

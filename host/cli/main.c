@@ -15,6 +15,12 @@ static const struct verb {
      "                                  in-process handshake with a trace of every callback"},
     {"demo", cli_demo,
      "demo                            the handshake with the shipped demo configs"},
+    {"serve", cli_serve,
+     "serve CONFIG [--port P] [--listen ADDR] [--once]\n"
+     "                                  TLS echo server on a socket, tracing each connection"},
+    {"connect", cli_connect,
+     "connect CONFIG HOST:PORT [--servername NAME]\n"
+     "                                  TLS client: send a line, read the reply, show the peer"},
 };
 
 static void
