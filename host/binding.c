@@ -224,7 +224,10 @@ sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
     if (b->cert != NULL) {
         SSL_CTX_set_cert_cb(ctx, sslplugi_cert_cb, NULL);
     }
-    if (b->servername != NULL) {
+    if (b->servername != NULL && b->servername->abi) {
+        /* Before session lookup: see cb_sni.c. */
+        SSL_CTX_set_client_hello_cb(ctx, sslplugi_client_hello_cb, NULL);
+    } else if (b->servername != NULL) {
         SSL_CTX_set_tlsext_servername_callback(ctx, sslplugi_servername_cb);
     }
     if (b->keylog != NULL) {
@@ -237,17 +240,19 @@ sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
 int
 sslplugi_bind_subcontext(SSL_CTX *main, const char *name, SSL_CTX *sub, sslplug_error *err)
 {
-    sslplugi_binding *b = sslplugi_binding_of_ctx(main);
+    sslplugi_binding *b = sslplugi_binding_of_ctx(main),
+                     *sub_binding = sslplugi_binding_of_ctx(sub);
     sslplugi_subctx *grown;
     char *copy = strdup(name);
 
-    if (b == NULL || copy == NULL ||
+    if (b == NULL || sub_binding == NULL || copy == NULL ||
         (grown = realloc(b->subs, (b->sub_count + 1) * sizeof(*grown))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
         free(copy);
         SSL_CTX_free(sub);
         return 0;
     }
+    sub_binding->is_subcontext = 1;
     b->subs = grown;
     b->subs[b->sub_count].name = copy;
     b->subs[b->sub_count].ctx = sub;

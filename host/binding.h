@@ -25,6 +25,7 @@ typedef struct sslplugi_binding {
     unsigned info_events;  /* union of the info entries' events; 0 when one takes all */
     sslplugi_subctx *subs; /* named contexts the servername callback may switch to */
     size_t sub_count;
+    int is_subcontext; /* this binding belongs to one of those */
     sslplug_trace_fn trace_fn;
     void *trace_arg;
     unsigned long generation;
@@ -62,6 +63,7 @@ void sslplugi_info_cb(const SSL *ssl, int where, int ret);
 int sslplugi_client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey);
 int sslplugi_cert_cb(SSL *ssl, void *arg);
 int sslplugi_servername_cb(SSL *ssl, int *alert, void *arg);
+int sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg);
 void sslplugi_keylog_cb(const SSL *ssl, const char *line);
 
 #endif /* SSLPLUG_HOST_BINDING_H */

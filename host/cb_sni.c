@@ -1,10 +1,17 @@
 /*
  * servername: accept, reject with unrecognized_name, or switch the
- * connection to one of the configuration's named contexts.  A switch copies
- * what SSL_set_SSL_CTX leaves behind (verification mode, callback, depth,
- * options), so a virtual host that requires client certificates gets them
- * checked; each named context has its own session id context, so a session
- * made for another name is not resumed (the nginx CVE-2025-23419 class).
+ * connection to one of the configuration's named contexts.
+ *
+ * An ABI plugin is called from the client hello callback, before OpenSSL
+ * looks up a session to resume: OpenSSL's own servername callback runs
+ * after that lookup in TLS 1.2, so a session made for one virtual host
+ * would be resumed on another, skipping its client certificate check (the
+ * nginx CVE-2025-23419 class).  Switched early, the lookup compares the
+ * session with the new context's own session id context and refuses it.
+ * A switch also copies what SSL_set_SSL_CTX leaves behind (verification
+ * mode, callback, depth, options).  A raw function has OpenSSL's
+ * servername signature and can only accept or reject, so it is bound as
+ * OpenSSL's servername callback.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,14 +41,84 @@ switch_context(SSL *ssl, SSL_CTX *target)
     return 1;
 }
 
+/*
+ * The host_name of the server_name extension (RFC 6066), copied into name;
+ * 0 when the client sent none or it is malformed.
+ */
+static int
+hello_servername(SSL *ssl, char *name, size_t len)
+{
+    const unsigned char *p;
+    size_t n, list, name_len;
+
+    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) || n < 2) {
+        return 0;
+    }
+    list = (size_t)p[0] << 8 | p[1];
+    if (list + 2 != n || list < 3 || p[2] != TLSEXT_NAMETYPE_host_name) {
+        return 0;
+    }
+    name_len = (size_t)p[3] << 8 | p[4];
+    if (name_len == 0 || name_len + 3 > list || name_len >= len ||
+        memchr(p + 5, '\0', name_len) != NULL) {
+        return 0;
+    }
+    memcpy(name, p + 5, name_len);
+    name[name_len] = '\0';
+    return 1;
+}
+
+int
+sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
+{
+    const sslplugi_binding *b = sslplugi_binding_of(ssl);
+    const sslplugi_instance *inst;
+    const char *target_name = NULL, *outcome;
+    SSL_CTX *target = NULL;
+    char name[256];
+    int have_name, r, result;
+
+    (void)arg;
+    if (b == NULL || b->servername == NULL) {
+        *alert = SSL_AD_INTERNAL_ERROR;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    if (b->is_subcontext) {
+        /* A second ClientHello after HelloRetryRequest, already switched. */
+        return SSL_CLIENT_HELLO_SUCCESS;
+    }
+    inst = b->servername;
+    have_name = hello_servername(ssl, name, sizeof(name));
+    sslplugi_call_begin(inst);
+    r = inst->fn.servername(inst->state, ssl, have_name ? name : NULL, &target_name);
+    sslplugi_call_end(inst);
+    if (r == SSLPLUG_SNI_ACCEPT) {
+        result = SSL_CLIENT_HELLO_SUCCESS;
+        outcome = "accept";
+    } else if (r == SSLPLUG_SNI_SWITCH && (target = find_context(b, target_name)) != NULL &&
+               switch_context(ssl, target)) {
+        result = SSL_CLIENT_HELLO_SUCCESS;
+        outcome = "switch";
+    } else {
+        /* A rejection, or a switch to a context that does not exist: fail closed. */
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        result = SSL_CLIENT_HELLO_ERROR;
+        outcome = r == SSLPLUG_SNI_SWITCH ? "reject (no such context)" : "reject";
+    }
+    if (b->trace_fn != NULL) {
+        sslplugi_trace(b, inst, ssl, "name=%s -> %d: %s%s%s", have_name ? name : "(none)", r,
+                       outcome, target_name != NULL ? " context=" : "",
+                       target_name != NULL ? target_name : "");
+    }
+    return result;
+}
+
 int
 sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
 {
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    const char *target_name = NULL, *outcome;
     const sslplugi_instance *inst;
-    SSL_CTX *target = NULL;
     int r, result;
 
     (void)arg;
@@ -51,37 +128,16 @@ sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
     }
     inst = b->servername;
     sslplugi_call_begin(inst);
-    if (inst->abi) {
-        r = inst->fn.servername(inst->state, ssl, name, &target_name);
-    } else {
-        r = inst->fn.raw_servername(ssl, alert, NULL);
-    }
+    r = inst->fn.raw_servername(ssl, alert, NULL);
     sslplugi_call_end(inst);
-    if (!inst->abi) {
-        /* OpenSSL's own results; anything unknown is a rejection. */
-        result =
-            r == SSL_TLSEXT_ERR_OK || r == SSL_TLSEXT_ERR_NOACK ? r : SSL_TLSEXT_ERR_ALERT_FATAL;
-        if (result == SSL_TLSEXT_ERR_ALERT_FATAL && r != SSL_TLSEXT_ERR_ALERT_FATAL) {
-            *alert = SSL_AD_UNRECOGNIZED_NAME;
-        }
-        outcome = result == SSL_TLSEXT_ERR_ALERT_FATAL ? "reject" : "accept";
-    } else if (r == SSLPLUG_SNI_ACCEPT) {
-        result = SSL_TLSEXT_ERR_OK;
-        outcome = "accept";
-    } else if (r == SSLPLUG_SNI_SWITCH && (target = find_context(b, target_name)) != NULL &&
-               switch_context(ssl, target)) {
-        result = SSL_TLSEXT_ERR_OK;
-        outcome = "switch";
-    } else {
-        /* A rejection, or a switch to a context that does not exist: fail closed. */
+    /* OpenSSL's own results; anything unknown is a rejection. */
+    result = r == SSL_TLSEXT_ERR_OK || r == SSL_TLSEXT_ERR_NOACK ? r : SSL_TLSEXT_ERR_ALERT_FATAL;
+    if (result == SSL_TLSEXT_ERR_ALERT_FATAL && r != SSL_TLSEXT_ERR_ALERT_FATAL) {
         *alert = SSL_AD_UNRECOGNIZED_NAME;
-        result = SSL_TLSEXT_ERR_ALERT_FATAL;
-        outcome = r == SSLPLUG_SNI_SWITCH ? "reject (no such context)" : "reject";
     }
     if (b->trace_fn != NULL) {
-        sslplugi_trace(b, inst, ssl, "name=%s -> %d: %s%s%s", name != NULL ? name : "(none)", r,
-                       outcome, target_name != NULL && inst->abi ? " context=" : "",
-                       target_name != NULL && inst->abi ? target_name : "");
+        sslplugi_trace(b, inst, ssl, "name=%s -> %d: %s", name != NULL ? name : "(none)", r,
+                       result == SSL_TLSEXT_ERR_ALERT_FATAL ? "reject" : "accept");
     }
     return result;
 }

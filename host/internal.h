@@ -102,7 +102,7 @@ typedef struct sslplugi_config {
     sslplugi_context_conf context;
     sslplugi_named_context *subs; /* "contexts", for a servername callback to switch to */
     size_t sub_count;
-    int has_contexts; /* "contexts" given, even empty */
+    int has_contexts;        /* "contexts" given, even empty */
     sslplugi_entry *entries; /* in configuration order, grouped by type */
     size_t entry_count;
     unsigned char digest[32]; /* SHA-256 of the canonical configuration */
