@@ -89,7 +89,7 @@ check_chain_sent(sslplug_host *client_host, const char *protocol)
     SSL_CTX *server = root_only_server(protocol), *client;
     tu_trace trace = {0};
     sslplug_pair pair;
-    STACK_OF(X509) *received;
+    STACK_OF(X509) * received;
     char *subject;
 
     sslplug_host_set_trace(client_host, tu_trace_fn, &trace);
@@ -170,10 +170,10 @@ test_callbacks_ext_cert_leaf_without_chain_fails(void **state)
 static void
 test_callbacks_ext_cert_server_side_supplies_certificate(void **state)
 {
-    sslplug_host *host = tu_host(
-        "{\"version\": 1, \"context\": {\"role\": \"server\"}, \"callbacks\": {\"cert\":"
-        " {\"plugin\": \"%s\", \"config\": {\"chain\": \"%s\", \"key\": \"%s\"}}}}",
-        tu_test_plugin("nt_abi"), tu_pki("server.crt"), tu_pki("server-plain.key"));
+    sslplug_host *host =
+        tu_host("{\"version\": 1, \"context\": {\"role\": \"server\"}, \"callbacks\": {\"cert\":"
+                " {\"plugin\": \"%s\", \"config\": {\"chain\": \"%s\", \"key\": \"%s\"}}}}",
+                tu_test_plugin("nt_abi"), tu_pki("server.crt"), tu_pki("server-plain.key"));
     SSL_CTX *server = tu_ctx(host), *client = tu_plain_client(1);
     sslplug_pair pair;
     char *subject;
@@ -344,10 +344,10 @@ static void
 test_callbacks_ext_servername_switch_applies_context_verify(void **state)
 {
     sslplug_host *host = sni_server("TLSv1.3", "require", NULL);
-    sslplug_host *with_cert = tu_host(
-        "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"},"
-        " \"callbacks\": {\"client_cert\": {\"plugin\": \"client_cert_file\", \"config\":"
-        " {\"certificate\": \"pki/client.crt\", \"private_key\": \"pki/client.key\"}}}}");
+    sslplug_host *with_cert =
+        tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"},"
+                " \"callbacks\": {\"client_cert\": {\"plugin\": \"client_cert_file\", \"config\":"
+                " {\"certificate\": \"pki/client.crt\", \"private_key\": \"pki/client.key\"}}}}");
     SSL_CTX *server = tu_ctx(host), *bare = tu_plain_client(1), *certified = tu_ctx(with_cert);
     sslplug_pair pair;
     char *subject;
@@ -466,10 +466,11 @@ test_callbacks_ext_keylog_lines_carry_client_random(void **state)
                                protocols[i], tu_test_plugin("nt_abi"), file);
             } else {
                 setenv("NT_RAW_KEYLOG", file, 1);
-                host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\":"
-                               " \"pki/ca.crt\", \"max_protocol\": \"%s\"}, \"callbacks\":"
-                               " {\"keylog\": {\"plugin\": \"%s\", \"symbol\": \"nt_raw_keylog\"}}}",
-                               protocols[i], tu_test_plugin("nt_raw"));
+                host =
+                    tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\":"
+                            " \"pki/ca.crt\", \"max_protocol\": \"%s\"}, \"callbacks\":"
+                            " {\"keylog\": {\"plugin\": \"%s\", \"symbol\": \"nt_raw_keylog\"}}}",
+                            protocols[i], tu_test_plugin("nt_raw"));
             }
             client = tu_ctx(host);
             assert_int_equal(handshake_named(server, client, "localhost", &pair), 1);
@@ -568,10 +569,10 @@ test_callbacks_ext_abi_1_1_plugin_still_loads(void **state)
 {
     tu_trace trace = {0};
     sslplug_error err;
-    sslplug_host *host = tu_host(
-        "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"},"
-        " \"callbacks\": {\"verify\": {\"plugin\": \"%s\"}}}",
-        tu_test_plugin("nt_abi11"));
+    sslplug_host *host =
+        tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"},"
+                " \"callbacks\": {\"verify\": {\"plugin\": \"%s\"}}}",
+                tu_test_plugin("nt_abi11"));
     SSL_CTX *client, *server = tu_plain_server(0);
     sslplug_pair pair;
 

@@ -110,6 +110,53 @@ test_cli_check_accepts_demo_configs(void **state)
 }
 
 static void
+test_cli_check_accepts_example_configs(void **state)
+{
+    static const char *const examples[] = {"sni-virtual-hosts.json", "cert-select-sni.json",
+                                           "keylog.json", "info-events.json"};
+    char *out = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+        int rc = tu_run(&out, "%s check %s/examples/%s", SSLPLUG_TEST_CLI, SSLPLUG_TEST_DEMO_DIR,
+                        examples[i]);
+
+        if (rc != 0) {
+            print_error("%s\n", out);
+        }
+        assert_int_equal(rc, 0);
+        assert_non_null(strstr(out, ": ok\n"));
+        free(out);
+    }
+}
+
+/* The virtual host of the SNI example requires a client certificate; the demo client has one. */
+static void
+test_cli_handshake_sni_example_switches_host(void **state)
+{
+    char *out = NULL;
+
+    (void)state;
+    assert_int_equal(tu_run(&out,
+                            "%s handshake %s/examples/sni-virtual-hosts.json %s/client.json "
+                            "--servername alt.example",
+                            SSLPLUG_TEST_CLI, SSLPLUG_TEST_DEMO_DIR, SSLPLUG_TEST_DEMO_DIR),
+                     0);
+    assert_non_null(strstr(out, "name=alt.example -> 2: switch context=partners"));
+    assert_non_null(strstr(out, "client: peer certificate /O=sslplug demo/CN=alt.example"));
+    /* partners requires a client certificate, and the server checked it. */
+    assert_non_null(strstr(out, "server: peer certificate /O=sslplug demo/CN=sslplug-client"));
+    free(out);
+    assert_int_equal(tu_run(&out,
+                            "%s handshake %s/examples/sni-virtual-hosts.json %s/client.json "
+                            "--servername unknown.example",
+                            SSLPLUG_TEST_CLI, SSLPLUG_TEST_DEMO_DIR, SSLPLUG_TEST_DEMO_DIR),
+                     1);
+    assert_non_null(strstr(out, "unrecognized name"));
+    free(out);
+}
+
+static void
 test_cli_inspect_abi_plugin(void **state)
 {
     char *out = NULL, *abi = NULL;
@@ -182,9 +229,9 @@ check_crash(const char *how, const char *expect)
                          " {\"plugin\": \"%s\", \"config\": {\"how\": \"%s\"}}]}}",
                          tu_test_plugin("crash_init"), how) >= 0);
     conf = tu_write(dir, "crash.json", json, 0644);
-    assert_int_equal(tu_run(&out, "%s check %s %s/client.json", SSLPLUG_TEST_CLI, conf,
-                            SSLPLUG_TEST_DEMO_DIR),
-                     1);
+    assert_int_equal(
+        tu_run(&out, "%s check %s %s/client.json", SSLPLUG_TEST_CLI, conf, SSLPLUG_TEST_DEMO_DIR),
+        1);
     assert_non_null(strstr(out, expect));
     /* The entry being loaded is named, and the tool went on to the next file. */
     assert_non_null(strstr(out, "while loading /callbacks/info/1"));
@@ -213,6 +260,8 @@ main(void)
         cmocka_unit_test(test_cli_check_reports_line_and_column),
         cmocka_unit_test(test_cli_check_reports_json_pointer),
         cmocka_unit_test(test_cli_check_accepts_demo_configs),
+        cmocka_unit_test(test_cli_check_accepts_example_configs),
+        cmocka_unit_test(test_cli_handshake_sni_example_switches_host),
         cmocka_unit_test(test_cli_inspect_abi_plugin),
         cmocka_unit_test(test_cli_inspect_raw_plugin_lists_functions),
         cmocka_unit_test(test_cli_inspect_missing_plugin_fails),

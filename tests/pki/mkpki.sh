@@ -181,3 +181,12 @@ mkpolicy client2 "/O=sslplug demo/CN=sslplug-client2" client2 "$ec" "$today" \
     "$(date -u -d '+3650 days' +%Y%m%d000000Z)"
 chmod 644 expired.crt rsa1024.crt sha1.crt long.crt noeku.crt svc.crt client2.crt
 rm -rf policy-db policy.cnf
+
+# vhosts/: NAME.crt and NAME.key pairs, the directory the cert_select_sni
+# example serves from (config/examples/cert-select-sni.json).
+mkdir -p vhosts
+cp server.crt vhosts/localhost.crt
+cp server-plain.key vhosts/localhost.key
+cp alt.crt vhosts/alt.crt
+cp alt.key vhosts/alt.key
+chmod 644 vhosts/*.crt

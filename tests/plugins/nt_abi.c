@@ -23,7 +23,7 @@ typedef struct nt_state {
     char keylog_file[512], info_file[512];
     int cert_result;
     X509 *leaf;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     EVP_PKEY *key;
 } nt_state;
 
@@ -86,8 +86,7 @@ nt_fini(void *state)
 }
 
 static int
-nt_init(const sslplug_services *svc, sslplug_handle *handle, const char *config_json,
-        void **state)
+nt_init(const sslplug_services *svc, sslplug_handle *handle, const char *config_json, void **state)
 {
     nt_state *st = calloc(1, sizeof(*st));
     char chain[512], key[512], result[16];

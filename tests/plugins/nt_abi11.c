@@ -35,8 +35,19 @@ old_verify(void *state, int ok, X509_STORE_CTX *store)
 }
 
 static const descriptor_1_1 old_descriptor = {
-    SSLPLUG_PLUGIN_MAGIC, 1, 1, (uint32_t)sizeof(descriptor_1_1), "nt_abi11", "1.1",
-    NULL,                 NULL, NULL, old_verify, NULL, NULL, SSLPLUG_PLUGIN_THREAD_SAFE,
+    SSLPLUG_PLUGIN_MAGIC,
+    1,
+    1,
+    (uint32_t)sizeof(descriptor_1_1),
+    "nt_abi11",
+    "1.1",
+    NULL,
+    NULL,
+    NULL,
+    old_verify,
+    NULL,
+    NULL,
+    SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 
 const sslplug_plugin *

@@ -1,0 +1,239 @@
+/*
+ * cert_select_sni: a server's certificate chosen per SNI name from a
+ * directory of chains, the way a virtual-hosting front end does it.
+ *
+ * At init every NAME.crt (leaf first, then its intermediates) with a
+ * matching NAME.key in "dir" is loaded; a pair that cannot be used is an
+ * init error, so a broken deployment is found before the first client.  At
+ * each handshake the first chain (in file-name order) whose leaf matches
+ * the client's SNI name by X509_check_host rules (wildcards included) is
+ * set with its intermediates; without a match, the chain named "default"
+ * is used, or the context's own certificate when there is none.
+ */
+#define _GNU_SOURCE /* scandir, alphasort */
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <sslplug/plugin.h>
+
+#include "sslplug_plugin_util.h"
+
+typedef struct chain {
+    char name[256]; /* file stem */
+    X509 *leaf;
+    STACK_OF(X509) * intermediates;
+    EVP_PKEY *key;
+} chain;
+
+typedef struct cert_select_sni {
+    const sslplug_services *services;
+    const sslplug_handle *handle;
+    chain *chains;
+    size_t count;
+    const chain *fallback;
+} cert_select_sni;
+
+static void
+cs_fini(void *state)
+{
+    cert_select_sni *cs = state;
+
+    if (cs == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < cs->count; i++) {
+        X509_free(cs->chains[i].leaf);
+        sk_X509_pop_free(cs->chains[i].intermediates, X509_free);
+        EVP_PKEY_free(cs->chains[i].key);
+    }
+    free(cs->chains);
+    free(cs);
+}
+
+static int
+refuse_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+static int
+load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, chain *c)
+{
+    char path[4096];
+    FILE *f;
+    X509 *x;
+
+    snprintf(c->name, sizeof(c->name), "%s", stem);
+    snprintf(path, sizeof(path), "%s/%s.crt", dir, stem);
+    if ((f = fopen(path, "re")) == NULL || (c->leaf = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
+        sslplugi_cfg_error(cfg, "dir", "cannot read certificate %s", path);
+        goto fail;
+    }
+    c->intermediates = sk_X509_new_null();
+    while (c->intermediates != NULL && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        sk_X509_push(c->intermediates, x);
+    }
+    fclose(f);
+    ERR_clear_error();
+    snprintf(path, sizeof(path), "%s/%s.key", dir, stem);
+    if ((f = fopen(path, "re")) == NULL ||
+        (c->key = PEM_read_PrivateKey(f, NULL, refuse_password, NULL)) == NULL) {
+        sslplugi_cfg_error(cfg, "dir", "cannot read unencrypted private key %s", path);
+        goto fail;
+    }
+    fclose(f);
+    if (X509_check_private_key(c->leaf, c->key) != 1) {
+        ERR_clear_error();
+        sslplugi_cfg_error(cfg, "dir", "%s/%s.key does not match %s/%s.crt", dir, stem, dir, stem);
+        return 0;
+    }
+    return 1;
+fail:
+    if (f != NULL) {
+        fclose(f);
+    }
+    ERR_clear_error();
+    return 0;
+}
+
+static int
+is_crt(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+
+    return n > 4 && strcmp(d->d_name + n - 4, ".crt") == 0 && d->d_name[0] != '.';
+}
+
+static int
+load_dir(const sslplugi_cfg *cfg, const char *dir, cert_select_sni *cs)
+{
+    struct dirent **names = NULL;
+    char errbuf[256];
+    int n = scandir(dir, &names, is_crt, alphasort), ok = 1;
+
+    if (n < 0) {
+        sslplugi_cfg_error(cfg, "dir", "cannot read directory %s: %s", dir,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        return 0;
+    }
+    if (n == 0) {
+        sslplugi_cfg_error(cfg, "dir", "no NAME.crt in %s", dir);
+        ok = 0;
+    } else if ((cs->chains = calloc((size_t)n, sizeof(*cs->chains))) == NULL) {
+        ok = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (ok) {
+            names[i]->d_name[strlen(names[i]->d_name) - 4] = '\0';
+            ok = load_chain(cfg, dir, names[i]->d_name, &cs->chains[cs->count]);
+            cs->count++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return ok;
+}
+
+static int
+cs_init(const sslplug_services *services, sslplug_handle *handle, const char *config_json,
+        void **state)
+{
+    static const char *const keys[] = {"dir", "default", NULL};
+    sslplugi_cfg cfg;
+    cert_select_sni *cs = calloc(1, sizeof(*cs));
+    const char *fallback = "default";
+    char *dir = NULL;
+    int ok = 0;
+
+    if (cs == NULL) {
+        return 0;
+    }
+    cs->services = services;
+    cs->handle = handle;
+    if (!sslplugi_cfg_open(&cfg, services, handle, config_json, keys) ||
+        !sslplugi_cfg_path(&cfg, "dir", SSLPLUGI_REQUIRED | SSLPLUGI_NONEMPTY, &dir) ||
+        !sslplugi_cfg_string(&cfg, "default", SSLPLUGI_NONEMPTY, &fallback) ||
+        !load_dir(&cfg, dir, cs)) {
+        goto done;
+    }
+    for (size_t i = 0; i < cs->count; i++) {
+        if (strcmp(cs->chains[i].name, fallback) == 0) {
+            cs->fallback = &cs->chains[i];
+        }
+    }
+    if (cs->fallback == NULL && strcmp(fallback, "default") != 0) {
+        sslplugi_cfg_error(&cfg, "default", "no %s.crt in %s", fallback, dir);
+        goto done;
+    }
+    *state = cs;
+    cs = NULL;
+    ok = 1;
+done:
+    sslplugi_cfg_close(&cfg);
+    free(dir);
+    cs_fini(cs);
+    return ok;
+}
+
+static const chain *
+pick(const cert_select_sni *cs, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < cs->count; i++) {
+        if (X509_check_host(cs->chains[i].leaf, name, 0, 0, NULL) == 1) {
+            return &cs->chains[i];
+        }
+    }
+    return cs->fallback;
+}
+
+static int
+cs_cert(void *state, SSL *ssl)
+{
+    const cert_select_sni *cs = state;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    const chain *c;
+
+    if (!SSL_is_server(ssl)) {
+        return 1;
+    }
+    if ((c = pick(cs, name)) == NULL) {
+        cs->services->log(cs->handle, SSLPLUG_LOG_INFO,
+                          "no chain for name %s: the context's own certificate is used",
+                          name != NULL ? name : "(none)");
+        return 1;
+    }
+    cs->services->log(cs->handle, SSLPLUG_LOG_DEBUG, "name %s: chain %s",
+                      name != NULL ? name : "(none)", c->name);
+    /* override=1: replace whatever certificate the context carries. */
+    return SSL_use_cert_and_key(ssl, c->leaf, c->key, c->intermediates, 1) == 1;
+}
+
+/* clang-format off */
+static const sslplug_plugin cert_select_sni_plugin = {
+    SSLPLUG_PLUGIN_HEADER,
+    .name = "cert_select_sni",
+    .version = "1.0",
+    .init = cs_init,
+    .fini = cs_fini,
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
+    .cert = cs_cert,
+};
+/* clang-format on */
+
+SSLPLUG_PLUGIN_EXPORT const sslplug_plugin *
+sslplug_plugin_entry(void)
+{
+    return &cert_select_sni_plugin;
+}
