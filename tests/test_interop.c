@@ -1,0 +1,686 @@
+/*
+ * sslplug over real sockets against the real openssl s_server and s_client
+ * on 127.0.0.1, TLS 1.2 and 1.3: `sslplug connect` sending a client
+ * certificate through its plugin and refusing a server through a verify
+ * plugin; `sslplug serve` unlocking its encrypted key through a password
+ * plugin and requiring a client certificate; reload on SIGHUP.
+ *
+ * Every process is started with fork/exec, its stdout and stderr read
+ * through one pipe with poll() against a deadline, and killed and reaped in
+ * the teardown whatever the test's outcome.  Ports are never guessed:
+ * servers listen on port 0 and print the port they got.
+ */
+#define _GNU_SOURCE /* pipe2, asprintf */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bound on every wait for a child: a hang fails the test, it is not a measurement. */
+#define WAIT_MS 30000
+#define MAX_PROCS 4
+
+typedef struct proc {
+    pid_t pid;  /* 0: not started */
+    int in;     /* the child's stdin, -1 once closed */
+    int out;    /* the child's stdout and stderr, -1 after EOF */
+    char *text; /* everything read so far, NUL-terminated */
+    size_t len;
+    int status; /* exit status once reaped (128 + signal if killed), else -1 */
+} proc;
+
+typedef struct fixture {
+    proc procs[MAX_PROCS];
+    char *dir; /* configurations */
+} fixture;
+
+static long long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    for (int i = 0; i < MAX_PROCS; i++) {
+        f->procs[i].in = f->procs[i].out = f->procs[i].status = -1;
+    }
+    f->dir = tu_tmpdir();
+    *state = f;
+    return 0;
+}
+
+/* Runs after every test, also one whose assertion failed: nothing is left behind. */
+static int
+teardown(void **state)
+{
+    fixture *f = *state;
+
+    for (int i = 0; i < MAX_PROCS; i++) {
+        proc *p = &f->procs[i];
+
+        if (p->pid > 0 && p->status < 0) {
+            kill(p->pid, SIGKILL);
+            while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
+                continue;
+            }
+        }
+        if (p->in >= 0) {
+            close(p->in);
+        }
+        if (p->out >= 0) {
+            close(p->out);
+        }
+        free(p->text);
+    }
+    tu_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Start argv[0] (looked up in PATH) with stdout and stderr on one pipe. */
+static proc *
+start(fixture *f, const char *const argv[])
+{
+    int in[2], out[2];
+    proc *p = NULL;
+
+    for (int i = 0; i < MAX_PROCS && p == NULL; i++) {
+        if (f->procs[i].pid == 0) {
+            p = &f->procs[i];
+        }
+    }
+    assert_non_null(p);
+    assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    p->text = calloc(1, 1);
+    assert_non_null(p->text);
+    fflush(NULL);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) {
+            _exit(127);
+        }
+        /* main() ignores SIGPIPE; the children get the default back. */
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    p->in = in[1];
+    p->out = out[0];
+    return p;
+}
+
+/* Read what the child wrote until deadline; returns 0 at EOF or deadline. */
+static int
+read_some(proc *p, long long deadline)
+{
+    struct pollfd pfd = {p->out, POLLIN, 0};
+    long long left = deadline - now_ms();
+    char buf[4096];
+    ssize_t n;
+
+    if (p->out < 0 || left <= 0) {
+        return 0;
+    }
+    switch (poll(&pfd, 1, left > WAIT_MS ? WAIT_MS : (int)left)) {
+    case -1:
+        return errno == EINTR;
+    case 0:
+        return 0;
+    default:
+        break;
+    }
+    if ((n = read(p->out, buf, sizeof(buf))) <= 0) {
+        close(p->out);
+        p->out = -1;
+        return 0;
+    }
+    p->text = realloc(p->text, p->len + (size_t)n + 1);
+    assert_non_null(p->text);
+    memcpy(p->text + p->len, buf, (size_t)n);
+    p->len += (size_t)n;
+    p->text[p->len] = '\0';
+    return 1;
+}
+
+/* Wait until the child's output holds needle; 0 when it exits or the time is up first. */
+static int
+wait_for(proc *p, const char *needle)
+{
+    long long deadline = now_ms() + WAIT_MS;
+
+    while (strstr(p->text, needle) == NULL) {
+        if (!read_some(p, deadline)) {
+            return strstr(p->text, needle) != NULL;
+        }
+    }
+    return 1;
+}
+
+/* Read to EOF and reap: the exit status, or -1 when the child outlives the bound. */
+static int
+wait_exit(proc *p)
+{
+    long long deadline = now_ms() + WAIT_MS;
+    int status;
+
+    while (read_some(p, deadline)) {
+        continue;
+    }
+    for (;;) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+
+        if (r == p->pid) {
+            p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            return p->status;
+        }
+        if ((r < 0 && errno != EINTR) || now_ms() >= deadline) {
+            print_error("child %d still running; output so far:\n%s\n", (int)p->pid, p->text);
+            return -1;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+}
+
+static void
+send_line(proc *p, const char *line)
+{
+    assert_int_equal(write(p->in, line, strlen(line)), (ssize_t)strlen(line));
+    close(p->in);
+    p->in = -1;
+}
+
+/* The port after prefix ("listening on 127.0.0.1:", "ACCEPT 127.0.0.1:"), once printed. */
+static char *
+port_after(proc *p, const char *prefix)
+{
+    const char *at;
+    char *port = NULL;
+    long v;
+
+    if (!wait_for(p, prefix) || !wait_for(p, "\n")) {
+        print_error("no \"%s\" from the server:\n%s\n", prefix, p->text);
+    }
+    at = strstr(p->text, prefix);
+    assert_non_null(at);
+    v = strtol(at + strlen(prefix), NULL, 10);
+    assert_true(v > 0 && v < 65536);
+    assert_true(asprintf(&port, "127.0.0.1:%ld", v) > 0);
+    return port;
+}
+
+/* Fail with the child's whole output when needle is not in it. */
+static void
+assert_output(const proc *p, const char *needle)
+{
+    if (strstr(p->text, needle) == NULL) {
+        print_error("expected \"%s\" in:\n%s\n", needle, p->text);
+    }
+    assert_non_null(strstr(p->text, needle));
+}
+
+static char *config(fixture *f, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static char *
+config(fixture *f, const char *name, const char *fmt, ...)
+{
+    char *json = NULL, *path;
+    va_list ap;
+
+    va_start(ap, fmt);
+    assert_true(vasprintf(&json, fmt, ap) >= 0);
+    va_end(ap);
+    path = tu_write(f->dir, name, json, 0644);
+    free(json);
+    return path;
+}
+
+/*
+ * openssl s_server on a free port: -rev sends each line back reversed.
+ * Without require_client_cert, the NULL ends argv before -Verify.
+ */
+static proc *
+start_s_server(fixture *f, const char *version, int require_client_cert)
+{
+    const char *argv[] = {"openssl",
+                          "s_server",
+                          "-accept",
+                          "127.0.0.1:0",
+                          "-naccept",
+                          "1",
+                          "-rev",
+                          "-cert",
+                          tu_pki("server.crt"),
+                          "-key",
+                          tu_pki("server-plain.key"),
+                          version,
+                          require_client_cert ? "-Verify" : NULL,
+                          "1",
+                          "-CAfile",
+                          tu_pki("ca.crt"),
+                          NULL};
+
+    return start(f, argv);
+}
+
+/* sslplug serve --once on a free port. */
+static proc *
+start_serve(fixture *f, const char *conf)
+{
+    const char *argv[] = {SSLPLUG_TEST_CLI, "serve", conf, "--port", "0", "--once", NULL};
+
+    return start(f, argv);
+}
+
+static proc *
+start_connect(fixture *f, const char *conf, const char *target)
+{
+    const char *argv[] = {SSLPLUG_TEST_CLI, "connect",   conf, target,
+                          "--servername",   "localhost", NULL};
+
+    return start(f, argv);
+}
+
+static char *
+server_config(fixture *f)
+{
+    return config(f, "server.json",
+                  "{\"version\": 1, \"context\": {\"role\": \"server\","
+                  " \"certificate\": \"%s\", \"private_key\": \"%s\", \"ca_file\": \"%s\","
+                  " \"verify\": \"require\"},"
+                  " \"callbacks\": {"
+                  "  \"password\": {\"plugin\": \"password_file\", \"config\": {\"path\": \"%s\"}},"
+                  "  \"verify\": {\"plugin\": \"verify_log\"}}}",
+                  tu_pki("server.crt"), tu_pki("server.key"), tu_pki("ca.crt"),
+                  tu_pki("server.pass"));
+}
+
+/* ---- sslplug connect against openssl s_server ---- */
+
+static void
+connect_sends_client_cert(void **state, const char *flag, const char *version)
+{
+    fixture *f = *state;
+    char *conf = config(f, "client.json",
+                        "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"},"
+                        " \"callbacks\": {\"client_cert\": {\"plugin\": \"client_cert_file\","
+                        "  \"config\": {\"certificate\": \"%s\", \"private_key\": \"%s\"}},"
+                        "  \"verify\": {\"plugin\": \"verify_log\"}}}",
+                        tu_pki("ca.crt"), tu_pki("client.crt"), tu_pki("client.key"));
+    proc *server = start_s_server(f, flag, 1);
+    char *target = port_after(server, "ACCEPT 127.0.0.1:");
+    proc *client = start_connect(f, conf, target);
+
+    assert_int_equal(wait_exit(client), 0);
+    assert_output(client, "[client] client_cert client_cert_file (/callbacks/client_cert): -> 1 "
+                          "sending /O=sslplug demo/CN=sslplug-client");
+    assert_output(client, "[client] verify      verify_log (/callbacks/verify): depth=0");
+    assert_output(client, "handshake: ok\npeer: /O=sslplug demo/CN=localhost\nverify: 0 (ok)\n");
+    assert_output(client, version);
+    /* s_server -rev answers the line reversed. */
+    assert_output(client, "reply: gulplss morf olleh\n");
+    /* The server verified and accepted the certificate the plugin sent. */
+    assert_int_equal(wait_exit(server), 0);
+    assert_output(server, "Peer certificate: O = sslplug demo, CN = sslplug-client");
+    assert_output(server, "Verification: OK");
+    free(target);
+    free(conf);
+}
+
+static void
+test_interop_connect_client_cert_tls12(void **state)
+{
+    connect_sends_client_cert(state, "-tls1_2", "protocol: TLSv1.2\n");
+}
+
+static void
+test_interop_connect_client_cert_tls13(void **state)
+{
+    connect_sends_client_cert(state, "-tls1_3", "protocol: TLSv1.3\n");
+}
+
+static void
+connect_verify_plugin_rejects(void **state, const char *flag, const char *version)
+{
+    fixture *f = *state;
+    char *conf = config(f, "client.json",
+                        "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"},"
+                        " \"callbacks\": {\"verify\": [{\"plugin\": \"verify_log\"},"
+                        "  {\"plugin\": \"%s\", \"config\": {\"depth\": 0}}]}}",
+                        tu_pki("ca.crt"), tu_test_plugin("cb_verify_reject"));
+    proc *server = start_s_server(f, flag, 0);
+    char *target = port_after(server, "ACCEPT 127.0.0.1:");
+    proc *client = start_connect(f, conf, target);
+
+    assert_int_equal(wait_exit(client), 1);
+    /* OpenSSL accepted the chain; the plugin refused the leaf. */
+    assert_output(client, "verify_log (/callbacks/verify/0): depth=0 subject=/O=sslplug "
+                          "demo/CN=localhost ok=1 error=X509_V_OK -> 1");
+    assert_output(client, "cb_verify_reject (/callbacks/verify/1): depth=0 subject=/O=sslplug "
+                          "demo/CN=localhost ok=1 error=X509_V_OK -> 0");
+    assert_output(client, "handshake: failed: certificate verify failed\n");
+    assert_output(client, "verify: 50 (application verification failure)\n");
+    assert_output(client, version);
+    assert_null(strstr(client->text, "reply:"));
+    /* The server saw the client abort the handshake. */
+    assert_int_equal(wait_exit(server), 0);
+    assert_output(server, "CONNECTION FAILURE");
+    free(target);
+    free(conf);
+}
+
+static void
+test_interop_connect_verify_plugin_rejects_tls12(void **state)
+{
+    connect_verify_plugin_rejects(state, "-tls1_2", "protocol: TLSv1.2\n");
+}
+
+static void
+test_interop_connect_verify_plugin_rejects_tls13(void **state)
+{
+    connect_verify_plugin_rejects(state, "-tls1_3", "protocol: TLSv1.3\n");
+}
+
+/* ---- openssl s_client against sslplug serve ---- */
+
+/* Without with_cert, the NULL ends argv before -cert. */
+static proc *
+start_s_client(fixture *f, const char *target, const char *flag, int with_cert)
+{
+    const char *argv[] = {"openssl",
+                          "s_client",
+                          "-connect",
+                          target,
+                          "-servername",
+                          "localhost",
+                          "-verify_hostname",
+                          "localhost",
+                          "-CAfile",
+                          tu_pki("ca.crt"),
+                          "-verify_return_error",
+                          "-ign_eof",
+                          flag,
+                          with_cert ? "-cert" : NULL,
+                          tu_pki("client.crt"),
+                          "-key",
+                          tu_pki("client.key"),
+                          NULL};
+
+    return start(f, argv);
+}
+
+static void
+s_client_with_cert(void **state, const char *flag, const char *version)
+{
+    fixture *f = *state;
+    char *conf = server_config(f);
+    proc *server = start_serve(f, conf);
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    proc *client = start_s_client(f, target, flag, 1);
+
+    send_line(client, "ping from s_client\n");
+    assert_int_equal(wait_exit(server), 0);
+    /* The encrypted key was unlocked by the plugin, and its password never shown. */
+    assert_output(server, "[server] password    password_file (/callbacks/password): attempt=0");
+    assert_null(strstr(server->text, tu_server_password()));
+    assert_output(server, "[server] verify      verify_log (/callbacks/verify): depth=0 "
+                          "subject=/O=sslplug demo/CN=sslplug-client ok=1");
+    assert_output(server, "handshake: ok\npeer: /O=sslplug demo/CN=sslplug-client\n"
+                          "verify: 0 (ok)\n");
+    assert_output(server, version);
+    assert_output(server, "echo: ping from s_client\n");
+    /* s_client trusted the server and got its line back. */
+    assert_int_equal(wait_exit(client), 0);
+    assert_output(client, "Verify return code: 0 (ok)");
+    assert_output(client, "ping from s_client");
+    free(target);
+    free(conf);
+}
+
+static void
+test_interop_s_client_with_cert_tls12(void **state)
+{
+    s_client_with_cert(state, "-tls1_2", "protocol: TLSv1.2\n");
+}
+
+static void
+test_interop_s_client_with_cert_tls13(void **state)
+{
+    s_client_with_cert(state, "-tls1_3", "protocol: TLSv1.3\n");
+}
+
+static void
+s_client_without_cert_refused(void **state, const char *flag, const char *alert)
+{
+    fixture *f = *state;
+    char *conf = server_config(f);
+    proc *server = start_serve(f, conf);
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    proc *client = start_s_client(f, target, flag, 0);
+
+    send_line(client, "ping from s_client\n");
+    /* "verify": "require": no certificate, no connection. */
+    assert_int_equal(wait_exit(server), 1);
+    assert_output(server, "handshake: failed: peer did not return a certificate\npeer: (none)\n");
+    assert_null(strstr(server->text, "echo:"));
+    assert_int_equal(wait_exit(client), 1);
+    assert_output(client, alert);
+    assert_null(strstr(client->text, "ping from s_client"));
+    free(target);
+    free(conf);
+}
+
+static void
+test_interop_s_client_without_cert_refused_tls12(void **state)
+{
+    s_client_without_cert_refused(state, "-tls1_2", "alert handshake failure");
+}
+
+static void
+test_interop_s_client_without_cert_refused_tls13(void **state)
+{
+    s_client_without_cert_refused(state, "-tls1_3", "alert certificate required");
+}
+
+/* ---- sslplug serve: reload, stop; sslplug connect: errors ---- */
+
+static char *
+reload_config(fixture *f, int with_info)
+{
+    return config(f, "server.json",
+                  "{\"version\": 1, \"context\": {\"role\": \"server\","
+                  " \"certificate\": \"%s\", \"private_key\": \"%s\"},"
+                  " \"callbacks\": {"
+                  "  \"password\": {\"plugin\": \"password_file\", \"config\": {\"path\": \"%s\"}}"
+                  "  %s}}",
+                  tu_pki("server.crt"), tu_pki("server.key"), tu_pki("server.pass"),
+                  with_info ? ", \"info\": {\"plugin\": \"info_log\"}" : "");
+}
+
+/* One `sslplug connect` to target; returns its output. */
+static char *
+connect_once(const char *conf, const char *target)
+{
+    char *out = NULL;
+    int rc =
+        tu_run(&out, "%s connect %s %s --servername localhost", SSLPLUG_TEST_CLI, conf, target);
+
+    if (rc != 0) {
+        print_error("%s\n", out);
+    }
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "reply: hello from sslplug\n"));
+    return out;
+}
+
+static void
+test_interop_serve_reloads_on_sighup(void **state)
+{
+    fixture *f = *state;
+    char *conf = reload_config(f, 0);
+    char *client = config(f, "client.json",
+                          "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": "
+                          "\"%s\"}}",
+                          tu_pki("ca.crt"));
+    const char *argv[] = {SSLPLUG_TEST_CLI, "serve", conf, "--port", "0", NULL};
+    proc *server = start(f, argv);
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    char *out;
+
+    /* Generation 1 has no info callback. */
+    free(connect_once(client, target));
+    assert_true(wait_for(server, "echo: hello from sslplug\n"));
+    assert_null(strstr(server->text, "[server] info"));
+
+    /* Generation 2 adds one; only connections after the reload get it. */
+    free(reload_config(f, 1));
+    assert_int_equal(kill(server->pid, SIGHUP), 0);
+    assert_true(wait_for(server, "reloaded: generation 2\n"));
+    out = connect_once(client, target);
+    free(out);
+    assert_true(wait_for(server, "[server] info        info_log"));
+
+    /* A broken configuration is refused and the server goes on with generation 2. */
+    free(config(f, "server.json", "{\"version\": 1, \"context\": {\"role\": \"sever\"}}"));
+    assert_int_equal(kill(server->pid, SIGHUP), 0);
+    assert_true(wait_for(server, "reload failed, still serving generation 2: "));
+    assert_true(wait_for(server, "/context/role"));
+    free(connect_once(client, target));
+
+    /* SIGTERM: a clean exit. */
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    assert_output(server, "stopped\n");
+    free(target);
+    free(client);
+    free(conf);
+}
+
+static void
+test_interop_connect_refused_port_fails(void **state)
+{
+    fixture *f = *state;
+    char *conf =
+        config(f, "client.json",
+               "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"}}",
+               tu_pki("ca.crt"));
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char *out = NULL;
+
+    /* A port that is bound but not listening refuses connections. */
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    assert_int_equal(tu_run(&out, "%s connect %s 127.0.0.1:%u", SSLPLUG_TEST_CLI, conf,
+                            (unsigned)ntohs(sin.sin_port)),
+                     1);
+    close(fd);
+    assert_non_null(strstr(out, "connect: cannot connect to 127.0.0.1:"));
+    assert_non_null(strstr(out, "Connection refused"));
+    free(out);
+    free(conf);
+}
+
+static void
+test_interop_role_mismatch_fails(void **state)
+{
+    fixture *f = *state;
+    char *server = server_config(f);
+    char *out = NULL;
+
+    /* A server configuration cannot connect. */
+    assert_int_equal(tu_run(&out, "%s connect %s 127.0.0.1:9", SSLPLUG_TEST_CLI, server), 1);
+    assert_non_null(strstr(out, "connect needs a client configuration"));
+    free(out);
+    free(server);
+}
+
+static void
+test_interop_usage_and_help(void **state)
+{
+    static const char *const bad[] = {
+        "serve",
+        "serve a.json b.json",
+        "serve a.json --port",
+        "serve a.json --port 70000",
+        "serve a.json --port x1",
+        "serve a.json --frob",
+        "connect",
+        "connect a.json",
+        "connect a.json 127.0.0.1",
+        "connect a.json [::1]4433",
+        "connect a.json h:1 --servername",
+    };
+    char *out = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = tu_run(NULL, "%s %s", SSLPLUG_TEST_CLI, bad[i]);
+
+        if (rc != 2) {
+            print_error("sslplug %s: exit %d, expected 2\n", bad[i], rc);
+        }
+        assert_int_equal(rc, 2);
+    }
+    assert_int_equal(tu_run(&out, "%s serve --help", SSLPLUG_TEST_CLI), 0);
+    assert_non_null(strstr(out, "usage: sslplug serve CONFIG"));
+    free(out);
+    assert_int_equal(tu_run(&out, "%s connect --help", SSLPLUG_TEST_CLI), 0);
+    assert_non_null(strstr(out, "usage: sslplug connect CONFIG HOST:PORT"));
+    free(out);
+    assert_int_equal(tu_run(&out, "%s --help", SSLPLUG_TEST_CLI), 0);
+    assert_non_null(strstr(out, "sslplug serve CONFIG"));
+    assert_non_null(strstr(out, "sslplug connect CONFIG"));
+    free(out);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_interop_connect_client_cert_tls12, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_connect_client_cert_tls13, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_connect_verify_plugin_rejects_tls12, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_connect_verify_plugin_rejects_tls13, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_s_client_with_cert_tls12, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_s_client_with_cert_tls13, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_s_client_without_cert_refused_tls12, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_s_client_without_cert_refused_tls13, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_serve_reloads_on_sighup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_connect_refused_port_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_role_mismatch_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_usage_and_help, setup, teardown),
+    };
+
+    /* A child that dies while we write to it must fail a test, not kill the runner. */
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
