@@ -352,8 +352,8 @@ kill_and_reap(pid_t pid)
 /*
  * Read the child's output until end of file, then wait for its exit, both
  * within the deadline.  Returns 1 with *len set when the program printed at
- * most OUTPUT_MAX bytes and exited with status 0; the child is reaped
- * whatever happens.
+ * most OUTPUT_MAX bytes and exited with status 0.  The child is reaped
+ * whatever happens; its group is killed first unless it already exited.
  */
 static int
 collect(const password_exec *px, pid_t pid, int fd, char *out, size_t *len)
@@ -362,7 +362,9 @@ collect(const password_exec *px, pid_t pid, int fd, char *out, size_t *len)
     long long deadline = now_ms() + px->timeout_ms;
     char errbuf[256];
     size_t n = 0;
-    int status;
+    int reaped = 0;
+    int status = 0;
+    int ok = 0;
 
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
@@ -370,13 +372,14 @@ collect(const password_exec *px, pid_t pid, int fd, char *out, size_t *len)
         ssize_t r;
 
         if (left <= 0) {
-            goto timeout;
+            px_log(px, "timed out after %lld ms: killed", px->timeout_ms);
+            goto done;
         }
         r = poll(&p, 1, (int)left);
         if (r < 0 && errno != EINTR) {
             px_log(px, "cannot wait for output: %s",
                    sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-            goto kill;
+            goto done;
         }
         if (r <= 0) {
             continue;
@@ -384,7 +387,7 @@ collect(const password_exec *px, pid_t pid, int fd, char *out, size_t *len)
         r = read(fd, out + n, OUTPUT_MAX + 1 - n);
         if (r < 0 && errno != EINTR && errno != EAGAIN) {
             px_log(px, "cannot read output: %s", sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-            goto kill;
+            goto done;
         }
         if (r == 0) {
             break;
@@ -394,43 +397,47 @@ collect(const password_exec *px, pid_t pid, int fd, char *out, size_t *len)
         }
         if (n > OUTPUT_MAX) {
             px_log(px, "printed more than %d bytes: expected a password", OUTPUT_MAX);
-            goto kill;
+            goto done;
         }
     }
-    for (;;) {
+    while (!reaped) {
         pid_t w = waitpid(pid, &status, WNOHANG);
 
         if (w == pid) {
-            break;
-        }
-        if (w < 0 && errno != EINTR) {
-            /* ECHILD: someone else reaped it (SIGCHLD ignored?); no status to trust. */
+            reaped = 1;
+        } else if (w < 0 && errno != EINTR) {
+            /*
+             * ECHILD: reaped by someone else (SIGCHLD ignored?), so there is
+             * no status to trust, and its pid may already be another's.
+             */
+            reaped = 1;
             px_log(px, "cannot get its exit status: %s",
                    sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-            return 0;
+            goto done;
+        } else if (now_ms() >= deadline) {
+            px_log(px, "timed out after %lld ms: killed", px->timeout_ms);
+            goto done;
+        } else {
+            nanosleep(&pause, NULL);
         }
-        if (now_ms() >= deadline) {
-            goto timeout;
-        }
-        nanosleep(&pause, NULL);
     }
     if (WIFSIGNALED(status)) {
         px_log(px, "killed by signal %d", WTERMSIG(status));
-        return 0;
+        goto done;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         px_log(px, "exited with status %d: expected 0",
                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        return 0;
+        goto done;
     }
     *len = n;
-    return 1;
+    ok = 1;
 
-timeout:
-    px_log(px, "timed out after %lld ms: killed", px->timeout_ms);
-kill:
-    kill_and_reap(pid);
-    return 0;
+done:
+    if (!reaped) {
+        kill_and_reap(pid);
+    }
+    return ok;
 }
 
 static int
