@@ -467,6 +467,35 @@ test_select_sends_none_when_nothing_fits(void **state)
 }
 
 /* An intermediate after the leaf in its file leads to the CA the server named. */
+/* The chain a cert/client_cert entry sends to a server that trusts only the root. */
+static int
+chain_handshake(const char *type, char *cn, size_t cnlen)
+{
+    sslplug_host *host = tu_host(
+        "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"},"
+        " \"callbacks\": {\"%s\": {\"plugin\": \"client_cert_select\", \"config\": {\"pairs\":"
+        " [{\"cert\": \"pki/client-int-chain.pem\", \"key\": \"pki/client-int.key\"}]}}}}",
+        type);
+    SSL_CTX *client = tu_ctx(host);
+    int ok = handshake(client, cn, cnlen);
+
+    SSL_CTX_free(client);
+    sslplug_host_free(host);
+    return ok;
+}
+
+/* As a cert callback (ABI 1.2) the intermediates go along; as client_cert only the leaf. */
+static void
+test_select_cert_type_sends_full_chain(void **state)
+{
+    char cn[128];
+
+    (void)state;
+    assert_true(chain_handshake("cert", cn, sizeof(cn)));
+    assert_string_equal(cn, "sslplug-chain-client");
+    assert_false(chain_handshake("client_cert", cn, sizeof(cn)));
+}
+
 static void
 test_select_walks_intermediates_in_certificate_file(void **state)
 {
@@ -708,6 +737,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_select_picks_acceptable_pair_among_several),
+        cmocka_unit_test(test_select_cert_type_sends_full_chain),
         cmocka_unit_test(test_select_skips_key_mismatched_pair),
         cmocka_unit_test(test_select_skips_expired_certificate),
         cmocka_unit_test(test_select_skips_not_yet_valid_certificate),

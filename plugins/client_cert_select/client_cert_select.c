@@ -671,12 +671,11 @@ cs_select(const client_cert_select *cs, const name_stack *names)
     return -1;
 }
 
-static int
-cs_client_cert(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey)
+/* The pair to send to this server, or NULL; says why in the log either way. */
+static const cs_pair *
+choose(const client_cert_select *cs, const SSL *ssl)
 {
-    const client_cert_select *cs = state;
     const name_stack *names = SSL_get_client_CA_list(ssl);
-    const cs_pair *p;
     long chosen;
 
     if (names == NULL || sk_X509_NAME_num(names) == 0) {
@@ -687,10 +686,20 @@ cs_client_cert(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey)
     if (chosen < 0) {
         cs->services->log(cs->handle, SSLPLUG_LOG_INFO,
                           "none of the %zu pairs fits: sending no certificate", cs->npairs);
-        return 0;
+        return NULL;
     }
-    p = &cs->pairs[chosen];
-    if (!X509_up_ref(p->cert)) {
+    cs->services->log(cs->handle, SSLPLUG_LOG_INFO, "pair %ld (%s): sending \"%s\"", chosen,
+                      cs->pairs[chosen].cert_path, cs->pairs[chosen].subject);
+    return &cs->pairs[chosen];
+}
+
+/* client_cert: the legacy callback sends the leaf only. */
+static int
+cs_client_cert(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey)
+{
+    const cs_pair *p = choose(state, ssl);
+
+    if (p == NULL || !X509_up_ref(p->cert)) {
         return 0;
     }
     if (!EVP_PKEY_up_ref(p->key)) {
@@ -699,9 +708,23 @@ cs_client_cert(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey)
     }
     *cert = p->cert;
     *pkey = p->key;
-    cs->services->log(cs->handle, SSLPLUG_LOG_INFO, "pair %ld (%s): sending \"%s\"", chosen,
-                      p->cert_path, p->subject);
     return 1;
+}
+
+/*
+ * cert (ABI 1.2): the same choice, sent with the intermediates from the
+ * pair's certificate file, so servers that trust only the root accept it.
+ * Nothing fitting is not an error: the client goes on without a certificate.
+ */
+static int
+cs_cert(void *state, SSL *ssl)
+{
+    const cs_pair *p;
+
+    if (SSL_is_server(ssl) || (p = choose(state, ssl)) == NULL) {
+        return 1;
+    }
+    return SSL_use_cert_and_key(ssl, p->cert, p->key, p->extra, 1) == 1;
 }
 
 /* clang-format off */
@@ -714,6 +737,7 @@ static const sslplug_plugin descriptor = {
     .client_cert = cs_client_cert,
     /* The pairs are fixed at init; certificates and keys are reference-counted. */
     .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
+    .cert = cs_cert,
 };
 /* clang-format on */
 
