@@ -15,6 +15,15 @@
 /* Give up on a password source that keeps offering candidates. */
 #define MAX_PASSWORD_ATTEMPTS 32
 
+/* The key being read on this thread, for services->key_file. */
+static _Thread_local const char *reading_key;
+
+const char *
+sslplugi_key_being_read(void)
+{
+    return reading_key;
+}
+
 /*
  * Ask the password source for candidate `attempt` and police the answer:
  * returns the length, SSLPLUG_PASSWORD_NO_MORE, or SSLPLUG_PASSWORD_ERROR
@@ -158,6 +167,7 @@ sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer, s
 
     memset(&kl, 0, sizeof(kl));
     kl.b = sslplugi_binding_of_ctx(ctx);
+    reading_key = file;
     ERR_clear_error();
     if ((bio = BIO_new_file(file, "r")) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer, "cannot open private key %s: %s",
@@ -216,6 +226,7 @@ sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer, s
                        "wrong password for private key %s (gave up after %d candidates from %s)",
                        file, MAX_PASSWORD_ATTEMPTS, kl.b->password->label);
 done:
+    reading_key = NULL;
     keyload_forget(&kl);
     BIO_free(bio);
     return pkey;

@@ -353,6 +353,13 @@ svc_config_path(const sslplug_handle *h)
     return strcmp(h->source, "<string>") == 0 ? "" : h->source;
 }
 
+static const char *
+svc_key_file(const sslplug_handle *h)
+{
+    (void)h;
+    return sslplugi_key_being_read();
+}
+
 static const sslplug_services services = {
     .size = sizeof(sslplug_services),
     .abi_major = SSLPLUG_ABI_MAJOR,
@@ -361,6 +368,7 @@ static const sslplug_services services = {
     .error = svc_error,
     .resolve_path = svc_resolve_path,
     .config_path = svc_config_path,
+    .key_file = svc_key_file,
 };
 
 /* ---- instances ---- */

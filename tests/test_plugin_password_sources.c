@@ -370,6 +370,40 @@ test_exec_unlocks_key_with_minimal_environment(void **state)
     tu_rmtree(dir);
 }
 
+/* Without key_file, the program learns the key being read from the host (ABI 1.2). */
+static void
+test_exec_gets_key_file_from_host(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *out_path = NULL, *before = NULL, *script, *got;
+    sslplug_error err;
+    sslplug_host *host;
+    SSL_CTX *ctx;
+
+    (void)state;
+    assert_true(asprintf(&out_path, "%s/key.out", dir) >= 0);
+    assert_true(asprintf(&before, "printf '%%s' \"$SSLPLUG_KEY_FILE\" > '%s'", out_path) >= 0);
+    script = write_script(dir, "pw.sh", before, tu_server_password());
+    host = tu_host_try(&err,
+                       "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\":"
+                       " \"pki/server.crt\", \"private_key\": \"pki/server.key\"}, \"callbacks\":"
+                       " {\"password\": {\"plugin\": \"password_exec\", \"config\": {\"argv\":"
+                       " [\"%s\"]}}}}",
+                       script);
+    assert_non_null(host);
+    ctx = sslplug_ctx_new(host, &err);
+    assert_non_null(ctx);
+    got = read_text(out_path);
+    assert_string_equal(got, tu_pki("server.key"));
+    SSL_CTX_free(ctx);
+    sslplug_host_free(host);
+    free(got);
+    free(script);
+    free(before);
+    free(out_path);
+    tu_rmtree(dir);
+}
+
 /* The password printed without a line break is taken as is; the program's arguments arrive. */
 static void
 test_exec_passes_arguments_without_shell(void **state)
@@ -1551,6 +1585,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exec_unlocks_key_with_minimal_environment),
+        cmocka_unit_test(test_exec_gets_key_file_from_host),
         cmocka_unit_test(test_exec_passes_arguments_without_shell),
         cmocka_unit_test(test_exec_wrong_password_is_private_key_error),
         cmocka_unit_test(test_exec_nonzero_exit_is_password_error),

@@ -141,6 +141,15 @@ typedef struct sslplug_services {
 
     /* Path of the configuration file ("" for a config given as a string). */
     const char *(*config_path)(const sslplug_handle *handle);
+
+    /* ---- ABI 1.2 ---- */
+
+    /*
+     * From a password callback: the private key file the host is reading,
+     * or NULL when the call comes from a key the application reads itself
+     * through the context.  Borrowed for the call.
+     */
+    const char *(*key_file)(const sslplug_handle *handle);
 } sslplug_services;
 
 /*

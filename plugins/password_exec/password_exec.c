@@ -47,8 +47,8 @@
 typedef struct password_exec {
     const sslplug_services *services;
     const sslplug_handle *handle;
-    char **argv; /* argv[0] resolved to an absolute path */
-    char **envp;
+    char **argv;    /* argv[0] resolved to an absolute path */
+    char *key_file; /* configured; else the host says which key it reads */
     long long timeout_ms;
 } password_exec;
 
@@ -65,7 +65,7 @@ px_free(password_exec *px)
         return;
     }
     strv_free(px->argv);
-    strv_free(px->envp);
+    free(px->key_file);
     free(px);
 }
 
@@ -153,6 +153,22 @@ env_entry(const char *name, const char *value)
     return s;
 }
 
+/* The configured key_file, else the key the host is reading (ABI 1.2 hosts). */
+static const char *
+key_file(const password_exec *px)
+{
+    const sslplug_services *svc = px->services;
+
+    if (px->key_file != NULL) {
+        return px->key_file;
+    }
+    if (svc->size >= offsetof(sslplug_services, key_file) + sizeof(svc->key_file) &&
+        svc->key_file != NULL) {
+        return svc->key_file(px->handle);
+    }
+    return NULL;
+}
+
 /* PATH, and SSLPLUG_CONFIG / SSLPLUG_KEY_FILE when known; nothing inherited. */
 static char **
 make_env(const sslplug_services *services, const sslplug_handle *handle, const char *key_file)
@@ -223,11 +239,12 @@ px_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     if (!check_program(&cfg, argv[0])) {
         goto done;
     }
-    px = calloc(1, sizeof(*px));
-    if (px == NULL || (px->envp = make_env(services, handle, key_file)) == NULL) {
+    if ((px = calloc(1, sizeof(*px))) == NULL) {
         sslplugi_cfg_error(&cfg, NULL, "out of memory");
         goto done;
     }
+    px->key_file = key_file;
+    key_file = NULL;
     px->services = services;
     px->handle = handle;
     px->argv = argv;
@@ -286,6 +303,7 @@ spawn(const password_exec *px, int out_fd)
     posix_spawnattr_t attr;
     sigset_t none, all;
     char errbuf[256];
+    char **envp = NULL;
     pid_t pid = -1;
     int e;
 
@@ -328,9 +346,13 @@ spawn(const password_exec *px, int out_fd)
     if (e == 0) {
         e = posix_spawnattr_setsigdefault(&attr, &all);
     }
-    if (e == 0) {
-        e = posix_spawn(&pid, px->argv[0], &actions, &attr, px->argv, px->envp);
+    if (e == 0 && (envp = make_env(px->services, px->handle, key_file(px))) == NULL) {
+        e = ENOMEM;
     }
+    if (e == 0) {
+        e = posix_spawn(&pid, px->argv[0], &actions, &attr, px->argv, envp);
+    }
+    strv_free(envp);
     if (e != 0) {
         px_log(px, "cannot run: %s", sslplugi_strerror(e, errbuf, sizeof(errbuf)));
         pid = -1;

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -33,6 +35,7 @@ typedef struct password_prompt {
     const sslplug_services *services;
     const sslplug_handle *handle;
     char prompt[PROMPT_MAX + 1];
+    int custom; /* the configuration chose the prompt */
 } password_prompt;
 
 static pthread_mutex_t tty_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,6 +67,7 @@ pp_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     pp->services = services;
     pp->handle = handle;
     memcpy(pp->prompt, prompt, strlen(prompt) + 1);
+    pp->custom = strcmp(prompt, PROMPT_DEFAULT) != 0;
 
     *state = pp;
     pp = NULL;
@@ -151,10 +155,30 @@ read_line(int fd, char *line, size_t max, const char **why, int *errnum)
 }
 
 /* The prompt, with echo off and the terminal's settings restored after. */
+/* The default prompt names the key when the host says which (ABI 1.2 hosts). */
+static const char *
+prompt_text(const password_prompt *pp, char *buf, size_t len)
+{
+    const sslplug_services *svc = pp->services;
+    const char *key = NULL;
+
+    if (!pp->custom && svc->size >= offsetof(sslplug_services, key_file) + sizeof(svc->key_file) &&
+        svc->key_file != NULL) {
+        key = svc->key_file(pp->handle);
+    }
+    if (key == NULL) {
+        return pp->prompt;
+    }
+    snprintf(buf, len, "Enter pass phrase for %s: ", key);
+    return buf;
+}
+
 static int
 ask(const password_prompt *pp, int tty, char *line, size_t max)
 {
     struct termios saved, quiet;
+    char buf[PROMPT_MAX + 64];
+    const char *text = prompt_text(pp, buf, sizeof(buf));
     const char *why = NULL;
     int errnum = 0;
     int len = -1;
@@ -172,7 +196,7 @@ ask(const password_prompt *pp, int tty, char *line, size_t max)
         tcsetattr(tty, TCSANOW, &saved);
         return -1;
     }
-    if (!write_all(tty, pp->prompt, strlen(pp->prompt))) {
+    if (!write_all(tty, text, strlen(text))) {
         why = "cannot write the prompt";
         errnum = errno;
     } else {
