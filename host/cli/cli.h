@@ -31,6 +31,9 @@ void cli_print_log(int level, const char *plugin, const char *message, void *arg
 /* "peer: SUBJECT", "verify: CODE (TEXT)", "protocol: ..." and "cipher: ..." of a connection. */
 void cli_print_peer(const SSL *ssl);
 
+/* OpenSSL's reason for the last error in this thread's queue, never NULL. */
+const char *cli_openssl_reason(void);
+
 /* "label: text" with control characters shown as '.' and a final newline dropped. */
 void cli_print_text(const char *label, const char *text, size_t len);
 

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-
 #include "cli.h"
 #include "net.h"
 
@@ -111,8 +109,7 @@ run(const char *config, const char *target, const char *servername)
     }
     printf("connected to %s\n", name);
     if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
-        printf("connect: cannot create the connection: %s\n",
-               ERR_reason_error_string(ERR_peek_last_error()));
+        printf("connect: cannot create the connection: %s\n", cli_openssl_reason());
         goto done;
     }
     rc = talk(ssl, servername) ? CLI_OK : CLI_FAIL;

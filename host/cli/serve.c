@@ -127,7 +127,7 @@ serve_one(server *s, int fd, const char *peer)
 
     printf("connection from %s\n", peer);
     if ((ssl = SSL_new(s->ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
-        printf("connection: cannot create: %s\n", ERR_reason_error_string(ERR_peek_last_error()));
+        printf("connection: cannot create: %s\n", cli_openssl_reason());
         goto done;
     }
     if (!cli_net_ssl(ssl, CLI_NET_ACCEPT, NULL, 0, &wait, why, sizeof(why))) {

@@ -5,6 +5,8 @@
  */
 #include <stdio.h>
 
+#include <openssl/err.h>
+
 #include "sslplug/plugin.h" /* SSLPLUG_LOG_* */
 
 #include "cli.h"
@@ -58,4 +60,12 @@ cli_print_text(const char *label, const char *text, size_t len)
         putchar(c >= 0x20 && c < 0x7f ? c : '.');
     }
     putchar('\n');
+}
+
+const char *
+cli_openssl_reason(void)
+{
+    const char *reason = ERR_reason_error_string(ERR_peek_last_error());
+
+    return reason != NULL ? reason : "unknown error";
 }
