@@ -3,7 +3,7 @@
  * a BIO pair in this process; every callback call is traced on stdout.
  */
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 
@@ -11,29 +11,6 @@
 
 #include "cli.h"
 #include "pair.h"
-
-static void
-print_trace(const sslplug_trace_event *ev, void *arg)
-{
-    printf("[%s] %-11s %s (%s): %s\n", (const char *)arg, sslplug_cb_type_name(ev->type),
-           ev->plugin, ev->entry, ev->detail);
-}
-
-static void
-print_log(int level, const char *plugin, const char *message, void *arg)
-{
-    static const char *const names[] = {"error", "warning", "info", "debug"};
-
-    /* The host's own progress lines are for `sslplug check`, not the trace. */
-    if (level >= SSLPLUG_LOG_DEBUG && strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    printf("[%s]   %s %s: %s\n", (const char *)arg,
-           names[level < 0                   ? 0
-                 : level > SSLPLUG_LOG_DEBUG ? SSLPLUG_LOG_DEBUG
-                                             : level],
-           plugin, message);
-}
 
 static SSL_CTX *
 make_ctx(const char *path, const char *side)
@@ -44,8 +21,8 @@ make_ctx(const char *path, const char *side)
 
     if (host != NULL) {
         /* side is a string literal: it outlives every context. */
-        sslplug_host_set_trace(host, print_trace, (void *)(uintptr_t)side);
-        sslplug_host_set_log(host, print_log, (void *)(uintptr_t)side);
+        sslplug_host_set_trace(host, cli_print_trace, (void *)(uintptr_t)side);
+        sslplug_host_set_log(host, cli_print_log, (void *)(uintptr_t)side);
         ctx = sslplug_ctx_new(host, &err);
     }
     if (ctx == NULL) {
@@ -141,17 +118,41 @@ cli_handshake(int argc, char **argv)
     return run(confs[0], confs[1], servername);
 }
 
+/*
+ * The build tree's demo when this binary runs from it; installed, the demo
+ * beside the binary (BINDIR/../share/sslplug/demo), whatever the prefix.
+ */
+static void
+demo_dir(char *out, size_t len)
+{
+    static const char build_tree[] = SSLPLUG_BUILD_TREE "/";
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+
+    snprintf(out, len, "%s", SSLPLUG_INSTALL_DEMO_DIR);
+    if (n <= 0) {
+        return;
+    }
+    exe[n] = '\0';
+    if (strncmp(exe, build_tree, sizeof(build_tree) - 1) == 0) {
+        snprintf(out, len, "%s", SSLPLUG_DEMO_DIR);
+    } else if ((slash = strrchr(exe, '/')) != NULL) {
+        *slash = '\0';
+        snprintf(out, len, "%s/../share/sslplug/demo", exe);
+    }
+}
+
 int
 cli_demo(int argc, char **argv)
 {
-    struct stat st;
-    char server[4096], client[4096];
-    const char *dir = SSLPLUG_DEMO_DIR;
+    char server[4096], client[4096], dir[4096];
 
     if (cli_wants_help(argc, argv)) {
         printf("usage: sslplug demo\n\n"
                "Run `sslplug handshake` with the demo configurations (server.json and\n"
-               "client.json in %s or, installed, %s): an encrypted server key unlocked by\n"
+               "client.json in %s or, installed, in ../share/sslplug/demo next to the\n"
+               "binary, e.g. %s): an encrypted server key unlocked by\n"
                "password_file, both sides verifying with verify_log (the client also with the\n"
                "raw C++ example), info_log on both sides and a client certificate from\n"
                "client_cert_file.\n",
@@ -162,10 +163,7 @@ cli_demo(int argc, char **argv)
         fprintf(stderr, "usage: sslplug demo\n");
         return CLI_USAGE;
     }
-    snprintf(server, sizeof(server), "%s/server.json", dir);
-    if (stat(server, &st) != 0) {
-        dir = SSLPLUG_INSTALL_DEMO_DIR;
-    }
+    demo_dir(dir, sizeof(dir));
     snprintf(server, sizeof(server), "%s/server.json", dir);
     snprintf(client, sizeof(client), "%s/client.json", dir);
     printf("sslplug demo: %s and %s\n", server, client);

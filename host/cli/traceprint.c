@@ -4,6 +4,7 @@
  * "client") passed as the sink's argument.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <openssl/err.h>
 
@@ -23,6 +24,10 @@ cli_print_log(int level, const char *plugin, const char *message, void *arg)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
 
+    /* The host's own progress lines are for `sslplug check`, not the trace. */
+    if (level >= SSLPLUG_LOG_DEBUG && strcmp(plugin, "sslplug") == 0) {
+        return;
+    }
     printf("[%s]   %s %s: %s\n", (const char *)arg,
            names[level < 0                   ? 0
                  : level > SSLPLUG_LOG_DEBUG ? SSLPLUG_LOG_DEBUG
