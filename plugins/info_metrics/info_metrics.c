@@ -157,6 +157,7 @@ write_file(const info_metrics *im, const text *t, char *why, size_t whylen)
     size_t tmplen = strlen(im->path) + sizeof(".XXXXXX");
     char *tmp = malloc(tmplen);
     int fd = -1;
+    int created = 0; /* only a file mkstemp made is ours to remove */
     int ok = 0;
 
     if (tmp == NULL) {
@@ -165,11 +166,13 @@ write_file(const info_metrics *im, const text *t, char *why, size_t whylen)
     }
     /* Not ending in ".prom" while it is being written, so the collector skips it. */
     snprintf(tmp, tmplen, "%s.XXXXXX", im->path);
-    if ((fd = mkstemp(tmp)) < 0) {
+    fd = mkstemp(tmp);
+    if (fd < 0) {
         snprintf(why, whylen, "cannot create a temporary file beside %s: %s", im->path,
                  sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         goto done;
     }
+    created = 1;
     for (size_t off = 0; off < t->len;) {
         ssize_t n = write(fd, t->buf + off, t->len - off);
 
@@ -201,7 +204,7 @@ done:
     if (fd >= 0) {
         close(fd);
     }
-    if (!ok) {
+    if (!ok && created) {
         unlink(tmp);
     }
     free(tmp);

@@ -135,6 +135,7 @@ store_write(const verify_tofu *vt, const json_t *root, char *why, size_t whylen)
     char *text = NULL;
     size_t tmplen = strlen(vt->store) + sizeof(".XXXXXX");
     int fd = -1;
+    int created = 0; /* only a file mkstemp made is ours to remove */
     int ok = 0;
 
     text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -144,11 +145,13 @@ store_write(const verify_tofu *vt, const json_t *root, char *why, size_t whylen)
         goto done;
     }
     snprintf(tmp, tmplen, "%s.XXXXXX", vt->store);
-    if ((fd = mkstemp(tmp)) < 0) {
-        snprintf(why, whylen, "cannot create %s: %s", tmp,
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot create a temporary file beside %s: %s", vt->store,
                  sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         goto done;
     }
+    created = 1;
     if (fchmod(fd, 0644) != 0 || !write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1) ||
         fsync(fd) != 0) {
         snprintf(why, whylen, "cannot write %s: %s", tmp,
@@ -173,7 +176,7 @@ done:
     if (fd >= 0) {
         close(fd);
     }
-    if (!ok && tmp != NULL) {
+    if (!ok && created) {
         unlink(tmp);
     }
     free(tmp);
