@@ -9,20 +9,6 @@
 
 #include "binding.h"
 
-static int
-override_allowed(const sslplugi_instance *inst, int error)
-{
-    if (inst->override_any) {
-        return 1;
-    }
-    for (size_t i = 0; i < inst->override_count; i++) {
-        if (inst->override_codes[i] == error) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void
 trace_verify(const sslplugi_binding *b, const sslplugi_instance *inst, X509_STORE_CTX *store,
              const SSL *ssl, int in, int out, int error, const char *note)
@@ -64,7 +50,7 @@ sslplugi_verify_cb(int ok, X509_STORE_CTX *store)
         sslplugi_call_end(inst);
         r = r == 1;
         if (!ok && r) {
-            if (override_allowed(inst, error)) {
+            if (error != X509_V_OK ? sslplugi_may_override(inst, error) : inst->override_any) {
                 X509_STORE_CTX_set_error(store, X509_V_OK);
                 note = "override allowed by may_override";
             } else {

@@ -199,6 +199,11 @@ typedef struct sslplug_handle sslplugi_instance;
 sslplugi_instance *sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *entry,
                                          sslplug_log_fn log_fn, void *log_arg, sslplug_error *err);
 void sslplugi_instance_ref(sslplugi_instance *inst);
+/*
+ * Whether a verify entry's "may_override" lets it turn a failure with this
+ * X509_V_ERR_* code into success; error 0: whether it may override anything.
+ */
+int sslplugi_may_override(const sslplugi_instance *inst, int error);
 /* Deliver a log message to fn, or without one to stderr (info and above). */
 void sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin,
                        const char *message);

@@ -361,6 +361,20 @@ svc_key_file(const sslplug_handle *h)
     return sslplugi_key_being_read();
 }
 
+int
+sslplugi_may_override(const sslplugi_instance *h, int error)
+{
+    if (h->override_any) {
+        return 1;
+    }
+    for (size_t i = 0; i < h->override_count; i++) {
+        if (error == 0 || h->override_codes[i] == error) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const sslplug_services services = {
     .size = sizeof(sslplug_services),
     .abi_major = SSLPLUG_ABI_MAJOR,
@@ -370,6 +384,7 @@ static const sslplug_services services = {
     .resolve_path = svc_resolve_path,
     .config_path = svc_config_path,
     .key_file = svc_key_file,
+    .may_override = sslplugi_may_override,
 };
 
 /* ---- instances ---- */

@@ -150,6 +150,15 @@ typedef struct sslplug_services {
      * through the context.  Borrowed for the call.
      */
     const char *(*key_file)(const sslplug_handle *handle);
+
+    /*
+     * For a verify entry: 1 when its configuration lets it turn a failure
+     * with this X509_V_ERR_* code into success ("may_override"), else 0.
+     * error 0 asks whether the entry may override anything at all.  A
+     * plugin that accepts chains OpenSSL rejected can warn at init when the
+     * host would refuse its overrides.
+     */
+    int (*may_override)(const sslplug_handle *handle, int error);
 } sslplug_services;
 
 /*
