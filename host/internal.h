@@ -204,6 +204,8 @@ void sslplugi_instance_ref(sslplugi_instance *inst);
  * X509_V_ERR_* code into success; error 0: whether it may override anything.
  */
 int sslplugi_may_override(const sslplugi_instance *inst, int error);
+/* The services table given to every plugin's init (services.c). */
+const sslplug_services *sslplugi_services(void);
 /* Deliver a log message to fn, or without one to stderr (info and above). */
 void sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin,
                        const char *message);
