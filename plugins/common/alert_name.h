@@ -1,7 +1,7 @@
 /*
  * TLS alert descriptions by their IANA registry names ("unknown_ca",
  * "handshake_failure"), so info_jsonlog's lines and info_metrics' labels
- * name alerts alike.  Shared by both, and compiled into each.
+ * name alerts alike.
  */
 #ifndef SSLPLUG_ALERT_NAME_H
 #define SSLPLUG_ALERT_NAME_H

@@ -2,7 +2,7 @@
  * SubjectPublicKeyInfo pins in curl's --pinnedpubkey format: "sha256//"
  * followed by the base64 of the SHA-256 of the certificate's DER-encoded
  * SubjectPublicKeyInfo.  Shared by verify_pin and verify_tofu (whose store
- * holds pins in this format), and compiled into each.
+ * holds pins in this format).
  */
 #ifndef SSLPLUG_SPKI_PIN_H
 #define SSLPLUG_SPKI_PIN_H
