@@ -9,7 +9,6 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -22,43 +21,6 @@
 #include <jansson.h>
 #include <openssl/x509_vfy.h>
 
-/*
- * jansson, loaded at run time: tests/CMakeLists.txt links every test with
- * cmocka and libsslplug only, and libsslplug keeps jansson to itself (it is
- * in the process all the same, so dlopen finds it loaded).
- */
-static struct {
-    json_t *(*loads)(const char *input, size_t flags, json_error_t *error);
-    json_t *(*object_get)(const json_t *object, const char *key);
-    const char *(*string_value)(const json_t *string);
-    json_int_t (*integer_value)(const json_t *integer);
-    size_t (*object_size)(const json_t *object);
-    void (*destroy)(json_t *json);
-} js;
-
-static void
-load_jansson(void)
-{
-    static const char *const names[] = {"json_loads",        "json_object_get",
-                                        "json_string_value", "json_integer_value",
-                                        "json_object_size",  "json_delete"};
-    void *slots[] = {&js.loads,         &js.object_get,  &js.string_value,
-                     &js.integer_value, &js.object_size, &js.destroy};
-    void *lib = dlopen("libjansson.so.4", RTLD_NOW | RTLD_NOLOAD);
-
-    if (lib == NULL) {
-        lib = dlopen("libjansson.so.4", RTLD_NOW);
-    }
-    assert_non_null(lib);
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        void *sym = dlsym(lib, names[i]);
-
-        assert_non_null(sym);
-        memcpy(slots[i], &sym, sizeof(sym));
-    }
-    /* The library stays loaded for the process: libsslplug needs it too. */
-}
-
 /* One parsed line. */
 typedef struct line {
     json_t *obj;
@@ -68,9 +30,9 @@ typedef struct line {
 static const char *
 str(const line *l, const char *key)
 {
-    const json_t *v = js.object_get(l->obj, key);
+    const json_t *v = json_object_get(l->obj, key);
 
-    return v != NULL && json_is_string(v) ? js.string_value(v) : NULL;
+    return v != NULL && json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 /* The lines of a log file, each parsed; fails the test on any line that is not a JSON object. */
@@ -97,7 +59,7 @@ read_lines(const char *path)
         /* Whole lines only: each ends in a newline and parses by itself. */
         assert_int_equal(buf[len - 1], '\n');
         buf[len - 1] = '\0';
-        obj = js.loads(buf, 0, &err);
+        obj = json_loads(buf, 0, &err);
         if (obj == NULL || !json_is_object(obj)) {
             print_error("line %zu is not a JSON object: %s (%s)\n", ls.n + 1, buf, err.text);
         }
@@ -117,7 +79,7 @@ static void
 lines_free(lines *ls)
 {
     for (size_t i = 0; i < ls->n; i++) {
-        js.destroy(ls->v[i].obj);
+        json_decref(ls->v[i].obj);
     }
     free(ls->v);
     ls->v = NULL;
@@ -240,7 +202,7 @@ test_info_jsonlog_handshake_lines_of_both_sides(void **state)
     for (size_t i = 0; i < ls.n; i++) {
         assert_common(&ls.v[i]);
         /* Over a BIO pair there is no socket, so no peer address. */
-        assert_null(js.object_get(ls.v[i].obj, "peer"));
+        assert_null(json_object_get(ls.v[i].obj, "peer"));
     }
     assert_int_equal(count(&ls, "server", "handshake_start"), 1);
     assert_int_equal(count(&ls, "client", "handshake_start"), 1);
@@ -252,19 +214,19 @@ test_info_jsonlog_handshake_lines_of_both_sides(void **state)
     assert_non_null(str(l, "cipher"));
     assert_string_equal(str(l, "cipher"), cipher);
     assert_string_equal(str(l, "peer_subject"), "CN=localhost,O=sslplug demo");
-    assert_int_equal(js.integer_value(js.object_get(l->obj, "verify_result")), X509_V_OK);
+    assert_int_equal(json_integer_value(json_object_get(l->obj, "verify_result")), X509_V_OK);
     assert_string_equal(str(l, "verify_error"), "ok");
-    assert_true(json_is_false(js.object_get(l->obj, "resumed")));
+    assert_true(json_is_false(json_object_get(l->obj, "resumed")));
 
     l = find(&ls, "server", "handshake_done");
     assert_string_equal(str(l, "protocol"), "TLSv1.3");
     assert_string_equal(str(l, "servername"), "localhost");
     assert_string_equal(str(l, "peer_subject"), "CN=sslplug-client,O=sslplug demo");
-    assert_int_equal(js.integer_value(js.object_get(l->obj, "verify_result")), X509_V_OK);
+    assert_int_equal(json_integer_value(json_object_get(l->obj, "verify_result")), X509_V_OK);
 
     /* Nothing but these members at start. */
     l = find(&ls, "server", "handshake_start");
-    assert_int_equal(js.object_size(l->obj), 3);
+    assert_int_equal(json_object_size(l->obj), 3);
 
     lines_free(&ls);
     SSL_CTX_free(server);
@@ -301,7 +263,7 @@ test_info_jsonlog_failed_handshake_logs_alerts(void **state)
     assert_string_equal(str(l, "direction"), "sent");
     assert_string_equal(str(l, "level"), "fatal");
     assert_string_equal(str(l, "description"), "unknown_ca");
-    assert_int_equal(js.integer_value(js.object_get(l->obj, "code")), 48);
+    assert_int_equal(json_integer_value(json_object_get(l->obj, "code")), 48);
     l = find(&ls, "server", "alert");
     assert_string_equal(str(l, "direction"), "received");
     assert_string_equal(str(l, "level"), "fatal");
@@ -591,14 +553,6 @@ test_info_jsonlog_config_errors(void **state)
     tu_rmtree(dir);
 }
 
-static int
-setup(void **state)
-{
-    (void)state;
-    load_jansson();
-    return 0;
-}
-
 int
 main(void)
 {
@@ -612,5 +566,5 @@ main(void)
         cmocka_unit_test(test_info_jsonlog_config_errors),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
