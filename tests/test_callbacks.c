@@ -35,8 +35,7 @@ static const protocol tls13 = {"", TLS1_3_VERSION, "TLSv1.3"};
 /* What one sslplug context reported: its trace, its plugins' log lines. */
 typedef struct rec {
     tu_trace trace;
-    char *log;
-    size_t log_len;
+    tu_log log;
     int without_ssl; /* events of a connection callback that carried no SSL */
 } rec;
 
@@ -52,33 +51,10 @@ rec_trace(const sslplug_trace_event *ev, void *arg)
 }
 
 static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    /* The host's own messages are not what these tests count. */
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s: %s\n", plugin, message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
-static void
 rec_free(rec *r)
 {
     tu_trace_free(&r->trace);
-    free(r->log);
+    tu_log_free(&r->log);
     memset(r, 0, sizeof(*r));
 }
 
@@ -102,7 +78,7 @@ ctx_new(rec *r, const char *fmt, ...)
     host = tu_host("%s", json);
     free(json);
     sslplug_host_set_trace(host, rec_trace, r);
-    sslplug_host_set_log(host, rec_log, r);
+    sslplug_host_set_log(host, tu_log_fn, &r->log);
     ctx = tu_ctx(host);
     sslplug_host_free(host);
     return ctx;
@@ -123,8 +99,7 @@ verifying_client(rec *r, const protocol *proto, const char *fmt, ...)
     assert_true(vasprintf(&entries, fmt, ap) >= 0);
     va_end(ap);
     ctx = ctx_new(r,
-                  "{\"version\": 1, \"context\": {%s\"role\": \"client\", "
-                  "\"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"}, "
+                  "{\"version\": 1, \"context\": {%s" TU_CLIENT_CONTEXT "}, "
                   "\"callbacks\": {\"verify\": %s}}",
                   proto->json, entries);
     free(entries);
@@ -135,14 +110,8 @@ verifying_client(rec *r, const protocol *proto, const char *fmt, ...)
 static SSL_CTX *
 plain_server(const char *name, int request, int require)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    char cert[64], key[64];
+    SSL_CTX *ctx = tu_plain_server_of(name);
 
-    assert_non_null(ctx);
-    snprintf(cert, sizeof(cert), "%s.crt", name);
-    snprintf(key, sizeof(key), "%s.key", strcmp(name, "server") == 0 ? "server-plain" : name);
-    assert_int_equal(SSL_CTX_use_certificate_chain_file(ctx, tu_pki(cert)), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, tu_pki(key), SSL_FILETYPE_PEM), 1);
     if (request) {
         assert_int_equal(SSL_CTX_load_verify_file(ctx, tu_pki("ca.crt")), 1);
         SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(tu_pki("ca.crt")));
@@ -150,19 +119,6 @@ plain_server(const char *name, int request, int require)
                            NULL);
     }
     return ctx;
-}
-
-/* tu_handshake, asserting the outcome and showing both sides' reasons when it differs. */
-static void
-expect_handshake(SSL_CTX *server, SSL_CTX *client, sslplug_pair *pair, int expected)
-{
-    int ok = tu_handshake(server, client, pair);
-
-    if (ok != expected) {
-        print_error("handshake %s: server: %s; client: %s\n", ok ? "succeeded" : "failed",
-                    pair->server_error, pair->client_error);
-    }
-    assert_int_equal(ok, expected);
 }
 
 /* One step of one side: 1 done, 0 wants more, -1 failed; counts WANT_X509_LOOKUP. */
@@ -272,7 +228,7 @@ verify_called_per_chain_cert(const protocol *proto, const char *entry, const cha
                               "\"callbacks\": {\"verify\": %s}}",
                               proto->json, entry);
 
-    expect_handshake(server, client, &pair, 1);
+    tu_handshake_expect(server, client, &pair, 1);
     assert_version(&pair, proto);
     assert_int_equal(sr.trace.count[SSLPLUG_CB_VERIFY], CHAIN_LENGTH);
     assert_int_equal(cr.trace.count[SSLPLUG_CB_VERIFY], CHAIN_LENGTH);
@@ -354,7 +310,7 @@ info_sees_start_and_done(const protocol *proto, const char *entry, const char *l
                               "\"ca_file\": \"pki/ca.crt\"}, \"callbacks\": {\"info\": %s}}",
                               proto->json, entry);
 
-    expect_handshake(server, client, &pair, 1);
+    tu_handshake_expect(server, client, &pair, 1);
     assert_version(&pair, proto);
     snprintf(prefix, sizeof(prefix), "info %s /callbacks/info: ", label);
     for (int i = 0; i < 2; i++) {
@@ -419,7 +375,7 @@ test_callbacks_info_traces_alert_of_failed_handshake(void **state)
                                    "\"callbacks\": {\"info\": {\"plugin\": \"info_log\"}}}");
 
     (void)state;
-    expect_handshake(server, client, &pair, 0);
+    tu_handshake_expect(server, client, &pair, 0);
     assert_true(tu_trace_has(&cr.trace, "HANDSHAKE_START") >= 1);
     assert_int_equal(tu_trace_has(&cr.trace, "HANDSHAKE_DONE"), 0);
     assert_int_equal(tu_trace_has(&cr.trace, "info info_log /callbacks/info: where=0x"),
@@ -448,7 +404,7 @@ client_cert_against_required(const protocol *proto, const char *entry, const cha
                 proto->json, entry != NULL ? ", \"callbacks\": {\"client_cert\": " : "",
                 entry != NULL ? entry : "", entry != NULL ? "}" : "");
 
-    expect_handshake(server, client, &pair, entry != NULL);
+    tu_handshake_expect(server, client, &pair, entry != NULL);
     if (entry != NULL) {
         assert_version(&pair, proto);
         assert_peer_cn(pair.server, "sslplug-client");
@@ -549,7 +505,7 @@ test_callbacks_verify_pipeline_passes_each_verdict_on_in_order(void **state)
                          tu_test_plugin("cb_verify_record"));
 
     (void)state;
-    expect_handshake(server, client, &pair, 0);
+    tu_handshake_expect(server, client, &pair, 0);
     /* Entry 1 rejects the leaf: entry 2 is handed that rejection and its error. */
     snprintf(expected, sizeof(expected),
              "cb_verify_record: first depth=1 ok=1 error=0\n"
@@ -557,8 +513,8 @@ test_callbacks_verify_pipeline_passes_each_verdict_on_in_order(void **state)
              "cb_verify_record: first depth=0 ok=1 error=0\n"
              "cb_verify_record: second depth=0 ok=0 error=%d\n",
              X509_V_ERR_APPLICATION_VERIFICATION);
-    assert_non_null(cr.log);
-    assert_string_equal(cr.log, expected);
+    assert_non_null(cr.log.text);
+    assert_string_equal(cr.log.text, expected);
     assert_int_equal(cr.trace.count[SSLPLUG_CB_VERIFY], 6);
     assert_int_equal(
         tu_trace_has(&cr.trace,
@@ -595,7 +551,7 @@ verify_against(rec *cr, const char *server_name, const protocol *proto, int expe
     va_end(ap);
     client = verifying_client(cr, proto, "%s", entries);
     free(entries);
-    expect_handshake(server, client, &pair, expected);
+    tu_handshake_expect(server, client, &pair, expected);
     if (expected) {
         assert_version(&pair, proto);
     }
@@ -726,10 +682,10 @@ test_callbacks_verify_override_any_accepts_rogue(void **state)
                    tu_test_plugin("cb_verify_accept"), tu_test_plugin("cb_verify_record"));
     assert_int_equal(tu_trace_has(&cr.trace, "override allowed by may_override"), 2);
     /* The entry after the override is handed success, with the error cleared. */
-    assert_non_null(cr.log);
+    assert_non_null(cr.log.text);
     assert_true(tu_trace_has(&cr.trace, "cb_verify_record /callbacks/verify/1: ") >= 2);
-    assert_null(strstr(cr.log, "ok=0"));
-    assert_non_null(strstr(cr.log, "cb_verify_record: record depth=0 ok=1 error=0\n"));
+    assert_null(strstr(cr.log.text, "ok=0"));
+    assert_non_null(strstr(cr.log.text, "cb_verify_record: record depth=0 ok=1 error=0\n"));
     rec_free(&cr);
 }
 
@@ -1008,7 +964,7 @@ test_callbacks_trace_names_entry_pointer_and_plugin(void **state)
                                    "\"private_key\": \"pki/client.key\"}}}}");
 
     (void)state;
-    expect_handshake(server, client, &pair, 1);
+    tu_handshake_expect(server, client, &pair, 1);
     assert_int_equal(tu_trace_has(&cr.trace, "verify verify_log /callbacks/verify/0: depth="),
                      CHAIN_LENGTH);
     assert_int_equal(tu_trace_has(&cr.trace, "verify raw_example_verify@raw_example.so "

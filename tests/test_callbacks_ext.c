@@ -15,18 +15,15 @@
 
 static const char *const protocols[] = {"TLSv1.2", "TLSv1.3"};
 
+/* A file's text; "" when it does not exist (nothing was written to it). */
 static char *
 slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    char *text = calloc(1, 65536);
-    size_t n;
+    char *text = tu_file_read(path, NULL);
 
-    assert_non_null(text);
-    if (f != NULL) {
-        n = fread(text, 1, 65535, f);
-        text[n] = '\0';
-        fclose(f);
+    if (text == NULL) {
+        text = strdup("");
+        assert_non_null(text);
     }
     return text;
 }
@@ -486,24 +483,11 @@ test_callbacks_ext_keylog_lines_carry_client_random(void **state)
     }
 }
 
-typedef struct warnings {
-    int keylog;
-} warnings;
-
-static void
-count_keylog_warnings(int level, const char *plugin, const char *message, void *arg)
-{
-    (void)plugin;
-    if (level == 1 && strstr(message, "KEY LOGGING IS ON") != NULL) {
-        ((warnings *)arg)->keylog++;
-    }
-}
-
 static void
 test_callbacks_ext_keylog_warns_at_every_context(void **state)
 {
     char *dir = tu_tmpdir(), *file = NULL;
-    warnings w = {0};
+    tu_log log = {.with_host = 1, .with_level = 1};
     sslplug_host *host;
 
     (void)state;
@@ -511,11 +495,12 @@ test_callbacks_ext_keylog_warns_at_every_context(void **state)
     host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\"}, \"callbacks\":"
                    " {\"keylog\": {\"plugin\": \"%s\", \"config\": {\"keylog_file\": \"%s\"}}}}",
                    tu_test_plugin("nt_abi"), file);
-    sslplug_host_set_log(host, count_keylog_warnings, &w);
+    sslplug_host_set_log(host, tu_log_fn, &log);
     SSL_CTX_free(tu_ctx(host));
     SSL_CTX_free(tu_ctx(host));
-    assert_int_equal(w.keylog, 2);
+    assert_int_equal(tu_log_has(&log, "1 sslplug: KEY LOGGING IS ON"), 2);
     sslplug_host_free(host);
+    tu_log_free(&log);
     free(file);
     tu_rmtree(dir);
 }

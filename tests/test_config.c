@@ -177,24 +177,19 @@ matches(const char *name, const sslplug_error *err, const expect *ex)
     return ok;
 }
 
-/* The whole of a small text file, NUL-terminated; it must hold no NUL of its own. */
+/* The whole of a text file, NUL-terminated; it must hold no NUL of its own. */
 static char *
 slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = calloc(1, 64 * 1024 + 1);
-    size_t n;
+    size_t len = 0;
+    char *text = tu_file_read(path, &len);
 
-    if (f == NULL) {
+    if (text == NULL) {
         print_error("cannot open %s\n", path);
     }
-    assert_non_null(f);
-    assert_non_null(buf);
-    n = fread(buf, 1, 64 * 1024, f);
-    assert_true(n < 64 * 1024);
-    assert_int_equal(strlen(buf), n);
-    fclose(f);
-    return buf;
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    return text;
 }
 
 /*
@@ -576,10 +571,7 @@ test_config_strerror_out_of_range_is_unknown(void **state)
 static void
 copy_pki(const char *file, const char *dir, const char *name)
 {
-    char *text = slurp(tu_pki(file));
-
-    free(tu_write(dir, name, text, 0644));
-    free(text);
+    free(tu_file_copy(tu_pki(file), dir, name, 0644));
 }
 
 static int

@@ -142,32 +142,14 @@ handshake(SSL_CTX *client)
 static char *
 copy_plugin(const char *name, const char *dir, const char *as)
 {
-    char *to = NULL;
-    char buf[8192];
-    FILE *in = fopen(tu_test_plugin(name), "rb");
-    FILE *out;
-    size_t n;
-
-    assert_non_null(in);
-    assert_true(asprintf(&to, "%s/%s", dir, as) >= 0);
-    out = fopen(to, "wb");
-    assert_non_null(out);
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    }
-    assert_int_equal(ferror(in), 0);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-    assert_int_equal(chmod(to, 0755), 0);
-    return to;
+    return tu_file_copy(tu_test_plugin(name), dir, as, 0755);
 }
 
 static char *
 make_subdir(const char *dir, const char *name)
 {
-    char *path = NULL;
+    char *path = tu_path_join(dir, name);
 
-    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
     assert_int_equal(mkdir(path, 0755), 0);
     return path;
 }

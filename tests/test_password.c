@@ -24,8 +24,7 @@
 /* What one sslplug context reported: its trace and its plugins' log lines. */
 typedef struct rec {
     tu_trace trace;
-    char *log;
-    size_t log_len;
+    tu_log log;
     int password_with_ssl; /* password events that named a connection */
 } rec;
 
@@ -41,46 +40,11 @@ rec_trace(const sslplug_trace_event *ev, void *arg)
 }
 
 static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    /* The host's own messages are not what these tests count. */
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s: %s\n", plugin, message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
-static void
 rec_free(rec *r)
 {
     tu_trace_free(&r->trace);
-    free(r->log);
+    tu_log_free(&r->log);
     memset(r, 0, sizeof(*r));
-}
-
-/* Occurrences of needle in the log. */
-static int
-log_has(const rec *r, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = r->log; p != NULL && (p = strstr(p, needle)) != NULL; p++) {
-        n++;
-    }
-    return n;
 }
 
 /*
@@ -108,7 +72,7 @@ server_ctx(rec *r, sslplug_error *err, const char *proto, const char *key, const
                    proto, key, entry);
     free(entry);
     sslplug_host_set_trace(host, rec_trace, r);
-    sslplug_host_set_log(host, rec_log, r);
+    sslplug_host_set_log(host, tu_log_fn, &r->log);
     ctx = sslplug_ctx_new(host, err);
     sslplug_host_free(host);
     return ctx;
@@ -125,7 +89,7 @@ assert_no_secret(const rec *r, const sslplug_error *err)
 
         assert_true(strlen(s) > 0);
         assert_true(r->trace.text == NULL || strstr(r->trace.text, s) == NULL);
-        assert_true(r->log == NULL || strstr(r->log, s) == NULL);
+        assert_true(r->log.text == NULL || strstr(r->log.text, s) == NULL);
         assert_true(err == NULL || strstr(err->message, s) == NULL);
     }
 }
@@ -329,7 +293,7 @@ bad_mode(const char *mode, const char *why)
 
     assert_null(ctx);
     assert_callback_error(&r, &err, "cb_password_bad", why);
-    assert_int_equal(log_has(&r, "cb_password_bad: call attempt=0 size="), 1);
+    assert_int_equal(tu_log_has(&r.log, "cb_password_bad: call attempt=0 size="), 1);
     rec_free(&r);
 }
 
@@ -422,10 +386,10 @@ test_password_abi_endless_candidates_are_given_up(void **state)
     (void)state;
     assert_null(ctx);
     assert_key_error(&err, "gave up");
-    assert_int_equal(log_has(&r, "cb_password_bad: call attempt="), MAX_ATTEMPTS);
+    assert_int_equal(tu_log_has(&r.log, "cb_password_bad: call attempt="), MAX_ATTEMPTS);
     assert_int_equal(r.trace.count[SSLPLUG_CB_PASSWORD], MAX_ATTEMPTS);
     snprintf(needle, sizeof(needle), "call attempt=%d size=", MAX_ATTEMPTS - 1);
-    assert_int_equal(log_has(&r, needle), 1);
+    assert_int_equal(tu_log_has(&r.log, needle), 1);
     assert_no_secret(&r, &err);
     rec_free(&r);
 }
@@ -557,7 +521,7 @@ test_password_plain_key_never_calls_callback(void **state)
     (void)state;
     assert_non_null(ctx);
     assert_int_equal(r.trace.count[SSLPLUG_CB_PASSWORD], 0);
-    assert_int_equal(log_has(&r, "call attempt="), 0);
+    assert_int_equal(tu_log_has(&r.log, "call attempt="), 0);
     assert_serves(ctx, TLS1_3_VERSION);
     SSL_CTX_free(ctx);
     rec_free(&r);
@@ -663,10 +627,10 @@ test_password_source_asked_once_per_attempt(void **state)
 
     (void)state;
     assert_non_null(ctx);
-    assert_non_null(r.log);
-    assert_string_equal(r.log, "cb_password_count: call attempt=0\n"
-                               "cb_password_count: call attempt=1\n"
-                               "cb_password_count: call attempt=2\n");
+    assert_non_null(r.log.text);
+    assert_string_equal(r.log.text, "cb_password_count: call attempt=0\n"
+                                    "cb_password_count: call attempt=1\n"
+                                    "cb_password_count: call attempt=2\n");
     assert_int_equal(r.trace.count[SSLPLUG_CB_PASSWORD], 3);
     assert_serves(ctx, TLS1_3_VERSION);
     assert_no_secret(&r, &err);
@@ -687,10 +651,10 @@ test_password_source_out_of_candidates_is_private_key_error(void **state)
     assert_null(ctx);
     assert_key_error(&err, "wrong password");
     assert_non_null(strstr(err.message, "2 candidates from cb_password_count"));
-    assert_non_null(r.log);
-    assert_string_equal(r.log, "cb_password_count: call attempt=0\n"
-                               "cb_password_count: call attempt=1\n"
-                               "cb_password_count: call attempt=2\n");
+    assert_non_null(r.log.text);
+    assert_string_equal(r.log.text, "cb_password_count: call attempt=0\n"
+                                    "cb_password_count: call attempt=1\n"
+                                    "cb_password_count: call attempt=2\n");
     assert_no_secret(&r, &err);
     rec_free(&r);
 }

@@ -13,21 +13,7 @@
 static void
 copy(const char *from, const char *dir, const char *name)
 {
-    FILE *in = fopen(from, "r");
-    char buf[8192], *to = NULL;
-    size_t n;
-    FILE *out;
-
-    assert_non_null(in);
-    assert_true(asprintf(&to, "%s/%s", dir, name) >= 0);
-    out = fopen(to, "w");
-    assert_non_null(out);
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    }
-    fclose(in);
-    fclose(out);
-    free(to);
+    free(tu_file_copy(from, dir, name, 0644));
 }
 
 /* vhosts/: localhost (the demo server) and alt (alt.example). */
@@ -46,15 +32,11 @@ vhosts(void)
 static SSL_CTX *
 server_ctx(const char *dir, const char *extra)
 {
-    sslplug_host *host = tu_host(
-        "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/self.crt\","
-        " \"private_key\": \"pki/self.key\"}, \"callbacks\": {\"cert\": {\"plugin\":"
-        " \"cert_select_sni\", \"config\": {\"dir\": \"%s\"%s}}}}",
-        dir, extra);
-    SSL_CTX *ctx = tu_ctx(host);
-
-    sslplug_host_free(host);
-    return ctx;
+    return tu_ctx_entry(
+        NULL,
+        "\"role\": \"server\", \"certificate\": \"pki/self.crt\", \"private_key\": "
+        "\"pki/self.key\"",
+        "cert", "{\"plugin\": \"cert_select_sni\", \"config\": {\"dir\": \"%s\"%s}}", dir, extra);
 }
 
 /* The subject the client saw when asking for name. */
@@ -113,19 +95,11 @@ test_plugin_cert_select_sni_default_chain(void **state)
 static void
 expect_init_error(const char *dir, const char *extra, const char *pointer, const char *words)
 {
-    sslplug_error err;
-    sslplug_host *host =
-        tu_host("{\"version\": 1, \"context\": {\"role\": \"server\"}, \"callbacks\": {\"cert\":"
-                " {\"plugin\": \"cert_select_sni\", \"config\": {\"dir\": \"%s\"%s}}}}",
-                dir, extra);
+    sslplug_host *host = tu_host_entry(
+        "\"role\": \"server\"", "cert",
+        "{\"plugin\": \"cert_select_sni\", \"config\": {\"dir\": \"%s\"%s}}", dir, extra);
 
-    assert_null(sslplug_ctx_new(host, &err));
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    if (strstr(err.message, words) == NULL) {
-        print_error("%s\n", err.message);
-    }
-    assert_non_null(strstr(err.message, words));
+    tu_ctx_assert_error(host, SSLPLUG_E_PLUGIN_INIT, pointer, words);
     sslplug_host_free(host);
 }
 

@@ -189,62 +189,16 @@ teardown_pki(void **state)
 
 /* ---- hosts, servers and what they report ---- */
 
-typedef struct rec {
-    tu_trace trace;
-    char *log;
-    size_t log_len;
-} rec;
-
-static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s\n", message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
-static void
-rec_free(rec *r)
-{
-    tu_trace_free(&r->trace);
-    free(r->log);
-    memset(r, 0, sizeof(*r));
-}
-
-static void
-assert_logged(const rec *r, const char *needle)
-{
-    if (r->log == NULL || strstr(r->log, needle) == NULL) {
-        print_error("not in the log: %s\nlog:\n%s\n", needle, r->log != NULL ? r->log : "");
-    }
-    assert_non_null(r->log);
-    assert_non_null(strstr(r->log, needle));
-}
-
 /*
  * A client context whose client_cert entry has the config fmt describes;
  * relative paths in it are relative to base_dir (NULL: the demo directory).
  * NULL with err filled when refused.
  */
-static SSL_CTX *client_ctx(rec *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static SSL_CTX *client_ctx(tu_report *r, sslplug_error *err, const char *base_dir, const char *fmt,
+                           ...) __attribute__((format(printf, 4, 5)));
 
 static SSL_CTX *
-client_ctx(rec *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
+client_ctx(tu_report *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
 {
     char *config = NULL;
     char *json = NULL;
@@ -264,8 +218,7 @@ client_ctx(rec *r, sslplug_error *err, const char *base_dir, const char *fmt, ..
     free(config);
     free(json);
     if (host != NULL) {
-        sslplug_host_set_trace(host, tu_trace_fn, &r->trace);
-        sslplug_host_set_log(host, rec_log, r);
+        tu_report_attach(host, r);
         ctx = sslplug_ctx_new(host, err);
         sslplug_host_free(host);
     }
@@ -328,7 +281,7 @@ handshake(SSL_CTX *client, char *cn, size_t cnlen)
 static void
 test_select_picks_acceptable_pair_among_several(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char cn[128];
     char *rogue = pair_json(tu_pki("rogue.crt"), tu_pki("rogue.key"));
@@ -350,24 +303,24 @@ test_select_picks_acceptable_pair_among_several(void **state)
                          "pair 0 (%s): skipped: issuer not acceptable: "
                          "\"CN=untrusted CA,O=sslplug elsewhere\"",
                          tu_pki("rogue.crt")) >= 0);
-    assert_logged(&r, needle);
+    tu_log_assert_has(&r.log, needle);
     free(needle);
     assert_true(asprintf(&needle, "pair 1 (%s): skipped: key mismatch: private key %s",
                          tu_pki("client.crt"), tu_pki("rogue.key")) >= 0);
-    assert_logged(&r, needle);
+    tu_log_assert_has(&r.log, needle);
     free(needle);
     assert_true(asprintf(&needle, "pair 2 (%s): skipped: expired: valid until ",
                          made("expired", "crt")) >= 0);
-    assert_logged(&r, needle);
+    tu_log_assert_has(&r.log, needle);
     free(needle);
     assert_true(asprintf(&needle, "pair 3 (%s): sending \"CN=sslplug-client,O=sslplug demo\"",
                          tu_pki("client.crt")) >= 0);
-    assert_logged(&r, needle);
+    tu_log_assert_has(&r.log, needle);
     free(needle);
     /* The first fitting pair is taken: the one after it is not even looked at. */
-    assert_null(strstr(r.log, "pair 4 "));
+    assert_null(strstr(r.log.text, "pair 4 "));
     /* The mismatch was already reported when the pairs were loaded. */
-    assert_logged(&r, "does not match certificate");
+    tu_log_assert_has(&r.log, "does not match certificate");
     assert_int_equal(
         tu_trace_has(&r.trace, "client_cert client_cert_select " ENTRY ": -> 1 sending "), 1);
 
@@ -377,14 +330,14 @@ test_select_picks_acceptable_pair_among_several(void **state)
     free(expired);
     free(good);
     free(second);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* Only what differs between the first two pairs decides; the valid one is sent. */
 static void
 one_skipped(const char *bad_cert, const char *bad_key, const char *reason)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char cn[128];
     char *bad = pair_json(bad_cert, bad_key);
@@ -395,13 +348,13 @@ one_skipped(const char *bad_cert, const char *bad_key, const char *reason)
     assert_true(handshake(client, cn, sizeof(cn)));
     assert_string_equal(cn, "sslplug-client");
     assert_true(asprintf(&needle, "pair 0 (%s): skipped: %s", bad_cert, reason) >= 0);
-    assert_logged(&r, needle);
-    assert_logged(&r, "pair 1 (");
+    tu_log_assert_has(&r.log, needle);
+    tu_log_assert_has(&r.log, "pair 1 (");
     SSL_CTX_free(client);
     free(needle);
     free(bad);
     free(good);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
@@ -435,7 +388,7 @@ test_select_skips_unacceptable_issuer(void **state)
 static void
 test_select_sends_none_when_nothing_fits(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char cn[128];
     char *rogue = pair_json(tu_pki("rogue.crt"), tu_pki("rogue.key"));
@@ -451,19 +404,19 @@ test_select_sends_none_when_nothing_fits(void **state)
     /* The server requires a certificate: without one the handshake fails. */
     assert_false(handshake(client, cn, sizeof(cn)));
     assert_string_equal(cn, "");
-    assert_logged(&r, "pair 0 (");
-    assert_logged(&r, "skipped: issuer not acceptable");
-    assert_logged(&r, "skipped: expired");
-    assert_logged(&r, "skipped: not yet valid");
-    assert_logged(&r, "skipped: key mismatch");
-    assert_logged(&r, "none of the 4 pairs fits: sending no certificate");
+    tu_log_assert_has(&r.log, "pair 0 (");
+    tu_log_assert_has(&r.log, "skipped: issuer not acceptable");
+    tu_log_assert_has(&r.log, "skipped: expired");
+    tu_log_assert_has(&r.log, "skipped: not yet valid");
+    tu_log_assert_has(&r.log, "skipped: key mismatch");
+    tu_log_assert_has(&r.log, "none of the 4 pairs fits: sending no certificate");
     assert_int_equal(tu_trace_has(&r.trace, "client_cert client_cert_select " ENTRY ": -> 0\n"), 1);
     SSL_CTX_free(client);
     free(rogue);
     free(expired);
     free(future);
     free(mismatched);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* An intermediate after the leaf in its file leads to the CA the server named. */
@@ -499,7 +452,7 @@ test_select_cert_type_sends_full_chain(void **state)
 static void
 test_select_walks_intermediates_in_certificate_file(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char cn[128];
     char *alone = pair_json(made("leaf", "crt"), made("leaf", "key"));
@@ -518,37 +471,17 @@ test_select_walks_intermediates_in_certificate_file(void **state)
     }
     assert_true(handshake_with(server, client, cn, sizeof(cn)));
     assert_string_equal(cn, "sslplug-leaf");
-    assert_logged(&r, "pair 0 (");
-    assert_logged(&r, "skipped: issuer not acceptable: \"CN=sslplug intermediate CA,O=sslplug "
+    tu_log_assert_has(&r.log, "pair 0 (");
+    tu_log_assert_has(&r.log,
+                      "skipped: issuer not acceptable: \"CN=sslplug intermediate CA,O=sslplug "
                       "demo\" leads to none of the 1 CA names the server sent");
-    assert_logged(&r, "pair 1 (");
-    assert_logged(&r, "sending \"CN=sslplug-leaf,O=sslplug demo\"");
+    tu_log_assert_has(&r.log, "pair 1 (");
+    tu_log_assert_has(&r.log, "sending \"CN=sslplug-leaf,O=sslplug demo\"");
     SSL_CTX_free(server);
     SSL_CTX_free(client);
     free(alone);
     free(chained);
-    rec_free(&r);
-}
-
-static void
-copy_file(const char *from, const char *dir, const char *name)
-{
-    FILE *in = fopen(from, "r");
-    char *to = NULL;
-    char buf[8192];
-    size_t n;
-    FILE *out;
-
-    assert_non_null(in);
-    assert_true(asprintf(&to, "%s/%s", dir, name) >= 0);
-    out = fopen(to, "w");
-    assert_non_null(out);
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    }
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-    free(to);
+    tu_report_free(&r);
 }
 
 /*
@@ -559,7 +492,7 @@ copy_file(const char *from, const char *dir, const char *name)
 static void
 test_select_dir_pairs_in_name_order(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char cn[128];
     char *base = tu_tmpdir();
@@ -571,31 +504,31 @@ test_select_dir_pairs_in_name_order(void **state)
     assert_true(asprintf(&dir, "%s/certs", base) >= 0);
     assert_int_equal(mkdir(dir, 0700), 0);
     /* Created out of order; "b" sorts before "c" whatever readdir says. */
-    copy_file(tu_pki("client.crt"), dir, "c-client.crt");
-    copy_file(tu_pki("client.key"), dir, "c-client.key");
-    copy_file(made("second", "crt"), dir, "b-second.pem");
-    copy_file(made("second", "key"), dir, "b-second.key");
-    copy_file(made("expired", "crt"), dir, "a-expired.crt");
-    copy_file(made("expired", "key"), dir, "a-expired.key");
-    copy_file(tu_pki("client.crt"), dir, "0-orphan.crt");
-    copy_file(tu_pki("client.key"), dir, "notes.key");
+    free(tu_file_copy(tu_pki("client.crt"), dir, "c-client.crt", 0644));
+    free(tu_file_copy(tu_pki("client.key"), dir, "c-client.key", 0644));
+    free(tu_file_copy(made("second", "crt"), dir, "b-second.pem", 0644));
+    free(tu_file_copy(made("second", "key"), dir, "b-second.key", 0644));
+    free(tu_file_copy(made("expired", "crt"), dir, "a-expired.crt", 0644));
+    free(tu_file_copy(made("expired", "key"), dir, "a-expired.key", 0644));
+    free(tu_file_copy(tu_pki("client.crt"), dir, "0-orphan.crt", 0644));
+    free(tu_file_copy(tu_pki("client.key"), dir, "notes.key", 0644));
 
     client = must(client_ctx(&r, &err, base, "{\"dir\": \"certs\", \"pairs\": [%s]}", rogue), &err);
     assert_true(handshake(client, cn, sizeof(cn)));
     assert_string_equal(cn, "sslplug-second");
     /* pairs first, then a-expired, then b-second; no 0-orphan, no c-client needed. */
-    assert_logged(&r, "pair 0 (");
-    assert_logged(&r, "rogue.crt): skipped: issuer not acceptable");
-    assert_logged(&r, "pair 1 (");
-    assert_logged(&r, "/certs/a-expired.crt): skipped: expired");
-    assert_logged(&r, "pair 2 (");
-    assert_logged(&r, "/certs/b-second.pem): sending \"CN=sslplug-second,O=sslplug demo\"");
-    assert_null(strstr(r.log, "0-orphan.crt): "));
+    tu_log_assert_has(&r.log, "pair 0 (");
+    tu_log_assert_has(&r.log, "rogue.crt): skipped: issuer not acceptable");
+    tu_log_assert_has(&r.log, "pair 1 (");
+    tu_log_assert_has(&r.log, "/certs/a-expired.crt): skipped: expired");
+    tu_log_assert_has(&r.log, "pair 2 (");
+    tu_log_assert_has(&r.log, "/certs/b-second.pem): sending \"CN=sslplug-second,O=sslplug demo\"");
+    assert_null(strstr(r.log.text, "0-orphan.crt): "));
     SSL_CTX_free(client);
     free(rogue);
     free(dir);
     tu_rmtree(base);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static int
@@ -610,7 +543,7 @@ accept_any(int ok, X509_STORE_CTX *store)
 static void
 test_select_server_without_ca_names_gets_first_usable_pair(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char cn[128];
     char *expired = pair_json(made("expired", "crt"), made("expired", "key"));
@@ -625,15 +558,15 @@ test_select_server_without_ca_names_gets_first_usable_pair(void **state)
         must(client_ctx(&r, &err, NULL, "{\"pairs\": [%s, %s, %s]}", expired, rogue, good), &err);
     assert_true(handshake_with(server, client, cn, sizeof(cn)));
     assert_string_equal(cn, "localhost"); /* rogue.crt */
-    assert_logged(&r, "the server named no acceptable CAs: any issuer will do");
-    assert_logged(&r, "skipped: expired");
-    assert_null(strstr(r.log, "issuer not acceptable"));
+    tu_log_assert_has(&r.log, "the server named no acceptable CAs: any issuer will do");
+    tu_log_assert_has(&r.log, "skipped: expired");
+    assert_null(strstr(r.log.text, "issuer not acceptable"));
     SSL_CTX_free(server);
     SSL_CTX_free(client);
     free(expired);
     free(rogue);
     free(good);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- configuration errors ---- */
@@ -641,20 +574,14 @@ test_select_server_without_ca_names_gets_first_usable_pair(void **state)
 static void
 config_error(const char *base_dir, const char *config, const char *pointer, const char *what)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     SSL_CTX *ctx = client_ctx(&r, &err, base_dir, "%s", config);
 
-    if (ctx != NULL || err.code != SSLPLUG_E_PLUGIN_INIT || strcmp(err.pointer, pointer) != 0 ||
-        strstr(err.message, what) == NULL) {
-        print_error("config %s: %s: %s: %s\n", config, sslplug_strerror(err.code), err.pointer,
-                    err.message);
-    }
+    SSL_CTX_free(ctx);
     assert_null(ctx);
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, what));
-    rec_free(&r);
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, pointer, what);
+    tu_report_free(&r);
 }
 
 static void
@@ -723,7 +650,7 @@ test_select_dir_errors(void **state)
     assert_true(asprintf(&broken, "%s/broken", base) >= 0);
     assert_int_equal(mkdir(broken, 0700), 0);
     free(tu_write(broken, "x.crt", "not a certificate\n", 0600));
-    copy_file(tu_pki("client.key"), broken, "x.key");
+    free(tu_file_copy(tu_pki("client.key"), broken, "x.key", 0644));
     assert_true(asprintf(&what, "cannot read certificate %s/x.crt", broken) >= 0);
     config_error(base, "{\"dir\": \"broken\"}", ENTRY "/config/dir", what);
     free(what);

@@ -135,42 +135,35 @@ assert_common(const line *l)
 
 /* ---- contexts ---- */
 
+/* The entry logging into path. */
+#define JSONLOG_ENTRY "{\"plugin\": \"info_jsonlog\", \"config\": {\"path\": \"%s\"}}"
+
+/* A server with the demo certificate and extra context members, logging into path. */
 static SSL_CTX *
 logging_server(const char *path, const char *extra)
 {
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"server\", "
-                                 "\"certificate\": \"pki/server.crt\", "
-                                 "\"private_key\": \"pki/server-plain.key\"%s}, "
-                                 "\"callbacks\": {\"info\": {\"plugin\": \"info_jsonlog\", "
-                                 "\"config\": {\"path\": \"%s\"}}}}",
-                                 extra, path);
-    SSL_CTX *ctx = tu_ctx(host);
+    char *context = NULL;
+    SSL_CTX *ctx;
 
-    sslplug_host_free(host);
+    assert_true(asprintf(&context, "%s%s", TU_SERVER_CONTEXT, extra) >= 0);
+    ctx = tu_ctx_entry(NULL, context, "info", JSONLOG_ENTRY, path);
+    free(context);
     return ctx;
 }
 
+/* A client verifying the server against pki/<ca>, logging into path. */
 static SSL_CTX *
 logging_client(const char *path, const char *ca)
 {
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", "
-                                 "\"ca_file\": \"pki/%s\", \"verify\": \"peer\"}, "
-                                 "\"callbacks\": {\"info\": {\"plugin\": \"info_jsonlog\", "
-                                 "\"config\": {\"path\": \"%s\"}}}}",
-                                 ca, path);
-    SSL_CTX *ctx = tu_ctx(host);
+    char *context = NULL;
+    SSL_CTX *ctx;
 
-    sslplug_host_free(host);
+    assert_true(asprintf(&context,
+                         "\"role\": \"client\", \"ca_file\": \"pki/%s\", \"verify\": \"peer\"",
+                         ca) >= 0);
+    ctx = tu_ctx_entry(NULL, context, "info", JSONLOG_ENTRY, path);
+    free(context);
     return ctx;
-}
-
-static char *
-path_in(const char *dir, const char *name)
-{
-    char *path = NULL;
-
-    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
-    return path;
 }
 
 /* ---- one handshake, both sides ---- */
@@ -179,7 +172,7 @@ static void
 test_info_jsonlog_handshake_lines_of_both_sides(void **state)
 {
     char *dir = tu_tmpdir();
-    char *log = path_in(dir, "tls.log");
+    char *log = tu_path_join(dir, "tls.log");
     SSL_CTX *server = logging_server(log, ", \"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"");
     SSL_CTX *client = logging_client(log, "ca.crt");
     sslplug_pair pair;
@@ -188,10 +181,7 @@ test_info_jsonlog_handshake_lines_of_both_sides(void **state)
     lines ls;
 
     (void)state;
-    assert_int_equal(SSL_CTX_use_certificate_file(client, tu_pki("client.crt"), SSL_FILETYPE_PEM),
-                     1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(client, tu_pki("client.key"), SSL_FILETYPE_PEM),
-                     1);
+    tu_ctx_use_cert(client, "client");
     assert_int_equal(tu_handshake(server, client, &pair), 1);
     cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(pair.client)); /* a static string */
     sslplug_pair_cleanup(&pair);
@@ -240,7 +230,7 @@ static void
 test_info_jsonlog_failed_handshake_logs_alerts(void **state)
 {
     char *dir = tu_tmpdir();
-    char *log = path_in(dir, "tls.log");
+    char *log = tu_path_join(dir, "tls.log");
     SSL_CTX *server = logging_server(log, ", \"max_protocol\": \"TLSv1.2\"");
     SSL_CTX *client = logging_client(log, "other-ca.crt");
     sslplug_pair pair;
@@ -285,7 +275,7 @@ test_info_jsonlog_escapes_client_controlled_text(void **state)
     static const char *const logged[] = {"quote\"back\\slash", "tab\there", "bad?? utf8",
                                          "caf\xc3\xa9"};
     char *dir = tu_tmpdir();
-    char *log = path_in(dir, "tls.log");
+    char *log = tu_path_join(dir, "tls.log");
     SSL_CTX *server = logging_server(log, "");
     SSL_CTX *client = tu_plain_client(0);
     lines ls;
@@ -334,7 +324,7 @@ static void
 test_info_jsonlog_peer_address_of_socket(void **state)
 {
     char *dir = tu_tmpdir();
-    char *log = path_in(dir, "tls.log");
+    char *log = tu_path_join(dir, "tls.log");
     SSL_CTX *server = logging_server(log, "");
     SSL_CTX *client = logging_client(log, "ca.crt");
     struct sockaddr_in addr = {.sin_family = AF_INET};
@@ -405,7 +395,7 @@ static void
 test_info_jsonlog_dash_writes_to_stdout(void **state)
 {
     char *dir = tu_tmpdir();
-    char *out = path_in(dir, "stdout.log");
+    char *out = tu_path_join(dir, "stdout.log");
     SSL_CTX *server = logging_server("-", "");
     SSL_CTX *client = tu_plain_client(1);
     sslplug_pair pair;
@@ -471,7 +461,7 @@ static void
 test_info_jsonlog_threads_write_whole_lines(void **state)
 {
     char *dir = tu_tmpdir();
-    char *log = path_in(dir, "tls.log");
+    char *log = tu_path_join(dir, "tls.log");
     SSL_CTX *server = logging_server(log, "");
     SSL_CTX *client = logging_client(log, "ca.crt");
     pthread_t threads[THREADS];
@@ -510,24 +500,7 @@ test_info_jsonlog_threads_write_whole_lines(void **state)
 static void
 expect_init_error(const char *config, const char *pointer, const char *fragment)
 {
-    sslplug_error err;
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\"}, "
-                                 "\"callbacks\": {\"info\": {\"plugin\": \"info_jsonlog\", "
-                                 "\"config\": %s}}}",
-                                 config);
-    SSL_CTX *ctx = sslplug_ctx_new(host, &err);
-
-    SSL_CTX_free(ctx);
-    sslplug_host_free(host);
-    assert_null(ctx);
-    if (err.code != SSLPLUG_E_PLUGIN_INIT || strcmp(err.pointer, pointer) != 0 ||
-        strstr(err.message, fragment) == NULL) {
-        print_error("config %s: got %s at \"%s\": %s\n", config, sslplug_strerror(err.code),
-                    err.pointer, err.message);
-    }
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, fragment));
+    tu_init_assert_error("\"role\": \"client\"", "info", "info_jsonlog", config, pointer, fragment);
 }
 
 static void

@@ -220,28 +220,10 @@ samples_of(const prom *p, const char *name)
 
 /* ---- helpers ---- */
 
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf;
-    size_t n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    buf = calloc(1, 65536);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, f);
-    assert_true(n < 65535);
-    fclose(f);
-    return buf;
-}
-
 static prom
 read_metrics(const char *path)
 {
-    char *text = slurp(path);
+    char *text = tu_file_read(path, NULL);
     prom p;
 
     assert_non_null(text);
@@ -250,28 +232,18 @@ read_metrics(const char *path)
     return p;
 }
 
-static char *
-path_in(const char *dir, const char *name)
-{
-    char *path = NULL;
-
-    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
-    return path;
-}
-
 /* An sslplug server counting into `path` with extra config members; the host is freed. */
 static SSL_CTX *
 metered_server(const char *path, const char *context_extra, const char *config_extra)
 {
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"server\", "
-                                 "\"certificate\": \"pki/server.crt\", "
-                                 "\"private_key\": \"pki/server-plain.key\"%s}, "
-                                 "\"callbacks\": {\"info\": {\"plugin\": \"info_metrics\", "
-                                 "\"config\": {\"path\": \"%s\"%s}}}}",
-                                 context_extra, path, config_extra);
-    SSL_CTX *ctx = tu_ctx(host);
+    char *context = NULL;
+    SSL_CTX *ctx;
 
-    sslplug_host_free(host);
+    assert_true(asprintf(&context, "%s%s", TU_SERVER_CONTEXT, context_extra) >= 0);
+    ctx = tu_ctx_entry(NULL, context, "info",
+                       "{\"plugin\": \"info_metrics\", \"config\": {\"path\": \"%s\"%s}}", path,
+                       config_extra);
+    free(context);
     return ctx;
 }
 
@@ -308,7 +280,7 @@ static void
 test_info_metrics_counts_written_at_fini(void **state)
 {
     char *dir = tu_tmpdir();
-    char *path = path_in(dir, "tls.prom");
+    char *path = tu_path_join(dir, "tls.prom");
     SSL_CTX *server = metered_server(path, "", ", \"name\": \"edge\"");
     SSL_CTX *good = client_trusting("ca.crt");
     SSL_CTX *bad = client_trusting("other-ca.crt");
@@ -353,22 +325,17 @@ static void
 test_info_metrics_client_counts_alert_it_sends(void **state)
 {
     char *dir = tu_tmpdir();
-    char *path = path_in(dir, "client.prom");
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", "
-                                 "\"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"}, "
-                                 "\"callbacks\": {\"info\": {\"plugin\": \"info_metrics\", "
-                                 "\"config\": {\"path\": \"%s\"}}}}",
-                                 path);
-    SSL_CTX *client = tu_ctx(host);
+    char *path = tu_path_join(dir, "client.prom");
+    SSL_CTX *client =
+        tu_ctx_entry(NULL, TU_CLIENT_CONTEXT, "info",
+                     "{\"plugin\": \"info_metrics\", \"config\": {\"path\": \"%s\"}}", path);
     SSL_CTX *good = tu_plain_server(0);
     SSL_CTX *rogue = SSL_CTX_new(TLS_server_method());
     prom p;
 
     (void)state;
-    sslplug_host_free(host);
     assert_non_null(rogue);
-    assert_int_equal(SSL_CTX_use_certificate_file(rogue, tu_pki("rogue.crt"), SSL_FILETYPE_PEM), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(rogue, tu_pki("rogue.key"), SSL_FILETYPE_PEM), 1);
+    tu_ctx_use_cert(rogue, "rogue");
     assert_int_equal(handshake(good, client), 1);
     assert_int_equal(handshake(rogue, client), 0);
     assert_int_equal(handshake(rogue, client), 0);
@@ -393,7 +360,7 @@ static void
 test_info_metrics_server_counts_alert_it_sends(void **state)
 {
     char *dir = tu_tmpdir();
-    char *path = path_in(dir, "tls.prom");
+    char *path = tu_path_join(dir, "tls.prom");
     SSL_CTX *server =
         metered_server(path, ", \"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"", "");
     SSL_CTX *client = client_trusting("ca.crt");
@@ -421,23 +388,18 @@ static void
 test_info_metrics_entries_count_separately(void **state)
 {
     char *dir = tu_tmpdir();
-    char *one = path_in(dir, "one.prom");
-    char *two = path_in(dir, "two.prom");
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"server\", "
-                                 "\"certificate\": \"pki/server.crt\", "
-                                 "\"private_key\": \"pki/server-plain.key\"}, "
-                                 "\"callbacks\": {\"info\": ["
-                                 "{\"plugin\": \"info_metrics\", "
-                                 "\"config\": {\"path\": \"%s\", \"name\": \"one\"}}, "
-                                 "{\"plugin\": \"info_metrics\", "
-                                 "\"config\": {\"path\": \"%s\", \"name\": \"two\"}}]}}",
-                                 one, two);
-    SSL_CTX *first = tu_ctx(host);
+    char *one = tu_path_join(dir, "one.prom");
+    char *two = tu_path_join(dir, "two.prom");
+    SSL_CTX *first = tu_ctx_entry(NULL, TU_SERVER_CONTEXT, "info",
+                                  "[{\"plugin\": \"info_metrics\", "
+                                  "\"config\": {\"path\": \"%s\", \"name\": \"one\"}}, "
+                                  "{\"plugin\": \"info_metrics\", "
+                                  "\"config\": {\"path\": \"%s\", \"name\": \"two\"}}]",
+                                  one, two);
     SSL_CTX *client = client_trusting("ca.crt");
     prom p;
 
     (void)state;
-    sslplug_host_free(host);
     assert_int_equal(handshake(first, client), 1);
     assert_int_equal(handshake(first, client), 1);
     SSL_CTX_free(first);
@@ -460,7 +422,7 @@ static void
 test_info_metrics_entry_label_is_escaped(void **state)
 {
     char *dir = tu_tmpdir();
-    char *path = path_in(dir, "tls.prom");
+    char *path = tu_path_join(dir, "tls.prom");
     SSL_CTX *server = metered_server(path, "", ", \"name\": \"a \\\"quoted\\\" \\\\ name\\n\"");
     prom p;
 
@@ -480,7 +442,7 @@ static void
 test_info_metrics_interval_write_without_fini(void **state)
 {
     char *dir = tu_tmpdir();
-    char *path = path_in(dir, "tls.prom");
+    char *path = tu_path_join(dir, "tls.prom");
     SSL_CTX *server = metered_server(path, "", ", \"interval_s\": 1");
     SSL_CTX *client = client_trusting("ca.crt");
     char *listing = NULL;
@@ -516,24 +478,7 @@ test_info_metrics_interval_write_without_fini(void **state)
 static void
 expect_init_error(const char *config, const char *pointer, const char *fragment)
 {
-    sslplug_error err;
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\"}, "
-                                 "\"callbacks\": {\"info\": {\"plugin\": \"info_metrics\", "
-                                 "\"config\": %s}}}",
-                                 config);
-    SSL_CTX *ctx = sslplug_ctx_new(host, &err);
-
-    SSL_CTX_free(ctx);
-    sslplug_host_free(host);
-    assert_null(ctx);
-    if (err.code != SSLPLUG_E_PLUGIN_INIT || strcmp(err.pointer, pointer) != 0 ||
-        strstr(err.message, fragment) == NULL) {
-        print_error("config %s: got %s at \"%s\": %s\n", config, sslplug_strerror(err.code),
-                    err.pointer, err.message);
-    }
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, fragment));
+    tu_init_assert_error("\"role\": \"client\"", "info", "info_metrics", config, pointer, fragment);
 }
 
 static void
@@ -572,7 +517,7 @@ test_info_metrics_config_errors(void **state)
     }
     /* A failed init starts no thread and leaves no file. */
     assert_true(asprintf(&ok, "%s/tls.prom", dir) >= 0);
-    assert_null(slurp(ok));
+    assert_null(tu_file_read(ok, NULL));
     free(ok);
     free(missing);
     tu_rmtree(dir);

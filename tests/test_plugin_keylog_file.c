@@ -12,13 +12,19 @@
 #include <unistd.h>
 
 static sslplug_host *
-keylog_host(const char *path, const char *protocol, sslplug_error *err)
+keylog_host(const char *path, const char *protocol)
 {
-    return tu_host_try(err,
-                       "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\":"
-                       " \"pki/ca.crt\", \"max_protocol\": \"%s\"}, \"callbacks\": {\"keylog\":"
-                       " {\"plugin\": \"keylog_file\", \"config\": {\"path\": \"%s\"}}}}",
-                       protocol, path);
+    char *context = NULL;
+    sslplug_host *host;
+
+    assert_true(
+        asprintf(&context,
+                 "\"role\": \"client\", \"ca_file\": \"pki/ca.crt\", \"max_protocol\": \"%s\"",
+                 protocol) >= 0);
+    host = tu_host_entry(context, "keylog",
+                         "{\"plugin\": \"keylog_file\", \"config\": {\"path\": \"%s\"}}", path);
+    free(context);
+    return host;
 }
 
 static void
@@ -30,7 +36,6 @@ test_plugin_keylog_file_writes_lines_with_client_random(void **state)
     for (size_t i = 0; i < 2; i++) {
         char *dir = tu_tmpdir(), *path = NULL, line[1024], hex[65];
         unsigned char random[32];
-        sslplug_error err;
         sslplug_host *host;
         SSL_CTX *client, *server = tu_plain_server(0);
         sslplug_pair pair;
@@ -39,8 +44,7 @@ test_plugin_keylog_file_writes_lines_with_client_random(void **state)
         int lines = 0;
 
         assert_true(asprintf(&path, "%s/keys.log", dir) >= 0);
-        host = keylog_host(path, protocols[i], &err);
-        assert_non_null(host);
+        host = keylog_host(path, protocols[i]);
         client = tu_ctx(host);
         assert_int_equal(tu_handshake(server, client, &pair), 1);
         assert_int_equal(SSL_get_client_random(pair.client, random, sizeof(random)), 32);
@@ -73,14 +77,9 @@ test_plugin_keylog_file_writes_lines_with_client_random(void **state)
 static void
 expect_init_error(const char *path, const char *pointer, const char *words)
 {
-    sslplug_error err;
-    sslplug_host *host = keylog_host(path, "TLSv1.3", &err);
+    sslplug_host *host = keylog_host(path, "TLSv1.3");
 
-    assert_non_null(host);
-    assert_null(sslplug_ctx_new(host, &err));
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, words));
+    tu_ctx_assert_error(host, SSLPLUG_E_PLUGIN_INIT, pointer, words);
     sslplug_host_free(host);
 }
 
@@ -104,16 +103,9 @@ test_plugin_keylog_file_refuses_unsafe_files(void **state)
 static void
 test_plugin_keylog_file_config_errors(void **state)
 {
-    sslplug_error err;
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\"},"
-                                 " \"callbacks\": {\"keylog\": {\"plugin\": \"keylog_file\","
-                                 " \"config\": {\"file\": \"x\"}}}}");
-
     (void)state;
-    assert_null(sslplug_ctx_new(host, &err));
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, "/callbacks/keylog/config/file");
-    sslplug_host_free(host);
+    tu_init_assert_error("\"role\": \"client\"", "keylog", "keylog_file", "{\"file\": \"x\"}",
+                         "/callbacks/keylog/config/file", NULL);
 }
 
 int

@@ -30,60 +30,16 @@
 #define ENTRY "/callbacks/password"
 #define DEPLOY_DIR SSLPLUG_TEST_SOURCE_DIR "/../config/deploy"
 
-/* ---- recording what a context reported ---- */
-
-typedef struct rec {
-    tu_trace trace;
-    char *log;
-    size_t log_len;
-} rec;
-
-static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s: %s\n", plugin, message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
-static void
-rec_free(rec *r)
-{
-    tu_trace_free(&r->trace);
-    free(r->log);
-    memset(r, 0, sizeof(*r));
-}
-
-static int
-log_has(const rec *r, const char *needle)
-{
-    return r->log != NULL && strstr(r->log, needle) != NULL;
-}
-
 /*
  * A host for a server with the real encrypted key and the password entry
  * that fmt describes; relative paths in the entry are taken relative to
  * base_dir (NULL: the demo directory).  NULL with err filled when the configuration is refused.
  */
-static sslplug_host *server_host(rec *r, sslplug_error *err, const char *base_dir, const char *fmt,
-                                 ...) __attribute__((format(printf, 4, 5)));
+static sslplug_host *server_host(tu_report *r, sslplug_error *err, const char *base_dir,
+                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static sslplug_host *
-server_host(rec *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
+server_host(tu_report *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
 {
     char *entry = NULL;
     char *json = NULL;
@@ -102,18 +58,17 @@ server_host(rec *r, sslplug_error *err, const char *base_dir, const char *fmt, .
     free(entry);
     free(json);
     if (host != NULL) {
-        sslplug_host_set_trace(host, tu_trace_fn, &r->trace);
-        sslplug_host_set_log(host, rec_log, r);
+        tu_report_attach(host, r);
     }
     return host;
 }
 
 /* As server_host, then one context from it; the host is freed. */
-static SSL_CTX *server_ctx(rec *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static SSL_CTX *server_ctx(tu_report *r, sslplug_error *err, const char *base_dir, const char *fmt,
+                           ...) __attribute__((format(printf, 4, 5)));
 
 static SSL_CTX *
-server_ctx(rec *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
+server_ctx(tu_report *r, sslplug_error *err, const char *base_dir, const char *fmt, ...)
 {
     char *entry = NULL;
     sslplug_host *host;
@@ -157,46 +112,34 @@ assert_serves(SSL_CTX *server)
 
 /* Neither password, right or wrong, in the trace, the log or the error. */
 static void
-assert_no_secret(const rec *r, const sslplug_error *err)
+assert_no_secret(const tu_report *r, const sslplug_error *err)
 {
     const char *secrets[] = {tu_server_password(), WRONG_PASSWORD};
 
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
         assert_true(r->trace.text == NULL || strstr(r->trace.text, secrets[i]) == NULL);
-        assert_true(r->log == NULL || strstr(r->log, secrets[i]) == NULL);
+        assert_true(r->log.text == NULL || strstr(r->log.text, secrets[i]) == NULL);
         assert_true(err == NULL || strstr(err->message, secrets[i]) == NULL);
     }
 }
 
-static void
-assert_init_error(const sslplug_error *err, const char *pointer, const char *what)
-{
-    if (err->code != SSLPLUG_E_PLUGIN_INIT || strcmp(err->pointer, pointer) != 0 ||
-        strstr(err->message, what) == NULL) {
-        print_err(err);
-    }
-    assert_int_equal(err->code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err->pointer, pointer);
-    assert_non_null(strstr(err->message, what));
-}
-
 /* The callback failed: the context names the entry, the log the cause. */
 static void
-assert_password_error(const rec *r, const sslplug_error *err, const char *logged)
+assert_password_error(const tu_report *r, const sslplug_error *err, const char *logged)
 {
-    if (err->code != SSLPLUG_E_PASSWORD || !log_has(r, logged)) {
+    if (err->code != SSLPLUG_E_PASSWORD || !tu_log_has(&r->log, logged)) {
         print_err(err);
-        print_error("log: %s\n", r->log != NULL ? r->log : "(none)");
+        print_error("log: %s\n", r->log.text != NULL ? r->log.text : "(none)");
     }
     assert_int_equal(err->code, SSLPLUG_E_PASSWORD);
     assert_string_equal(err->pointer, ENTRY);
-    assert_true(log_has(r, logged));
+    assert_true(tu_log_has(&r->log, logged));
     assert_no_secret(r, err);
 }
 
 /* The single candidate was wrong: a key error, after "no more" at attempt 1. */
 static void
-assert_wrong_password(const rec *r, const sslplug_error *err)
+assert_wrong_password(const tu_report *r, const sslplug_error *err)
 {
     if (err->code != SSLPLUG_E_PRIVATE_KEY) {
         print_err(err);
@@ -211,11 +154,11 @@ assert_wrong_password(const rec *r, const sslplug_error *err)
 
 /* A context that must have been made; then it serves. */
 static void
-assert_made_and_serves(SSL_CTX *ctx, const rec *r, const sslplug_error *err)
+assert_made_and_serves(SSL_CTX *ctx, const tu_report *r, const sslplug_error *err)
 {
     if (ctx == NULL) {
         print_err(err);
-        print_error("log: %s\n", r->log != NULL ? r->log : "(none)");
+        print_error("log: %s\n", r->log.text != NULL ? r->log.text : "(none)");
     }
     assert_non_null(ctx);
     assert_int_equal(tu_trace_has(&r->trace, "attempt=0 size="), 1);
@@ -272,26 +215,16 @@ write_script(const char *dir, const char *name, const char *before, const char *
 static char *
 read_text(const char *path)
 {
-    char *data = NULL;
-    FILE *f = fopen(path, "r");
-    long n;
+    char *text = tu_file_read(path, NULL);
 
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    data = calloc(1, (size_t)n + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return data;
+    assert_non_null(text);
+    return text;
 }
 
 static void
 test_exec_unlocks_key_with_minimal_environment(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     sslplug_host *host;
     SSL_CTX *ctx, *second;
@@ -324,8 +257,7 @@ test_exec_unlocks_key_with_minimal_environment(void **state)
     config = tu_write(dir, "tls.json", json, 0600);
     host = sslplug_host_load(config, &err);
     assert_non_null(host);
-    sslplug_host_set_trace(host, tu_trace_fn, &r.trace);
-    sslplug_host_set_log(host, rec_log, &r);
+    tu_report_attach(host, &r);
     ctx = sslplug_ctx_new(host, &err);
     unsetenv("SSLPLUG_TEST_CANARY");
     assert_made_and_serves(ctx, &r, &err);
@@ -355,7 +287,7 @@ test_exec_unlocks_key_with_minimal_environment(void **state)
 
     SSL_CTX_free(ctx);
     close(canary_fd);
-    rec_free(&r);
+    tu_report_free(&r);
     free(env);
     free(in);
     free(fds);
@@ -408,7 +340,7 @@ test_exec_gets_key_file_from_host(void **state)
 static void
 test_exec_passes_arguments_without_shell(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     SSL_CTX *ctx;
 
@@ -421,7 +353,7 @@ test_exec_passes_arguments_without_shell(void **state)
     /* "$0" is literal: the password is followed by those two bytes, so it is wrong. */
     assert_null(ctx);
     assert_wrong_password(&r, &err);
-    rec_free(&r);
+    tu_report_free(&r);
 
     ctx = server_ctx(&r, &err, NULL,
                      "{\"plugin\": \"password_exec\", \"config\": {\"argv\": "
@@ -430,13 +362,13 @@ test_exec_passes_arguments_without_shell(void **state)
     assert_made_and_serves(ctx, &r, &err);
     assert_no_children();
     SSL_CTX_free(ctx);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_exec_wrong_password_is_private_key_error(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *dir = tu_tmpdir();
     char *script = write_script(dir, "pw.sh", "", WRONG_PASSWORD);
@@ -448,7 +380,7 @@ test_exec_wrong_password_is_private_key_error(void **state)
     assert_wrong_password(&r, &err);
     /* The program ran once: attempt 1 is answered without running it. */
     assert_no_children();
-    rec_free(&r);
+    tu_report_free(&r);
     free(script);
     tu_rmtree(dir);
 }
@@ -461,7 +393,7 @@ test_exec_wrong_password_is_private_key_error(void **state)
 static void
 exec_fails(const char *body, const char *logged)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *dir = tu_tmpdir();
     char *text = NULL;
@@ -480,7 +412,7 @@ exec_fails(const char *body, const char *logged)
     assert_null(sslplug_ctx_new(host, &err));
     assert_password_error(&r, &err, logged);
     assert_true(asprintf(&needle, "password program %s: ", script) >= 0);
-    assert_true(log_has(&r, needle));
+    assert_true(tu_log_has(&r.log, needle));
     assert_no_children();
     fds_before = open_fd_count();
     assert_null(sslplug_ctx_new(host, &err));
@@ -488,7 +420,7 @@ exec_fails(const char *body, const char *logged)
     assert_int_equal(open_fd_count(), fds_before);
     assert_no_children();
     sslplug_host_free(host);
-    rec_free(&r);
+    tu_report_free(&r);
     free(needle);
     free(text);
     free(script);
@@ -540,7 +472,7 @@ test_exec_nul_byte_is_password_error(void **state)
 static void
 test_exec_timeout_kills_and_reaps(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     sslplug_host *host;
     int fds_before;
@@ -559,7 +491,7 @@ test_exec_timeout_kills_and_reaps(void **state)
     assert_no_children();
     assert_int_equal(open_fd_count(), fds_before);
     sslplug_host_free(host);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* What /proc says of pid: 1 running (or sleeping), 0 gone or a zombie. */
@@ -586,7 +518,7 @@ alive(pid_t pid)
 static void
 test_exec_timeout_kills_process_group(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *dir = tu_tmpdir();
     char *text = NULL, *pidfile = NULL, *pidtext;
@@ -615,7 +547,7 @@ test_exec_timeout_kills_process_group(void **state)
         sleep_ms(10);
     }
     assert_false(alive((pid_t)pid));
-    rec_free(&r);
+    tu_report_free(&r);
     free(pidtext);
     free(pidfile);
     free(text);
@@ -627,7 +559,7 @@ test_exec_timeout_kills_process_group(void **state)
 static void
 test_exec_program_removed_after_init_is_password_error(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *dir = tu_tmpdir();
     char *script = write_script(dir, "pw.sh", "", tu_server_password());
@@ -649,13 +581,13 @@ test_exec_program_removed_after_init_is_password_error(void **state)
      * fork), the child exits with 127 as the shell's convention has it.
      */
     assert_password_error(&r, &err,
-                          log_has(&r, "exited with status 127")
+                          tu_log_has(&r.log, "exited with status 127")
                               ? "exited with status 127: expected 0"
                               : "cannot run: No such file or directory");
     assert_no_children();
     SSL_CTX_free(first);
     sslplug_host_free(host);
-    rec_free(&r);
+    tu_report_free(&r);
     free(script);
     tu_rmtree(dir);
 }
@@ -664,15 +596,15 @@ test_exec_program_removed_after_init_is_password_error(void **state)
 static void
 exec_config_error(const char *base_dir, const char *config, const char *pointer, const char *what)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     SSL_CTX *ctx =
         server_ctx(&r, &err, base_dir, "{\"plugin\": \"password_exec\", \"config\": %s}", config);
 
     assert_null(ctx);
-    assert_init_error(&err, pointer, what);
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, pointer, what);
     assert_int_equal(r.trace.count[SSLPLUG_CB_PASSWORD], 0);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
@@ -756,7 +688,7 @@ fd_is_open(int fd)
 static void
 test_fd_unlocks_key_reads_once_and_closes(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *line = NULL;
     sslplug_host *host;
@@ -782,13 +714,13 @@ test_fd_unlocks_key_reads_once_and_closes(void **state)
     sslplug_host_free(host);
     OPENSSL_cleanse(line, strlen(line));
     free(line);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_fd_wrong_password_is_private_key_error(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     int fd = pipe_with(WRONG_PASSWORD "\n", strlen(WRONG_PASSWORD) + 1);
     SSL_CTX *ctx =
@@ -798,24 +730,24 @@ test_fd_wrong_password_is_private_key_error(void **state)
     assert_null(ctx);
     assert_wrong_password(&r, &err);
     assert_false(fd_is_open(fd));
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* Content that is not one password: an init error at /fd, and the descriptor is spent. */
 static void
 fd_bad_content(const char *content, size_t len, const char *what)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     int fd = pipe_with(content, len);
     SSL_CTX *ctx =
         server_ctx(&r, &err, NULL, "{\"plugin\": \"password_fd\", \"config\": {\"fd\": %d}}", fd);
 
     assert_null(ctx);
-    assert_init_error(&err, ENTRY "/config/fd", what);
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, ENTRY "/config/fd", what);
     assert_false(fd_is_open(fd));
     assert_int_equal(r.trace.count[SSLPLUG_CB_PASSWORD], 0);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
@@ -846,21 +778,21 @@ test_fd_config_errors(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        rec r = {0};
+        tu_report r = {0};
         sslplug_error err;
         SSL_CTX *ctx = server_ctx(&r, &err, NULL, "{\"plugin\": \"password_fd\", \"config\": %s}",
                                   cases[i].config);
 
         assert_null(ctx);
-        assert_init_error(&err, cases[i].pointer, cases[i].what);
-        rec_free(&r);
+        tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, cases[i].pointer, cases[i].what);
+        tu_report_free(&r);
     }
 }
 
 static void
 test_fd_not_open_is_init_error(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     SSL_CTX *ctx;
 
@@ -869,15 +801,16 @@ test_fd_not_open_is_init_error(void **state)
     assert_false(fd_is_open(900));
     ctx = server_ctx(&r, &err, NULL, "{\"plugin\": \"password_fd\", \"config\": {\"fd\": 900}}");
     assert_null(ctx);
-    assert_init_error(&err, ENTRY "/config/fd", "file descriptor 900 is not open");
-    rec_free(&r);
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, ENTRY "/config/fd",
+                    "file descriptor 900 is not open");
+    tu_report_free(&r);
 }
 
 /* A terminal would block init; it is refused and left open. */
 static void
 test_fd_terminal_is_refused_and_left_open(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     SSL_CTX *ctx;
     int master, slave;
@@ -892,11 +825,11 @@ test_fd_terminal_is_refused_and_left_open(void **state)
     ctx = server_ctx(&r, &err, NULL, "{\"plugin\": \"password_fd\", \"config\": {\"fd\": %d}}",
                      slave);
     assert_null(ctx);
-    assert_init_error(&err, ENTRY "/config/fd", "is a terminal");
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, ENTRY "/config/fd", "is a terminal");
     assert_true(fd_is_open(slave));
     close(slave);
     close(master);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* Descriptor 0 is read, then pointed at /dev/null rather than closed. */
@@ -964,7 +897,7 @@ credentials(const char *name, const char *content)
 static void
 test_credential_unlocks_key(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *line = NULL;
     char *dir;
@@ -980,14 +913,14 @@ test_credential_unlocks_key(void **state)
     SSL_CTX_free(ctx);
     OPENSSL_cleanse(line, strlen(line));
     free(line);
-    rec_free(&r);
+    tu_report_free(&r);
     tu_rmtree(dir);
 }
 
 static void
 test_credential_wrong_password_is_private_key_error(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *dir = credentials("key-pass", WRONG_PASSWORD);
     SSL_CTX *ctx =
@@ -998,21 +931,21 @@ test_credential_wrong_password_is_private_key_error(void **state)
     unsetenv("CREDENTIALS_DIRECTORY");
     assert_null(ctx);
     assert_wrong_password(&r, &err);
-    rec_free(&r);
+    tu_report_free(&r);
     tu_rmtree(dir);
 }
 
 static void
 credential_init_error(const char *config, const char *pointer, const char *what)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     SSL_CTX *ctx =
         server_ctx(&r, &err, NULL, "{\"plugin\": \"password_credential\", \"config\": %s}", config);
 
     assert_null(ctx);
-    assert_init_error(&err, pointer, what);
-    rec_free(&r);
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, pointer, what);
+    tu_report_free(&r);
 }
 
 static void
@@ -1088,7 +1021,7 @@ test_credential_config_errors(void **state)
 static void
 test_credential_read_failures_are_password_errors(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     sslplug_error err;
     char *line = NULL;
     char *dir, *path = NULL;
@@ -1122,7 +1055,7 @@ test_credential_read_failures_are_password_errors(void **state)
     OPENSSL_cleanse(line, strlen(line));
     free(line);
     free(path);
-    rec_free(&r);
+    tu_report_free(&r);
     tu_rmtree(dir);
 }
 
@@ -1387,18 +1320,18 @@ test_prompt_config_errors(void **state)
     (void)state;
     assert_non_null(long_prompt);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        rec r = {0};
+        tu_report r = {0};
         sslplug_error err;
         SSL_CTX *ctx = server_ctx(
             &r, &err, NULL, "{\"plugin\": \"password_prompt\", \"config\": %s}", cases[i].config);
 
         assert_null(ctx);
-        assert_init_error(&err, cases[i].pointer, cases[i].what);
-        rec_free(&r);
+        tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, cases[i].pointer, cases[i].what);
+        tu_report_free(&r);
     }
     memset(long_prompt, 'p', 599);
     {
-        rec r = {0};
+        tu_report r = {0};
         sslplug_error err;
         SSL_CTX *ctx = server_ctx(&r, &err, NULL,
                                   "{\"plugin\": \"password_prompt\", \"config\": {\"prompt\": "
@@ -1406,9 +1339,9 @@ test_prompt_config_errors(void **state)
                                   long_prompt);
 
         assert_null(ctx);
-        assert_init_error(&err, ENTRY "/config/prompt",
-                          "too long: expected at most 512 bytes, found 599");
-        rec_free(&r);
+        tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, ENTRY "/config/prompt",
+                        "too long: expected at most 512 bytes, found 599");
+        tu_report_free(&r);
     }
     free(long_prompt);
 }

@@ -13,79 +13,13 @@
 
 #include <openssl/x509_vfy.h>
 
-/* What one sslplug context reported: its trace and its plugins' log lines. */
-typedef struct rec {
-    tu_trace trace;
-    char *log;
-    size_t log_len;
-} rec;
-
-static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s: %s\n", plugin, message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
-static void
-rec_free(rec *r)
-{
-    tu_trace_free(&r->trace);
-    free(r->log);
-    memset(r, 0, sizeof(*r));
-}
-
-static int
-log_has(const rec *r, const char *needle)
-{
-    return r->log != NULL && strstr(r->log, needle) != NULL;
-}
-
-/* An sslplug context of `role` whose only callback is the verify_name config. */
+/* An sslplug context of `context` whose only callback is the verify_name config. */
 static SSL_CTX *
-ctx_with(rec *r, const char *context, const char *config)
+ctx_with(tu_report *r, const char *context, const char *config)
 {
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {%s}, \"callbacks\": {\"verify\": "
-                                 "{\"plugin\": \"verify_name\", \"may_override\": \"any\", "
-                                 "\"config\": %s}}}",
-                                 context, config);
-    SSL_CTX *ctx;
-
-    sslplug_host_set_trace(host, tu_trace_fn, &r->trace);
-    sslplug_host_set_log(host, rec_log, r);
-    ctx = tu_ctx(host);
-    sslplug_host_free(host);
-    return ctx;
-}
-
-/* A plain server presenting pki/<name>.crt. */
-static SSL_CTX *
-serve(const char *name)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    char cert[64], key[64];
-
-    assert_non_null(ctx);
-    snprintf(cert, sizeof(cert), "%s.crt", name);
-    snprintf(key, sizeof(key), "%s.key", strcmp(name, "server") == 0 ? "server-plain" : name);
-    assert_int_equal(SSL_CTX_use_certificate_chain_file(ctx, tu_pki(cert)), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, tu_pki(key), SSL_FILETYPE_PEM), 1);
-    return ctx;
+    return tu_ctx_entry(r, context, "verify",
+                        "{\"plugin\": \"verify_name\", \"may_override\": \"any\", \"config\": %s}",
+                        config);
 }
 
 /* One handshake; asserts its outcome and the verifying side's result. */
@@ -93,13 +27,8 @@ static void
 expect(SSL_CTX *server, SSL_CTX *client, int server_verifies, int expected, long result)
 {
     sslplug_pair pair;
-    int ok = tu_handshake(server, client, &pair);
 
-    if (ok != expected) {
-        print_error("handshake %s: server: %s; client: %s\n", ok ? "succeeded" : "failed",
-                    pair.server_error, pair.client_error);
-    }
-    assert_int_equal(ok, expected);
+    tu_handshake_expect(server, client, &pair, expected);
     assert_int_equal(SSL_get_verify_result(server_verifies ? pair.server : pair.client), result);
     sslplug_pair_cleanup(&pair);
 }
@@ -108,18 +37,17 @@ expect(SSL_CTX *server, SSL_CTX *client, int server_verifies, int expected, long
 static void
 client_against(const char *name, const char *config, int expected, long result)
 {
-    rec r = {0};
-    SSL_CTX *server = serve(name);
-    SSL_CTX *client = ctx_with(
-        &r, "\"role\": \"client\", \"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"", config);
+    tu_report r = {0};
+    SSL_CTX *server = tu_plain_server_of(name);
+    SSL_CTX *client = ctx_with(&r, TU_CLIENT_CONTEXT, config);
 
     expect(server, client, 0, expected, result);
     /* A rejection is logged with the subject it saw; an acceptance is silent. */
-    assert_int_equal(log_has(&r, "verify_name: leaf \""), !expected);
+    assert_int_equal(tu_log_has(&r.log, "verify_name: leaf \"") > 0, !expected);
     assert_int_equal(tu_trace_has(&r.trace, "-> 0: rejected"), !expected);
     SSL_CTX_free(server);
     SSL_CTX_free(client);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* A server requiring client certificates, with this config, against a client sending
@@ -127,24 +55,17 @@ client_against(const char *name, const char *config, int expected, long result)
 static void
 server_against(const char *name, const char *config, int expected, long result)
 {
-    rec r = {0};
-    char cert[64], key[64];
-    SSL_CTX *server = ctx_with(&r,
-                               "\"role\": \"server\", \"certificate\": \"pki/server.crt\", "
-                               "\"private_key\": \"pki/server-plain.key\", "
-                               "\"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"",
-                               config);
+    tu_report r = {0};
+    SSL_CTX *server = ctx_with(
+        &r, TU_SERVER_CONTEXT ", \"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"", config);
     SSL_CTX *client = tu_plain_client(1);
 
-    snprintf(cert, sizeof(cert), "%s.crt", name);
-    snprintf(key, sizeof(key), "%s.key", name);
-    assert_int_equal(SSL_CTX_use_certificate_file(client, tu_pki(cert), SSL_FILETYPE_PEM), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(client, tu_pki(key), SSL_FILETYPE_PEM), 1);
+    tu_ctx_use_cert(client, name);
     expect(server, client, 1, expected, result);
-    assert_int_equal(log_has(&r, "verify_name: leaf \""), !expected);
+    assert_int_equal(tu_log_has(&r.log, "verify_name: leaf \"") > 0, !expected);
     SSL_CTX_free(server);
     SSL_CTX_free(client);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- clients checking servers ---- */
@@ -166,22 +87,21 @@ test_verify_name_host_match_ignores_case(void **state)
 static void
 test_verify_name_host_mismatch_rejects(void **state)
 {
-    rec r = {0};
-    SSL_CTX *server = serve("server");
-    SSL_CTX *client =
-        ctx_with(&r, "\"role\": \"client\", \"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"",
-                 "{\"hosts\": [\"api.example.com\"]}");
+    tu_report r = {0};
+    SSL_CTX *server = tu_plain_server_of("server");
+    SSL_CTX *client = ctx_with(&r, TU_CLIENT_CONTEXT, "{\"hosts\": [\"api.example.com\"]}");
 
     (void)state;
     expect(server, client, 0, 0, X509_V_ERR_HOSTNAME_MISMATCH);
-    assert_true(log_has(&r, "verify_name: leaf \"CN=localhost,O=sslplug demo\" carries none of "
-                            "the allowed names: rejected\n"));
+    assert_true(tu_log_has(&r.log,
+                           "verify_name: leaf \"CN=localhost,O=sslplug demo\" carries none of "
+                           "the allowed names: rejected\n"));
     assert_int_equal(tu_trace_has(&r.trace, "depth=0 subject=/O=sslplug demo/CN=localhost ok=1 "
                                             "error=X509_V_OK -> 0: rejected\n"),
                      1);
     SSL_CTX_free(server);
     SSL_CTX_free(client);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
@@ -232,11 +152,9 @@ test_verify_name_any_list_may_match(void **state)
 static void
 test_verify_name_passes_openssl_rejection_on(void **state)
 {
-    rec r = {0};
-    SSL_CTX *server = serve("rogue");
-    SSL_CTX *client =
-        ctx_with(&r, "\"role\": \"client\", \"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"",
-                 "{\"hosts\": [\"localhost\"]}");
+    tu_report r = {0};
+    SSL_CTX *server = tu_plain_server_of("rogue");
+    SSL_CTX *client = ctx_with(&r, TU_CLIENT_CONTEXT, "{\"hosts\": [\"localhost\"]}");
 
     (void)state;
     expect(server, client, 0, 0, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
@@ -245,10 +163,10 @@ test_verify_name_passes_openssl_rejection_on(void **state)
                                   "ok=0 error=X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY "
                                   "-> 0\n"),
                      1);
-    assert_false(log_has(&r, "verify_name"));
+    assert_false(tu_log_has(&r.log, "verify_name"));
     SSL_CTX_free(server);
     SSL_CTX_free(client);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- servers checking client certificates ---- */
@@ -305,30 +223,6 @@ test_verify_name_san_mismatch_rejects_client(void **state)
 /* ---- config errors ---- */
 
 static void
-expect_init_error(const char *config, const char *pointer, const char *fragment)
-{
-    sslplug_error err;
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", "
-                                 "\"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"}, "
-                                 "\"callbacks\": {\"verify\": {\"plugin\": \"verify_name\", "
-                                 "\"config\": %s}}}",
-                                 config);
-    SSL_CTX *ctx = sslplug_ctx_new(host, &err);
-
-    SSL_CTX_free(ctx);
-    sslplug_host_free(host);
-    assert_null(ctx);
-    if (err.code != SSLPLUG_E_PLUGIN_INIT || strcmp(err.pointer, pointer) != 0 ||
-        strstr(err.message, fragment) == NULL) {
-        print_error("config %s: got %s at \"%s\": %s\n", config, sslplug_strerror(err.code),
-                    err.pointer, err.message);
-    }
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, fragment));
-}
-
-static void
 test_verify_name_config_errors(void **state)
 {
     static const struct {
@@ -366,7 +260,8 @@ test_verify_name_config_errors(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        expect_init_error(cases[i].config, cases[i].pointer, cases[i].fragment);
+        tu_init_assert_error(TU_CLIENT_CONTEXT, "verify", "verify_name", cases[i].config,
+                             cases[i].pointer, cases[i].fragment);
     }
 }
 

@@ -14,73 +14,11 @@
 
 #include <openssl/x509_vfy.h>
 
-/* What one sslplug context reported: its trace and its plugins' log lines. */
-typedef struct rec {
-    tu_trace trace;
-    char *log;
-    size_t log_len;
-} rec;
-
-static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s: %s\n", plugin, message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
-static void
-rec_free(rec *r)
-{
-    tu_trace_free(&r->trace);
-    free(r->log);
-    memset(r, 0, sizeof(*r));
-}
-
-static int
-log_has(const rec *r, const char *needle)
-{
-    return r->log != NULL && strstr(r->log, needle) != NULL;
-}
-
-/* A client trusting pki/ca.crt with the given verify entry, traced and logged into r. */
-static SSL_CTX *client_with(rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
+/* A client trusting pki/ca.crt with the given verify entry, recorded into r. */
 static SSL_CTX *
-client_with(rec *r, const char *fmt, ...)
+client_with(tu_report *r, const char *entry)
 {
-    char *entry = NULL;
-    sslplug_host *host;
-    SSL_CTX *ctx;
-    va_list ap;
-
-    va_start(ap, fmt);
-    assert_true(vasprintf(&entry, fmt, ap) >= 0);
-    va_end(ap);
-    host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", "
-                   "\"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"}, "
-                   "\"callbacks\": {\"verify\": %s}}",
-                   entry);
-    free(entry);
-    sslplug_host_set_trace(host, tu_trace_fn, &r->trace);
-    sslplug_host_set_log(host, rec_log, r);
-    ctx = tu_ctx(host);
-    sslplug_host_free(host);
-    return ctx;
+    return tu_ctx_entry(r, TU_CLIENT_CONTEXT, "verify", "%s", entry);
 }
 
 /* A plain server presenting the chain in cert_file with key_file (absolute paths). */
@@ -95,103 +33,38 @@ serve_files(const char *cert_file, const char *key_file)
     return ctx;
 }
 
-/* A plain server presenting pki/<name>.crt. */
-static SSL_CTX *
-serve(const char *name)
-{
-    char cert[64], key[64];
-
-    snprintf(cert, sizeof(cert), "%s.crt", name);
-    snprintf(key, sizeof(key), "%s.key", strcmp(name, "server") == 0 ? "server-plain" : name);
-    return serve_files(tu_pki(cert), tu_pki(key));
-}
-
 /* One handshake; asserts its outcome and the client's verify result. */
 static void
 expect(SSL_CTX *server, SSL_CTX *client, int expected, long result)
 {
     sslplug_pair pair;
-    int ok = tu_handshake(server, client, &pair);
 
-    if (ok != expected) {
-        print_error("handshake %s: server: %s; client: %s\n", ok ? "succeeded" : "failed",
-                    pair.server_error, pair.client_error);
-    }
-    assert_int_equal(ok, expected);
+    tu_handshake_expect(server, client, &pair, expected);
     assert_int_equal(SSL_get_verify_result(pair.client), result);
     sslplug_pair_cleanup(&pair);
 }
 
 /* A client with `entry` against a server presenting pki/<name>.crt. */
 static void
-against(rec *r, const char *name, int expected, long result, const char *entry)
+against(tu_report *r, const char *name, int expected, long result, const char *entry)
 {
-    SSL_CTX *server = serve(name);
-    SSL_CTX *client = client_with(r, "%s", entry);
+    SSL_CTX *server = tu_plain_server_of(name);
+    SSL_CTX *client = client_with(r, entry);
 
     expect(server, client, expected, result);
     SSL_CTX_free(server);
     SSL_CTX_free(client);
 }
 
-/* A whole (small) file as a string. */
+/* A whole PEM file of the build-time PKI, which must not be empty. */
 static char *
-slurp(const char *path)
+pki_text(const char *file)
 {
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 65536);
-    size_t n;
+    char *text = tu_file_read(tu_pki(file), NULL);
 
-    assert_non_null(f);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, f);
-    assert_true(n > 0 && n < 65535);
-    fclose(f);
-    return buf;
-}
-
-/* The pin of a PEM certificate, the way curl's documentation makes one. */
-static char *
-pin_of(const char *cert_path)
-{
-    char *out = NULL;
-    char *pin = NULL;
-
-    assert_int_equal(tu_run(&out,
-                            "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform der "
-                            "| openssl dgst -sha256 -binary | openssl enc -base64",
-                            cert_path),
-                     0);
-    out[strcspn(out, "\r\n")] = '\0';
-    assert_int_equal(strlen(out), 44);
-    assert_true(asprintf(&pin, "sha256//%s", out) >= 0);
-    free(out);
-    return pin;
-}
-
-/* The config's init must fail with SSLPLUG_E_PLUGIN_INIT at pointer, saying fragment. */
-static void
-expect_init_error(const char *config, const char *pointer, const char *fragment)
-{
-    sslplug_error err;
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", "
-                                 "\"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"}, "
-                                 "\"callbacks\": {\"verify\": {\"plugin\": \"verify_pin\", "
-                                 "\"config\": %s}}}",
-                                 config);
-    SSL_CTX *ctx = sslplug_ctx_new(host, &err);
-
-    SSL_CTX_free(ctx);
-    sslplug_host_free(host);
-    assert_null(ctx);
-    if (err.code != SSLPLUG_E_PLUGIN_INIT || strcmp(err.pointer, pointer) != 0 ||
-        strstr(err.message, fragment) == NULL) {
-        print_error("config %s: got %s at \"%s\": %s\n", config, sslplug_strerror(err.code),
-                    err.pointer, err.message);
-    }
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, fragment));
+    assert_non_null(text);
+    assert_true(strlen(text) > 0);
+    return text;
 }
 
 /* ---- on top of a verified chain ---- */
@@ -199,8 +72,8 @@ expect_init_error(const char *config, const char *pointer, const char *fragment)
 static void
 test_verify_pin_leaf_pin_accepts(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("server.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -212,15 +85,15 @@ test_verify_pin_leaf_pin_accepts(void **state)
                      1);
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_pin_second_of_several_pins_accepts(void **state)
 {
-    rec r = {0};
-    char *other = pin_of(tu_pki("client.crt"));
-    char *pin = pin_of(tu_pki("server.crt"));
+    tu_report r = {0};
+    char *other = tu_cert_pin(tu_pki("client.crt"));
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -231,15 +104,15 @@ test_verify_pin_second_of_several_pins_accepts(void **state)
     free(entry);
     free(other);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_pin_wrong_pin_rejects_and_logs_the_leaf_pin(void **state)
 {
-    rec r = {0};
-    char *other = pin_of(tu_pki("client.crt"));
-    char *pin = pin_of(tu_pki("server.crt"));
+    tu_report r = {0};
+    char *other = tu_cert_pin(tu_pki("client.crt"));
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
     char *entry = NULL;
     char *line = NULL;
 
@@ -254,20 +127,20 @@ test_verify_pin_wrong_pin_rejects_and_logs_the_leaf_pin(void **state)
                          "verify_pin: no pin matches the leaf of the chain: leaf "
                          "\"CN=localhost,O=sslplug demo\" has pin %s\n",
                          pin) >= 0);
-    assert_true(log_has(&r, line));
+    assert_true(tu_log_has(&r.log, line));
     free(line);
     free(entry);
     free(other);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* A pin cannot rescue what OpenSSL rejected unless the entry says "override". */
 static void
 test_verify_pin_right_pin_without_override_cannot_accept_self_signed(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("self.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("self.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -279,7 +152,7 @@ test_verify_pin_right_pin_without_override_cannot_accept_self_signed(void **stat
     assert_int_equal(tu_trace_has(&r.trace, "override"), 0);
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- "depth": "any" ---- */
@@ -287,8 +160,8 @@ test_verify_pin_right_pin_without_override_cannot_accept_self_signed(void **stat
 static void
 test_verify_pin_any_depth_accepts_ca_pin(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("ca.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("ca.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -299,14 +172,14 @@ test_verify_pin_any_depth_accepts_ca_pin(void **state)
     against(&r, "server", 1, X509_V_OK, entry);
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_pin_leaf_depth_rejects_ca_pin(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("ca.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("ca.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -317,7 +190,7 @@ test_verify_pin_leaf_depth_rejects_ca_pin(void **state)
     against(&r, "server", 0, X509_V_ERR_APPLICATION_VERIFICATION, entry);
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /*
@@ -330,13 +203,13 @@ static void
 override_any_depth_with_chain(const char *extra_ca, const char *pinned_ca, int expected,
                               long result)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
-    char *rogue = slurp(tu_pki("rogue.crt"));
-    char *extra = slurp(tu_pki(extra_ca));
+    char *rogue = pki_text("rogue.crt");
+    char *extra = pki_text(extra_ca);
     char *chain = NULL;
     char *chain_file;
-    char *pin = pin_of(tu_pki(pinned_ca));
+    char *pin = tu_cert_pin(tu_pki(pinned_ca));
     char *entry = NULL;
     SSL_CTX *server, *client;
 
@@ -347,7 +220,7 @@ override_any_depth_with_chain(const char *extra_ca, const char *pinned_ca, int e
     assert_true(asprintf(&chain, "%s%s", rogue, extra) >= 0);
     chain_file = tu_write(dir, "chain.pem", chain, 0600);
     server = serve_files(chain_file, tu_pki("rogue.key"));
-    client = client_with(&r, "%s", entry);
+    client = client_with(&r, entry);
     expect(server, client, expected, result);
     SSL_CTX_free(server);
     SSL_CTX_free(client);
@@ -358,7 +231,7 @@ override_any_depth_with_chain(const char *extra_ca, const char *pinned_ca, int e
     free(rogue);
     free(chain_file);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
@@ -381,8 +254,8 @@ test_verify_pin_any_depth_override_ignores_ca_that_did_not_sign(void **state)
 static void
 test_verify_pin_override_with_may_override_accepts_self_signed(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("self.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("self.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -395,18 +268,19 @@ test_verify_pin_override_with_may_override_accepts_self_signed(void **state)
     assert_int_equal(tu_trace_has(&r.trace, "ok=0 error=X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT -> "
                                             "1: override allowed by may_override\n"),
                      1);
-    assert_true(log_has(&r, "verify_pin: pinned: overriding error 18 (self-signed certificate) "
-                            "at depth 0\n"));
+    assert_true(tu_log_has(&r.log,
+                           "verify_pin: pinned: overriding error 18 (self-signed certificate) "
+                           "at depth 0\n"));
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_pin_override_without_may_override_is_rejected(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("self.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("self.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -420,14 +294,14 @@ test_verify_pin_override_without_may_override_is_rejected(void **state)
                      1);
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_pin_override_of_unpinned_self_signed_is_rejected(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("server.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -439,15 +313,15 @@ test_verify_pin_override_of_unpinned_self_signed_is_rejected(void **state)
     assert_int_equal(tu_trace_has(&r.trace, "override allowed"), 0);
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* With override, a verified pinned chain is accepted as before, and an unpinned one rejected. */
 static void
 test_verify_pin_override_still_rejects_unpinned_verified_chain(void **state)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki("self.crt"));
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki("self.crt"));
     char *entry = NULL;
 
     (void)state;
@@ -458,7 +332,7 @@ test_verify_pin_override_still_rejects_unpinned_verified_chain(void **state)
     against(&r, "server", 0, X509_V_ERR_APPLICATION_VERIFICATION, entry);
     free(entry);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- a server pinning its clients ---- */
@@ -466,35 +340,25 @@ test_verify_pin_override_still_rejects_unpinned_verified_chain(void **state)
 static void
 server_pinning_client(const char *pinned, int expected)
 {
-    rec r = {0};
-    char *pin = pin_of(tu_pki(pinned));
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"server\", "
-                                 "\"certificate\": \"pki/server.crt\", "
-                                 "\"private_key\": \"pki/server-plain.key\", "
-                                 "\"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"}, "
-                                 "\"callbacks\": {\"verify\": {\"plugin\": \"verify_pin\", "
-                                 "\"config\": {\"pins\": [\"%s\"]}}}}",
-                                 pin);
-    SSL_CTX *server, *client;
+    tu_report r = {0};
+    char *pin = tu_cert_pin(tu_pki(pinned));
+    SSL_CTX *server = tu_ctx_entry(
+        &r, TU_SERVER_CONTEXT ", \"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"", "verify",
+        "{\"plugin\": \"verify_pin\", \"config\": {\"pins\": [\"%s\"]}}", pin);
+    SSL_CTX *client = tu_plain_client(1);
     sslplug_pair pair;
 
-    sslplug_host_set_log(host, rec_log, &r);
-    server = tu_ctx(host);
-    sslplug_host_free(host);
-    client = tu_plain_client(1);
-    assert_int_equal(SSL_CTX_use_certificate_file(client, tu_pki("client.crt"), SSL_FILETYPE_PEM),
-                     1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(client, tu_pki("client.key"), SSL_FILETYPE_PEM),
-                     1);
+    tu_ctx_use_cert(client, "client");
     assert_int_equal(tu_handshake(server, client, &pair), expected);
     assert_int_equal(SSL_get_verify_result(pair.server),
                      expected ? X509_V_OK : X509_V_ERR_APPLICATION_VERIFICATION);
-    assert_int_equal(log_has(&r, "leaf \"CN=sslplug-client,O=sslplug demo\" has pin"), !expected);
+    assert_int_equal(tu_log_has(&r.log, "leaf \"CN=sslplug-client,O=sslplug demo\" has pin") > 0,
+                     !expected);
     sslplug_pair_cleanup(&pair);
     SSL_CTX_free(server);
     SSL_CTX_free(client);
     free(pin);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
@@ -550,7 +414,8 @@ test_verify_pin_config_errors(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        expect_init_error(cases[i].config, cases[i].pointer, cases[i].fragment);
+        tu_init_assert_error(TU_CLIENT_CONTEXT, "verify", "verify_pin", cases[i].config,
+                             cases[i].pointer, cases[i].fragment);
     }
 }
 

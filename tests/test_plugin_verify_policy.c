@@ -16,43 +16,6 @@
 
 #include <openssl/x509_vfy.h>
 
-/* What one sslplug context reported: its trace and its plugins' log lines. */
-typedef struct rec {
-    tu_trace trace;
-    char *log;
-    size_t log_len;
-} rec;
-
-static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s: %s\n", plugin, message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
-static void
-rec_free(rec *r)
-{
-    tu_trace_free(&r->trace);
-    free(r->log);
-    memset(r, 0, sizeof(*r));
-}
-
 /* A plain server presenting pki/<name>.crt, at security level 0 (it may be weak on purpose). */
 static SSL_CTX *
 serve(const char *name)
@@ -75,23 +38,15 @@ serve(const char *name)
  * verify result; the log (and trace) stay in r.
  */
 static void
-against(rec *r, const char *name, const char *config, int expected, long result)
+against(tu_report *r, const char *name, const char *config, int expected, long result)
 {
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", "
-                                 "\"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\", "
-                                 "\"ciphers\": \"DEFAULT:@SECLEVEL=0\"}, "
-                                 "\"callbacks\": {\"verify\": {\"plugin\": \"verify_policy\", "
-                                 "\"may_override\": \"any\", \"config\": %s}}}",
-                                 config);
+    SSL_CTX *client = tu_ctx_entry(
+        r, TU_CLIENT_CONTEXT ", \"ciphers\": \"DEFAULT:@SECLEVEL=0\"", "verify",
+        "{\"plugin\": \"verify_policy\", \"may_override\": \"any\", \"config\": %s}", config);
     SSL_CTX *server = serve(name);
-    SSL_CTX *client;
     sslplug_pair pair;
     int ok;
 
-    sslplug_host_set_trace(host, tu_trace_fn, &r->trace);
-    sslplug_host_set_log(host, rec_log, r);
-    client = tu_ctx(host);
-    sslplug_host_free(host);
     ok = tu_handshake(server, client, &pair);
     if (ok != expected) {
         print_error("%s with %s: handshake %s: server: %s; client: %s\n", name, config,
@@ -108,27 +63,23 @@ against(rec *r, const char *name, const char *config, int expected, long result)
 static void
 rejects(const char *name, const char *config, long result, const char *line)
 {
-    rec r = {0};
+    tu_report r = {0};
 
     against(&r, name, config, 0, result);
-    if (r.log == NULL || strstr(r.log, line) == NULL) {
-        print_error("expected log line: %s\nlog: %s\n", line, r.log != NULL ? r.log : "(none)");
-    }
-    assert_non_null(r.log);
-    assert_non_null(strstr(r.log, line));
+    tu_log_assert_has(&r.log, line);
     assert_int_equal(tu_trace_has(&r.trace, "-> 0: rejected\n"), 1);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* Accepted, with nothing logged. */
 static void
 accepts(const char *name, const char *config)
 {
-    rec r = {0};
+    tu_report r = {0};
 
     against(&r, name, config, 1, X509_V_OK);
-    assert_null(r.log);
-    rec_free(&r);
+    assert_null(r.log.text);
+    tu_report_free(&r);
 }
 
 #define POLICY_LEAF "depth 0 \"CN=localhost,O=sslplug policy\" breaks rule "
@@ -149,19 +100,20 @@ test_verify_policy_min_rsa_bits_rejects_small_leaf(void **state)
 static void
 test_verify_policy_min_ec_bits_rejects_small_ca(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
 
     (void)state;
     /* The chain is judged deepest first: the P-256 CA breaks the rule before the leaf. */
     against(&r, "server", "{\"min_ec_bits\": 384}", 0, X509_V_ERR_CA_KEY_TOO_SMALL);
-    assert_non_null(r.log);
-    assert_string_equal(r.log, "verify_policy: depth 1 \"CN=sslplug demo CA,O=sslplug demo\" "
-                               "breaks rule min_ec_bits: a 256-bit EC key, expected at least 384: "
-                               "rejected\n");
+    assert_non_null(r.log.text);
+    assert_string_equal(r.log.text,
+                        "verify_policy: depth 1 \"CN=sslplug demo CA,O=sslplug demo\" "
+                        "breaks rule min_ec_bits: a 256-bit EC key, expected at least 384: "
+                        "rejected\n");
     assert_int_equal(tu_trace_has(&r.trace, "depth=1 subject=/O=sslplug demo/CN=sslplug demo CA "
                                             "ok=1 error=X509_V_OK -> 0: rejected\n"),
                      1);
-    rec_free(&r);
+    tu_report_free(&r);
     accepts("server", "{\"min_ec_bits\": 256}");
     /* The EC rule says nothing about RSA keys. */
     rejects("rsa1024", "{\"min_ec_bits\": 256, \"min_rsa_bits\": 2048}",
@@ -222,33 +174,23 @@ test_verify_policy_require_eku_rejects_leaf_without_eku(void **state)
 static void
 test_verify_policy_require_eku_client_auth_on_server(void **state)
 {
-    rec r = {0};
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"server\", "
-                                 "\"certificate\": \"pki/server.crt\", "
-                                 "\"private_key\": \"pki/server-plain.key\", "
-                                 "\"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"}, "
-                                 "\"callbacks\": {\"verify\": {\"plugin\": \"verify_policy\", "
-                                 "\"config\": {\"require_eku\": \"clientAuth\", "
-                                 "\"max_validity_days\": 3651}}}}");
-    SSL_CTX *server, *client;
+    tu_report r = {0};
+    SSL_CTX *server = tu_ctx_entry(
+        &r, TU_SERVER_CONTEXT ", \"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"", "verify",
+        "{\"plugin\": \"verify_policy\", \"config\": {\"require_eku\": \"clientAuth\", "
+        "\"max_validity_days\": 3651}}");
+    SSL_CTX *client = tu_plain_client(1);
     sslplug_pair pair;
 
     (void)state;
-    sslplug_host_set_log(host, rec_log, &r);
-    server = tu_ctx(host);
-    sslplug_host_free(host);
-    client = tu_plain_client(1);
-    assert_int_equal(SSL_CTX_use_certificate_file(client, tu_pki("client.crt"), SSL_FILETYPE_PEM),
-                     1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(client, tu_pki("client.key"), SSL_FILETYPE_PEM),
-                     1);
+    tu_ctx_use_cert(client, "client");
     assert_int_equal(tu_handshake(server, client, &pair), 1);
     assert_int_equal(SSL_get_verify_result(pair.server), X509_V_OK);
-    assert_null(r.log);
+    assert_null(r.log.text);
     sslplug_pair_cleanup(&pair);
     SSL_CTX_free(server);
     SSL_CTX_free(client);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* Several rules at once: the first broken one is named. */
@@ -270,40 +212,16 @@ test_verify_policy_all_rules_together(void **state)
 static void
 test_verify_policy_passes_openssl_rejection_on(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
 
     (void)state;
     against(&r, "expired", "{\"min_ec_bits\": 256}", 0, X509_V_ERR_CERT_HAS_EXPIRED);
-    assert_null(r.log);
+    assert_null(r.log.text);
     assert_int_equal(tu_trace_has(&r.trace, "ok=0 error=X509_V_ERR_CERT_HAS_EXPIRED -> 0\n"), 1);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- config errors ---- */
-
-static void
-expect_init_error(const char *config, const char *pointer, const char *fragment)
-{
-    sslplug_error err;
-    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\", "
-                                 "\"ca_file\": \"pki/ca.crt\", \"verify\": \"peer\"}, "
-                                 "\"callbacks\": {\"verify\": {\"plugin\": \"verify_policy\", "
-                                 "\"config\": %s}}}",
-                                 config);
-    SSL_CTX *ctx = sslplug_ctx_new(host, &err);
-
-    SSL_CTX_free(ctx);
-    sslplug_host_free(host);
-    assert_null(ctx);
-    if (err.code != SSLPLUG_E_PLUGIN_INIT || strcmp(err.pointer, pointer) != 0 ||
-        strstr(err.message, fragment) == NULL) {
-        print_error("config %s: got %s at \"%s\": %s\n", config, sslplug_strerror(err.code),
-                    err.pointer, err.message);
-    }
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, fragment));
-}
 
 static void
 test_verify_policy_config_errors(void **state)
@@ -334,7 +252,8 @@ test_verify_policy_config_errors(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        expect_init_error(cases[i].config, cases[i].pointer, cases[i].fragment);
+        tu_init_assert_error(TU_CLIENT_CONTEXT, "verify", "verify_policy", cases[i].config,
+                             cases[i].pointer, cases[i].fragment);
     }
 }
 

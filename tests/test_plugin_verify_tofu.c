@@ -18,35 +18,6 @@
 
 #include <openssl/x509_vfy.h>
 
-/* What one sslplug context reported: its trace and its plugins' log lines. */
-typedef struct rec {
-    tu_trace trace;
-    char *log;
-    size_t log_len;
-} rec;
-
-static void
-rec_log(int level, const char *plugin, const char *message, void *arg)
-{
-    rec *r = arg;
-    char *line = NULL;
-    char *grown;
-    int n;
-
-    (void)level;
-    if (strcmp(plugin, "sslplug") == 0) {
-        return;
-    }
-    n = asprintf(&line, "%s: %s\n", plugin, message);
-    assert_true(n >= 0);
-    grown = realloc(r->log, r->log_len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + r->log_len, line, (size_t)n + 1);
-    r->log = grown;
-    r->log_len += (size_t)n;
-    free(line);
-}
-
 /* For contexts whose log a test does not read: keeps the test output clean. */
 static void
 quiet_log(int level, const char *plugin, const char *message, void *arg)
@@ -55,20 +26,6 @@ quiet_log(int level, const char *plugin, const char *message, void *arg)
     (void)plugin;
     (void)message;
     (void)arg;
-}
-
-static void
-rec_free(rec *r)
-{
-    tu_trace_free(&r->trace);
-    free(r->log);
-    memset(r, 0, sizeof(*r));
-}
-
-static int
-log_has(const rec *r, const char *needle)
-{
-    return r->log != NULL && strstr(r->log, needle) != NULL;
 }
 
 static int
@@ -82,59 +39,13 @@ count(const char *haystack, const char *needle)
     return n;
 }
 
-/* A whole (small) file as a string, or NULL when it does not exist. */
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf;
-    size_t n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    buf = calloc(1, 65536);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, f);
-    assert_true(n < 65535);
-    fclose(f);
-    return buf;
-}
-
-static char *
-path_in(const char *dir, const char *name)
-{
-    char *path = NULL;
-
-    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
-    return path;
-}
-
-/* The pin of a PEM certificate, the way curl's documentation makes one. */
-static char *
-pin_of(const char *cert_path)
-{
-    char *out = NULL;
-    char *pin = NULL;
-
-    assert_int_equal(tu_run(&out,
-                            "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform der "
-                            "| openssl dgst -sha256 -binary | openssl enc -base64",
-                            cert_path),
-                     0);
-    out[strcspn(out, "\r\n")] = '\0';
-    assert_true(asprintf(&pin, "sha256//%s", out) >= 0);
-    free(out);
-    return pin;
-}
-
 /*
  * A configuration whose directory is dir (the store path "known.json" is
  * relative to it), so the host is loaded with dir as its base.  Returns
  * NULL with err filled when the context cannot be made.
  */
 static SSL_CTX *
-tofu_ctx_try(rec *r, const char *dir, const char *context, const char *entry_extra,
+tofu_ctx_try(tu_report *r, const char *dir, const char *context, const char *entry_extra,
              const char *config, sslplug_error *err)
 {
     char *json = NULL;
@@ -149,8 +60,7 @@ tofu_ctx_try(rec *r, const char *dir, const char *context, const char *entry_ext
     free(json);
     assert_non_null(host);
     if (r != NULL) {
-        sslplug_host_set_trace(host, tu_trace_fn, &r->trace);
-        sslplug_host_set_log(host, rec_log, r);
+        tu_report_attach(host, r);
     } else {
         sslplug_host_set_log(host, quiet_log, NULL);
     }
@@ -161,7 +71,7 @@ tofu_ctx_try(rec *r, const char *dir, const char *context, const char *entry_ext
 
 /* A verifying client trusting ca_file (absolute) with verify_tofu on dir/known.json. */
 static SSL_CTX *
-tofu_client(rec *r, const char *dir, const char *ca_file, const char *entry_extra,
+tofu_client(tu_report *r, const char *dir, const char *ca_file, const char *entry_extra,
             const char *config_extra)
 {
     sslplug_error err;
@@ -179,21 +89,6 @@ tofu_client(rec *r, const char *dir, const char *ca_file, const char *entry_extr
     assert_non_null(ctx);
     free(context);
     free(config);
-    return ctx;
-}
-
-/* A plain server presenting pki/<name>.crt. */
-static SSL_CTX *
-serve(const char *name)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    char cert[64], key[64];
-
-    assert_non_null(ctx);
-    snprintf(cert, sizeof(cert), "%s.crt", name);
-    snprintf(key, sizeof(key), "%s.key", strcmp(name, "server") == 0 ? "server-plain" : name);
-    assert_int_equal(SSL_CTX_use_certificate_chain_file(ctx, tu_pki(cert)), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, tu_pki(key), SSL_FILETYPE_PEM), 1);
     return ctx;
 }
 
@@ -225,7 +120,7 @@ handshake_as(SSL_CTX *server, SSL_CTX *client, const char *sni, long *result)
 static void
 expect(const char *name, SSL_CTX *client, int expected, long result)
 {
-    SSL_CTX *server = serve(name);
+    SSL_CTX *server = tu_plain_server_of(name);
     long got = -1;
 
     assert_int_equal(handshake_as(server, client, "localhost", &got), expected);
@@ -237,8 +132,8 @@ expect(const char *name, SSL_CTX *client, int expected, long result)
 static char *
 both_cas(const char *dir)
 {
-    char *ca = slurp(tu_pki("ca.crt"));
-    char *other = slurp(tu_pki("other-ca.crt"));
+    char *ca = tu_file_read(tu_pki("ca.crt"), NULL);
+    char *other = tu_file_read(tu_pki("other-ca.crt"), NULL);
     char *both = NULL;
     char *path;
 
@@ -277,35 +172,35 @@ listing(const char *dir)
 static void
 test_verify_tofu_first_contact_records_then_same_key_accepted(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
-    char *store = path_in(dir, "known.json");
-    char *pin = pin_of(tu_pki("server.crt"));
+    char *store = tu_path_join(dir, "known.json");
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
     char *want = store_text("localhost", pin);
     char *line = NULL;
     char *text;
     SSL_CTX *client = tofu_client(&r, dir, tu_pki("ca.crt"), "", "");
 
     (void)state;
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_null(text); /* init makes only the lock file */
     expect("server", client, 1, X509_V_OK);
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_non_null(text);
     assert_string_equal(text, want);
     free(text);
     assert_true(asprintf(&line,
                          "verify_tofu: first contact with \"localhost\": recorded %s in %s\n", pin,
                          store) >= 0);
-    assert_true(log_has(&r, line));
+    assert_true(tu_log_has(&r.log, line));
 
     /* Again, from a new context: accepted, nothing recorded or logged. */
     SSL_CTX_free(client);
-    rec_free(&r);
+    tu_report_free(&r);
     client = tofu_client(&r, dir, tu_pki("ca.crt"), "", "");
     expect("server", client, 1, X509_V_OK);
-    assert_null(r.log);
-    text = slurp(store);
+    assert_null(r.log.text);
+    text = tu_file_read(store, NULL);
     assert_string_equal(text, want);
     free(text);
 
@@ -315,18 +210,18 @@ test_verify_tofu_first_contact_records_then_same_key_accepted(void **state)
     free(pin);
     free(store);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_tofu_changed_key_rejected(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
     char *cas = both_cas(dir);
-    char *store = path_in(dir, "known.json");
-    char *pin = pin_of(tu_pki("server.crt"));
-    char *rogue = pin_of(tu_pki("rogue.crt"));
+    char *store = tu_path_join(dir, "known.json");
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
+    char *rogue = tu_cert_pin(tu_pki("rogue.crt"));
     char *want = store_text("localhost", pin);
     char *line = NULL;
     char *text;
@@ -340,11 +235,11 @@ test_verify_tofu_changed_key_rejected(void **state)
                          "verify_tofu: the key of \"localhost\" changed: recorded %s, "
                          "presented %s: rejected",
                          pin, rogue) >= 0);
-    assert_true(log_has(&r, line));
+    assert_true(tu_log_has(&r.log, line));
     assert_int_equal(tu_trace_has(&r.trace, "depth=0 subject=/O=sslplug elsewhere/CN=localhost "
                                             "ok=1 error=X509_V_OK -> 0: rejected\n"),
                      1);
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_string_equal(text, want);
     free(text);
     /* The recorded key is still welcome. */
@@ -358,7 +253,7 @@ test_verify_tofu_changed_key_rejected(void **state)
     free(store);
     free(cas);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* Names are per peer: the rogue key under another name is a first contact. */
@@ -367,14 +262,14 @@ test_verify_tofu_names_are_separate(void **state)
 {
     char *dir = tu_tmpdir();
     char *cas = both_cas(dir);
-    char *store = path_in(dir, "known.json");
-    char *pin = pin_of(tu_pki("server.crt"));
-    char *rogue = pin_of(tu_pki("rogue.crt"));
+    char *store = tu_path_join(dir, "known.json");
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
+    char *rogue = tu_cert_pin(tu_pki("rogue.crt"));
     char *want = NULL;
     char *text;
     SSL_CTX *client = tofu_client(NULL, dir, cas, "", "");
-    SSL_CTX *server = serve("server");
-    SSL_CTX *other = serve("rogue");
+    SSL_CTX *server = tu_plain_server_of("server");
+    SSL_CTX *other = tu_plain_server_of("rogue");
     long result = -1;
 
     (void)state;
@@ -385,7 +280,7 @@ test_verify_tofu_names_are_separate(void **state)
     /* Host names are recorded lower-cased, sorted. */
     assert_true(asprintf(&want, "{\n  \"a.example\": \"%s\",\n  \"b.example\": \"%s\"\n}\n", pin,
                          rogue) >= 0);
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_string_equal(text, want);
     free(text);
 
@@ -409,7 +304,7 @@ test_verify_tofu_store_written_atomically(void **state)
     char *cas = both_cas(dir);
     char *before, *after;
     SSL_CTX *client = tofu_client(NULL, dir, cas, "", "");
-    SSL_CTX *server = serve("server");
+    SSL_CTX *server = tu_plain_server_of("server");
     long result = -1;
     char name[32];
 
@@ -482,8 +377,8 @@ static void
 test_verify_tofu_two_processes_record_concurrently(void **state)
 {
     char *dir = tu_tmpdir();
-    char *store = path_in(dir, "known.json");
-    char *pin = pin_of(tu_pki("server.crt"));
+    char *store = tu_path_join(dir, "known.json");
+    char *pin = tu_cert_pin(tu_pki("server.crt"));
     char *text, *entry = NULL;
     pid_t pids[2];
     int start[2];
@@ -508,7 +403,7 @@ test_verify_tofu_two_processes_record_concurrently(void **state)
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
     }
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_non_null(text);
     for (int c = 0; c < 2; c++) {
         for (int i = 0; i < CHILD_NAMES; i++) {
@@ -536,31 +431,31 @@ test_verify_tofu_two_processes_record_concurrently(void **state)
 static void
 test_verify_tofu_without_override_passes_failure_on_and_records_nothing(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
-    char *store = path_in(dir, "known.json");
+    char *store = tu_path_join(dir, "known.json");
     char *text;
     SSL_CTX *client = tofu_client(&r, dir, tu_pki("ca.crt"), ", \"may_override\": \"any\"", "");
 
     (void)state;
     expect("self", client, 0, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_null(text);
-    assert_false(log_has(&r, "first contact"));
+    assert_false(tu_log_has(&r.log, "first contact"));
 
     SSL_CTX_free(client);
     free(store);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_tofu_override_trusts_self_signed_on_first_use(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
-    char *store = path_in(dir, "known.json");
-    char *pin = pin_of(tu_pki("self.crt"));
+    char *store = tu_path_join(dir, "known.json");
+    char *pin = tu_cert_pin(tu_pki("self.crt"));
     char *want = store_text("localhost", pin);
     char *text;
     SSL_CTX *client = tofu_client(
@@ -572,26 +467,26 @@ test_verify_tofu_override_trusts_self_signed_on_first_use(void **state)
     assert_int_equal(tu_trace_has(&r.trace, "error=X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT -> 1: "
                                             "override allowed by may_override\n"),
                      1);
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_string_equal(text, want);
     free(text);
     expect("self", client, 1, X509_V_OK);
     /* Another self-signed key under the same name: not overridden. */
     expect("rogue", client, 0, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
-    assert_true(log_has(&r, "verify_tofu: the key of \"localhost\" changed"));
+    assert_true(tu_log_has(&r.log, "verify_tofu: the key of \"localhost\" changed"));
 
     SSL_CTX_free(client);
     free(want);
     free(pin);
     free(store);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 static void
 test_verify_tofu_override_without_may_override_is_rejected(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
     SSL_CTX *client = tofu_client(&r, dir, tu_pki("ca.crt"), "", ", \"override\": true");
 
@@ -603,7 +498,7 @@ test_verify_tofu_override_without_may_override_is_rejected(void **state)
 
     SSL_CTX_free(client);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- peer names ---- */
@@ -611,26 +506,26 @@ test_verify_tofu_override_without_may_override_is_rejected(void **state)
 static void
 test_verify_tofu_no_peer_name_rejects(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
-    char *store = path_in(dir, "known.json");
+    char *store = tu_path_join(dir, "known.json");
     SSL_CTX *client = tofu_client(&r, dir, tu_pki("ca.crt"), "", "");
-    SSL_CTX *server = serve("server");
+    SSL_CTX *server = tu_plain_server_of("server");
     long result = -1;
     char *text;
 
     (void)state;
     assert_int_equal(handshake_as(server, client, NULL, &result), 0);
     assert_int_equal(result, X509_V_ERR_APPLICATION_VERIFICATION);
-    assert_true(log_has(&r, "verify_tofu: no peer name to record the key under"));
-    text = slurp(store);
+    assert_true(tu_log_has(&r.log, "verify_tofu: no peer name to record the key under"));
+    text = tu_file_read(store, NULL);
     assert_null(text);
 
     SSL_CTX_free(server);
     SSL_CTX_free(client);
     free(store);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* A server records its clients under their certificate's common name. */
@@ -639,8 +534,8 @@ test_verify_tofu_server_records_client_cn(void **state)
 {
     sslplug_error err;
     char *dir = tu_tmpdir();
-    char *store = path_in(dir, "known.json");
-    char *pin = pin_of(tu_pki("client.crt"));
+    char *store = tu_path_join(dir, "known.json");
+    char *pin = tu_cert_pin(tu_pki("client.crt"));
     char *want = store_text("sslplug-client", pin);
     char *context = NULL;
     char *text;
@@ -655,14 +550,11 @@ test_verify_tofu_server_records_client_cn(void **state)
     server = tofu_ctx_try(NULL, dir, context, "", "{\"store\": \"known.json\"}", &err);
     assert_non_null(server);
     client = tu_plain_client(1);
-    assert_int_equal(SSL_CTX_use_certificate_file(client, tu_pki("client.crt"), SSL_FILETYPE_PEM),
-                     1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(client, tu_pki("client.key"), SSL_FILETYPE_PEM),
-                     1);
+    tu_ctx_use_cert(client, "client");
     assert_int_equal(tu_handshake(server, client, &pair), 1);
     assert_int_equal(SSL_get_verify_result(pair.server), X509_V_OK);
     sslplug_pair_cleanup(&pair);
-    text = slurp(store);
+    text = tu_file_read(store, NULL);
     assert_string_equal(text, want);
     free(text);
 
@@ -679,19 +571,19 @@ test_verify_tofu_server_records_client_cn(void **state)
 static void
 test_verify_tofu_damaged_store_rejects(void **state)
 {
-    rec r = {0};
+    tu_report r = {0};
     char *dir = tu_tmpdir();
     SSL_CTX *client = tofu_client(&r, dir, tu_pki("ca.crt"), "", "");
     char *store = tu_write(dir, "known.json", "{\"localhost\": ", 0644);
 
     (void)state;
     expect("server", client, 0, X509_V_ERR_APPLICATION_VERIFICATION);
-    assert_true(log_has(&r, "is not valid JSON"));
+    assert_true(tu_log_has(&r.log, "is not valid JSON"));
 
     SSL_CTX_free(client);
     free(store);
     tu_rmtree(dir);
-    rec_free(&r);
+    tu_report_free(&r);
 }
 
 /* ---- config errors ---- */
@@ -711,14 +603,7 @@ expect_init_error(const char *dir, const char *config, const char *pointer, cons
 
     SSL_CTX_free(ctx);
     assert_null(ctx);
-    if (err.code != SSLPLUG_E_PLUGIN_INIT || strcmp(err.pointer, pointer) != 0 ||
-        strstr(err.message, fragment) == NULL) {
-        print_error("config %s: got %s at \"%s\": %s\n", config, sslplug_strerror(err.code),
-                    err.pointer, err.message);
-    }
-    assert_int_equal(err.code, SSLPLUG_E_PLUGIN_INIT);
-    assert_string_equal(err.pointer, pointer);
-    assert_non_null(strstr(err.message, fragment));
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, pointer, fragment);
 }
 
 static void

@@ -115,18 +115,9 @@ scratch_dir(void **state)
 }
 
 static char *
-join(const char *dir, const char *name)
-{
-    char *path = NULL;
-
-    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
-    return path;
-}
-
-static char *
 make_dir(const char *parent, const char *name, unsigned mode)
 {
-    char *path = join(parent, name);
+    char *path = tu_path_join(parent, name);
 
     assert_int_equal(mkdir(path, 0700), 0);
     /* chmod, not mkdir's mode: the umask must not soften the case. */
@@ -138,7 +129,7 @@ make_dir(const char *parent, const char *name, unsigned mode)
 static char *
 copy_file(const char *src, const char *dir, const char *name, unsigned mode)
 {
-    char *dst = join(dir, name);
+    char *dst = tu_path_join(dir, name);
     char buf[65536];
     ssize_t n;
     int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -201,41 +192,16 @@ file_sha256_hex(const char *path, char hex[65])
     fclose(f);
 }
 
-/* ---- what a host logged ---- */
-
-typedef struct sec_log {
-    char *text;
-    size_t len;
-    int warnings;
-} sec_log;
-
-/* Lines "LEVEL PLUGIN: MESSAGE\n". */
-static void
-sec_log_fn(int level, const char *plugin, const char *message, void *arg)
-{
-    sec_log *log = arg;
-    char *line = NULL, *grown;
-    int n = asprintf(&line, "%d %s: %s\n", level, plugin, message);
-
-    assert_true(n >= 0);
-    grown = realloc(log->text, log->len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + log->len, line, (size_t)n + 1);
-    log->text = grown;
-    log->len += (size_t)n;
-    log->warnings += level == SSLPLUG_LOG_WARNING;
-    free(line);
-}
-
-static int
-sec_log_has(const sec_log *log, const char *needle)
-{
-    return log->text != NULL && strstr(log->text, needle) != NULL;
-}
+/*
+ * ---- what a host logged ----
+ *
+ * Everything, the host's own lines too, as "LEVEL PLUGIN: MESSAGE\n"
+ * (tu_log with_host and with_level).
+ */
 
 /* The warning that an optional entry was skipped, or NULL; the caller frees it. */
 static char *
-skipped_warning(const sec_log *log, const char *pointer)
+skipped_warning(const tu_log *log, const char *pointer)
 {
     char *prefix = NULL;
     const char *start;
@@ -250,13 +216,6 @@ skipped_warning(const sec_log *log, const char *pointer)
         return NULL;
     }
     return strndup(start, strcspn(start, "\n"));
-}
-
-static void
-sec_log_free(sec_log *log)
-{
-    free(log->text);
-    memset(log, 0, sizeof(*log));
 }
 
 /* ---- outcomes ---- */
@@ -298,26 +257,26 @@ assert_ctx_refused(sslplug_host *host, sslplug_code code, const char *pointer, c
                    const char *rule)
 {
     sslplug_error err;
-    sec_log log = {0};
+    tu_log log = {.with_host = 1, .with_level = 1};
 
-    sslplug_host_set_log(host, sec_log_fn, &log);
+    sslplug_host_set_log(host, tu_log_fn, &log);
     assert_null(sslplug_ctx_new(host, &err));
     assert_error(&err, code, pointer, file, rule);
     assert_null(sslplug_ctx_new(host, &err));
     assert_error(&err, code, pointer, file, rule);
     sslplug_host_free(host);
-    sec_log_free(&log);
+    tu_log_free(&log);
 }
 
 /* A verifying client from host completes a handshake; returns what was logged.  Frees the host. */
-static sec_log
+static tu_log
 handshake_with(sslplug_host *host)
 {
-    sec_log log = {0};
+    tu_log log = {.with_host = 1, .with_level = 1};
     sslplug_pair pair;
     SSL_CTX *client, *server;
 
-    sslplug_host_set_log(host, sec_log_fn, &log);
+    sslplug_host_set_log(host, tu_log_fn, &log);
     client = tu_ctx(host);
     sslplug_host_free(host);
     server = tu_plain_server(0);
@@ -335,10 +294,10 @@ handshake_with(sslplug_host *host)
 static void
 assert_verify_plugin_works(sslplug_host *host)
 {
-    sec_log log = handshake_with(host);
+    tu_log log = handshake_with(host);
 
-    assert_true(sec_log_has(&log, "verify_log: depth=0 ok=1"));
-    sec_log_free(&log);
+    assert_true(tu_log_has(&log, "verify_log: depth=0 ok=1"));
+    tu_log_free(&log);
 }
 
 /* ---- the plugin file's mode and owner ---- */
@@ -527,7 +486,7 @@ test_security_plugin_symlink_refused(void **state)
 {
     const char *dir = scratch_dir(state);
     char *plugin = copy_verify_log(dir, "vl.so", 0644);
-    char *link = join(dir, "link.so");
+    char *link = tu_path_join(dir, "link.so");
 
     assert_int_equal(symlink(plugin, link), 0);
     assert_ctx_refused(tu_host(VERIFY_CONF, link, ""), SSLPLUG_E_UNSAFE_FILE, VERIFY_PTR, link,
@@ -544,7 +503,7 @@ test_security_insecure_still_refuses_symlink(void **state)
 {
     const char *dir = scratch_dir(state);
     char *plugin = copy_verify_log(dir, "vl.so", 0666);
-    char *link = join(dir, "link.so");
+    char *link = tu_path_join(dir, "link.so");
 
     assert_int_equal(symlink(plugin, link), 0);
     assert_ctx_refused(
@@ -586,17 +545,17 @@ test_security_insecure_accepts_writable_files_and_warns(void **state)
     char *conf = insecure_setup(dir);
     sslplug_error err;
     sslplug_host *host = sslplug_host_load(conf, &err);
-    sec_log log;
+    tu_log log;
 
     if (host == NULL) {
         print_error("%s: %s: %s\n", err.source, err.pointer, err.message);
     }
     assert_non_null(host);
     log = handshake_with(host);
-    assert_true(sec_log_has(&log, "verify_log: depth=0 ok=1"));
-    assert_true(sec_log_has(&log, "1 sslplug: insecure_allow_writable is on: plugin and "
-                                  "configuration files are not checked"));
-    sec_log_free(&log);
+    assert_true(tu_log_has(&log, "verify_log: depth=0 ok=1"));
+    assert_true(tu_log_has(&log, "1 sslplug: insecure_allow_writable is on: plugin and "
+                                 "configuration files are not checked"));
+    tu_log_free(&log);
     free(conf);
 }
 
@@ -761,7 +720,7 @@ test_security_allowed_dirs_dotdot_escape_refused(void **state)
     char *allowed = make_dir(dir, "allowed", 0755);
     char *other = make_dir(dir, "other", 0755);
     char *plugin = copy_verify_log(other, "vl.so", 0644);
-    char *escape = join(allowed, "../other/vl.so");
+    char *escape = tu_path_join(allowed, "../other/vl.so");
 
     assert_ctx_refused(tu_host(FENCED_CONF("allowed_dirs"), allowed, escape), SSLPLUG_E_UNSAFE_FILE,
                        VERIFY_PTR, escape, OUTSIDE_RULE);
@@ -779,8 +738,8 @@ test_security_allowed_dirs_symlinked_dir_escape_refused(void **state)
     char *allowed = make_dir(dir, "allowed", 0755);
     char *other = make_dir(dir, "other", 0755);
     char *plugin = copy_verify_log(other, "vl.so", 0644);
-    char *link = join(allowed, "link");
-    char *via = join(link, "vl.so");
+    char *link = tu_path_join(allowed, "link");
+    char *via = tu_path_join(link, "vl.so");
 
     assert_int_equal(symlink(other, link), 0);
     assert_ctx_refused(tu_host(FENCED_CONF("allowed_dirs"), allowed, via), SSLPLUG_E_UNSAFE_FILE,
@@ -1055,7 +1014,7 @@ test_security_static_openssl_optional_skipped(void **state)
         tu_host(CLIENT_CONF("{\"info\": [{\"plugin\": \"%s\", \"optional\": true}, "
                             "{\"plugin\": \"info_log\", \"config\": {\"level\": \"debug\"}}]}"),
                 plugin);
-    sec_log log;
+    tu_log log;
     char *warning;
 
     (void)state;
@@ -1066,13 +1025,13 @@ test_security_static_openssl_optional_skipped(void **state)
     assert_true(contains(warning, plugin));
     assert_true(contains(warning, STATIC_OPENSSL_RULE));
     /* Its init would have reported itself through an error. */
-    assert_false(sec_log_has(&log, "was initialised"));
+    assert_false(tu_log_has(&log, "was initialised"));
     assert_true(trace.count[SSLPLUG_CB_INFO] > 0);
     assert_int_equal(tu_trace_has(&trace, " /callbacks/info/0:"), 0);
     assert_true(tu_trace_has(&trace, "info info_log /callbacks/info/1:") > 0);
     free(warning);
     tu_trace_free(&trace);
-    sec_log_free(&log);
+    tu_log_free(&log);
 }
 
 /* ---- optional info entries ---- */
@@ -1089,33 +1048,33 @@ assert_optional_skipped(const char *first, const char *what, const char *why)
     sslplug_host *host = tu_host(CLIENT_CONF("{\"info\": [%s, {\"plugin\": \"info_log\", "
                                              "\"config\": {\"level\": \"debug\"}}]}"),
                                  first);
-    sec_log log;
+    tu_log log;
     char *warning;
 
     sslplug_host_set_trace(host, tu_trace_fn, &trace);
     log = handshake_with(host);
-    if (log.warnings != 1) {
+    if (log.count[SSLPLUG_LOG_WARNING] != 1) {
         print_error("log:\n%s\n", log.text != NULL ? log.text : "");
     }
-    assert_int_equal(log.warnings, 1);
+    assert_int_equal(log.count[SSLPLUG_LOG_WARNING], 1);
     warning = skipped_warning(&log, "/callbacks/info/0");
     assert_non_null(warning);
     assert_true(contains(warning, what));
     assert_true(contains(warning, why));
     free(warning);
     /* info_log logs every call at debug level. */
-    assert_true(sec_log_has(&log, "3 info_log: "));
+    assert_true(tu_log_has(&log, "3 info_log: "));
     assert_true(tu_trace_has(&trace, "info info_log /callbacks/info/1:") > 0);
     assert_int_equal(tu_trace_has(&trace, " /callbacks/info/0:"), 0);
     tu_trace_free(&trace);
-    sec_log_free(&log);
+    tu_log_free(&log);
 }
 
 static void
 test_security_optional_missing_info_skipped(void **state)
 {
     const char *dir = scratch_dir(state);
-    char *absent = join(dir, "absent.so");
+    char *absent = tu_path_join(dir, "absent.so");
     char *entry = NULL;
 
     assert_optional_skipped("{\"plugin\": \"sec_no_such_plugin\", \"optional\": true}",

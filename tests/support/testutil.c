@@ -71,8 +71,7 @@ tu_host(const char *fmt, ...)
     host = vhost(&err, fmt, ap);
     va_end(ap);
     if (host == NULL) {
-        print_error("tu_host: %s: %s: %s\n", sslplug_strerror(err.code), err.pointer,
-                    err.message);
+        print_error("tu_host: %s: %s: %s\n", sslplug_strerror(err.code), err.pointer, err.message);
     }
     assert_non_null(host);
     return host;
@@ -97,11 +96,144 @@ tu_ctx(sslplug_host *host)
     SSL_CTX *ctx = sslplug_ctx_new(host, &err);
 
     if (ctx == NULL) {
-        print_error("tu_ctx: %s: %s: %s\n", sslplug_strerror(err.code), err.pointer,
-                    err.message);
+        print_error("tu_ctx: %s: %s: %s\n", sslplug_strerror(err.code), err.pointer, err.message);
     }
     assert_non_null(ctx);
     return ctx;
+}
+
+sslplug_host *
+tu_host_entry(const char *context, const char *type, const char *fmt, ...)
+{
+    char *entry = NULL;
+    sslplug_host *host;
+    va_list ap;
+
+    va_start(ap, fmt);
+    assert_true(vasprintf(&entry, fmt, ap) >= 0);
+    va_end(ap);
+    host = tu_host("{\"version\": 1, \"context\": {%s}, \"callbacks\": {\"%s\": %s}}", context,
+                   type, entry);
+    free(entry);
+    return host;
+}
+
+SSL_CTX *
+tu_ctx_entry(tu_report *rep, const char *context, const char *type, const char *fmt, ...)
+{
+    char *entry = NULL;
+    sslplug_host *host;
+    SSL_CTX *ctx;
+    va_list ap;
+
+    va_start(ap, fmt);
+    assert_true(vasprintf(&entry, fmt, ap) >= 0);
+    va_end(ap);
+    host = tu_host_entry(context, type, "%s", entry);
+    free(entry);
+    if (rep != NULL) {
+        tu_report_attach(host, rep);
+    }
+    ctx = tu_ctx(host);
+    sslplug_host_free(host);
+    return ctx;
+}
+
+static int
+error_matches(const sslplug_error *err, sslplug_code code, const char *pointer,
+              const char *fragment)
+{
+    return err->code == code && strcmp(err->pointer, pointer) == 0 &&
+           (fragment == NULL || strstr(err->message, fragment) != NULL);
+}
+
+void
+tu_error_assert(const sslplug_error *err, sslplug_code code, const char *pointer,
+                const char *fragment)
+{
+    if (!error_matches(err, code, pointer, fragment)) {
+        print_error("got %s at \"%s\": %s\nexpected %s at \"%s\" saying \"%s\"\n",
+                    sslplug_strerror(err->code), err->pointer, err->message, sslplug_strerror(code),
+                    pointer, fragment != NULL ? fragment : "");
+    }
+    assert_int_equal(err->code, code);
+    assert_string_equal(err->pointer, pointer);
+    if (fragment != NULL) {
+        assert_non_null(strstr(err->message, fragment));
+    }
+}
+
+void
+tu_ctx_assert_error(sslplug_host *host, sslplug_code code, const char *pointer,
+                    const char *fragment)
+{
+    sslplug_error err;
+    SSL_CTX *ctx = sslplug_ctx_new(host, &err);
+
+    SSL_CTX_free(ctx);
+    assert_null(ctx);
+    tu_error_assert(&err, code, pointer, fragment);
+}
+
+void
+tu_init_assert_error(const char *context, const char *type, const char *plugin, const char *config,
+                     const char *pointer, const char *fragment)
+{
+    sslplug_host *host =
+        tu_host_entry(context, type, "{\"plugin\": \"%s\", \"config\": %s}", plugin, config);
+    sslplug_error err;
+    SSL_CTX *ctx = sslplug_ctx_new(host, &err);
+
+    if (ctx != NULL || !error_matches(&err, SSLPLUG_E_PLUGIN_INIT, pointer, fragment)) {
+        print_error("%s with config %s\n", plugin, config);
+    }
+    SSL_CTX_free(ctx);
+    sslplug_host_free(host);
+    assert_null(ctx);
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, pointer, fragment);
+}
+
+SSL_CTX *
+tu_plain_server_of(const char *name)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    char cert[64], key[64];
+
+    assert_non_null(ctx);
+    snprintf(cert, sizeof(cert), "%s.crt", name);
+    snprintf(key, sizeof(key), "%s.key", strcmp(name, "server") == 0 ? "server-plain" : name);
+    assert_int_equal(SSL_CTX_use_certificate_chain_file(ctx, tu_pki(cert)), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, tu_pki(key), SSL_FILETYPE_PEM), 1);
+    return ctx;
+}
+
+void
+tu_ctx_use_cert(SSL_CTX *ctx, const char *name)
+{
+    char cert[64], key[64];
+
+    snprintf(cert, sizeof(cert), "%s.crt", name);
+    snprintf(key, sizeof(key), "%s.key", name);
+    assert_int_equal(SSL_CTX_use_certificate_file(ctx, tu_pki(cert), SSL_FILETYPE_PEM), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, tu_pki(key), SSL_FILETYPE_PEM), 1);
+}
+
+char *
+tu_cert_pin(const char *cert_path)
+{
+    char *out = NULL;
+    char *pin = NULL;
+
+    assert_int_equal(tu_run(&out,
+                            "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform der "
+                            "| openssl dgst -sha256 -binary | openssl enc -base64",
+                            cert_path),
+                     0);
+    out[strcspn(out, "\r\n")] = '\0';
+    assert_int_equal(strlen(out), 44);
+    assert_true(asprintf(&pin, "sha256//%s", out) >= 0);
+    free(out);
+    return pin;
 }
 
 SSL_CTX *
@@ -142,13 +274,49 @@ tu_handshake(SSL_CTX *server, SSL_CTX *client, sslplug_pair *pair)
 }
 
 void
+tu_handshake_expect(SSL_CTX *server, SSL_CTX *client, sslplug_pair *pair, int expected)
+{
+    int ok = tu_handshake(server, client, pair);
+
+    if (ok != expected) {
+        print_error("handshake %s: server: %s; client: %s\n", ok ? "succeeded" : "failed",
+                    pair->server_error, pair->client_error);
+    }
+    assert_int_equal(ok, expected);
+}
+
+/* Append the n bytes of line (and a NUL) to *text of *len bytes. */
+static void
+append(char **text, size_t *len, const char *line, size_t n)
+{
+    char *grown = realloc(*text, *len + n + 1);
+
+    assert_non_null(grown);
+    memcpy(grown + *len, line, n);
+    grown[*len + n] = '\0';
+    *text = grown;
+    *len += n;
+}
+
+/* Occurrences of needle in text (NULL: none). */
+static int
+occurrences(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++) {
+        n++;
+    }
+    return n;
+}
+
+void
 tu_trace_fn(const sslplug_trace_event *ev, void *arg)
 {
     tu_trace *t = arg;
     char line[1024];
     int n = snprintf(line, sizeof(line), "%s %s %s: %s\n", sslplug_cb_type_name(ev->type),
                      ev->plugin, ev->entry, ev->detail);
-    char *grown;
 
     if (n < 0) {
         return;
@@ -156,11 +324,7 @@ tu_trace_fn(const sslplug_trace_event *ev, void *arg)
     if ((size_t)n >= sizeof(line)) {
         n = sizeof(line) - 1;
     }
-    grown = realloc(t->text, t->len + (size_t)n + 1);
-    assert_non_null(grown);
-    memcpy(grown + t->len, line, (size_t)n + 1);
-    t->text = grown;
-    t->len += (size_t)n;
+    append(&t->text, &t->len, line, (size_t)n);
     if ((unsigned)ev->type < SSLPLUG_CB_COUNT) {
         t->count[ev->type]++;
     }
@@ -169,12 +333,7 @@ tu_trace_fn(const sslplug_trace_event *ev, void *arg)
 int
 tu_trace_has(const tu_trace *t, const char *needle)
 {
-    int n = 0;
-
-    for (const char *p = t->text; p != NULL && (p = strstr(p, needle)) != NULL; p++) {
-        n++;
-    }
-    return n;
+    return occurrences(t->text, needle);
 }
 
 void
@@ -182,6 +341,67 @@ tu_trace_free(tu_trace *t)
 {
     free(t->text);
     memset(t, 0, sizeof(*t));
+}
+
+void
+tu_log_fn(int level, const char *plugin, const char *message, void *arg)
+{
+    tu_log *log = arg;
+    char *line = NULL;
+    int n;
+
+    if (!log->with_host && strcmp(plugin, "sslplug") == 0) {
+        return;
+    }
+    if (log->with_level) {
+        n = asprintf(&line, "%d %s: %s\n", level, plugin, message);
+    } else {
+        n = asprintf(&line, "%s: %s\n", plugin, message);
+    }
+    assert_true(n >= 0);
+    append(&log->text, &log->len, line, (size_t)n);
+    free(line);
+    if (level >= 0 && level <= SSLPLUG_LOG_DEBUG) {
+        log->count[level]++;
+    }
+}
+
+int
+tu_log_has(const tu_log *log, const char *needle)
+{
+    return occurrences(log->text, needle);
+}
+
+void
+tu_log_assert_has(const tu_log *log, const char *needle)
+{
+    if (log->text == NULL || strstr(log->text, needle) == NULL) {
+        print_error("not in the log: %s\nlog:\n%s\n", needle,
+                    log->text != NULL ? log->text : "(none)");
+    }
+    assert_non_null(log->text);
+    assert_non_null(strstr(log->text, needle));
+}
+
+void
+tu_log_free(tu_log *log)
+{
+    free(log->text);
+    memset(log, 0, sizeof(*log));
+}
+
+void
+tu_report_attach(sslplug_host *host, tu_report *rep)
+{
+    sslplug_host_set_trace(host, tu_trace_fn, &rep->trace);
+    sslplug_host_set_log(host, tu_log_fn, &rep->log);
+}
+
+void
+tu_report_free(tu_report *rep)
+{
+    tu_trace_free(&rep->trace);
+    tu_log_free(&rep->log);
 }
 
 char *
@@ -216,16 +436,69 @@ tu_rmtree(char *dir)
 char *
 tu_write(const char *dir, const char *name, const char *content, unsigned mode)
 {
-    char *path = NULL;
+    char *path = tu_path_join(dir, name);
     int fd;
 
-    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
     assert_int_equal(fchmod(fd, (mode_t)mode), 0);
     close(fd);
     return path;
+}
+
+char *
+tu_path_join(const char *dir, const char *name)
+{
+    char *path = NULL;
+
+    assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
+    return path;
+}
+
+char *
+tu_file_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[8192];
+    char *text = NULL;
+    size_t used = 0, n;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    append(&text, &used, "", 0);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        append(&text, &used, buf, n);
+    }
+    assert_int_equal(ferror(f), 0);
+    fclose(f);
+    if (len != NULL) {
+        *len = used;
+    }
+    return text;
+}
+
+char *
+tu_file_copy(const char *from, const char *dir, const char *name, unsigned mode)
+{
+    char *to = tu_path_join(dir, name);
+    char buf[8192];
+    FILE *in = fopen(from, "rb");
+    FILE *out;
+    size_t n;
+
+    assert_non_null(in);
+    out = fopen(to, "wb");
+    assert_non_null(out);
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    }
+    assert_int_equal(ferror(in), 0);
+    fclose(in);
+    assert_int_equal(fchmod(fileno(out), (mode_t)mode), 0);
+    assert_int_equal(fclose(out), 0);
+    return to;
 }
 
 int
@@ -250,12 +523,7 @@ tu_run(char **out, const char *fmt, ...)
     }
     while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
         if (out != NULL) {
-            char *grown = realloc(*out, len + n + 1);
-            assert_non_null(grown);
-            memcpy(grown + len, buf, n);
-            len += n;
-            grown[len] = '\0';
-            *out = grown;
+            append(out, &len, buf, n);
         }
     }
     status = pclose(p);
