@@ -91,22 +91,6 @@ cs_free(client_cert_select *cs)
     free(cs);
 }
 
-/* An init error at an absolute pointer into the config ("/pairs/1/key"). */
-static void at_error(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, ...)
-    SSLPLUGI_PRINTF(3, 4);
-
-static void
-at_error(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, ...)
-{
-    char message[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
-    va_end(ap);
-    cfg->services->error(cfg->handle, pointer, "%s", message);
-}
-
 /* The most recent OpenSSL reason; the caller pops its errors afterwards. */
 static const char *
 ossl_reason(void)
@@ -126,14 +110,14 @@ open_pem(const sslplugi_cfg *cfg, const char *pointer, const char *what, const c
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        at_error(cfg, pointer, "cannot open %s %s: %s", what, path,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        sslplugi_cfg_error_at(cfg, pointer, "cannot open %s %s: %s", what, path,
+                              sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         return NULL;
     }
     f = fdopen(fd, "r");
     if (f == NULL) {
-        at_error(cfg, pointer, "cannot open %s %s: %s", what, path,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        sslplugi_cfg_error_at(cfg, pointer, "cannot open %s %s: %s", what, path,
+                              sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         close(fd);
     }
     return f;
@@ -153,19 +137,19 @@ load_certs(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
     ERR_set_mark();
     p->cert = PEM_read_X509(f, NULL, NULL, NULL);
     if (p->cert == NULL) {
-        at_error(cfg, src->cert_pointer, "cannot read certificate %s: %s", p->cert_path,
-                 ossl_reason());
+        sslplugi_cfg_error_at(cfg, src->cert_pointer, "cannot read certificate %s: %s",
+                              p->cert_path, ossl_reason());
         goto done;
     }
     if ((p->extra = sk_X509_new_null()) == NULL) {
-        at_error(cfg, src->cert_pointer, "out of memory");
+        sslplugi_cfg_error_at(cfg, src->cert_pointer, "out of memory");
         goto done;
     }
     while (sk_X509_num(p->extra) < CHAIN_MAX - 1 &&
            (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
         if (!sk_X509_push(p->extra, x)) {
             X509_free(x);
-            at_error(cfg, src->cert_pointer, "out of memory");
+            sslplugi_cfg_error_at(cfg, src->cert_pointer, "out of memory");
             goto done;
         }
     }
@@ -201,11 +185,12 @@ load_key(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
     ERR_set_mark();
     p->key = PEM_read_PrivateKey(f, NULL, refuse_password, &asked);
     if (p->key == NULL && asked) {
-        at_error(cfg, src->key_pointer, "private key %s is encrypted: expected an unencrypted key",
-                 p->key_path);
+        sslplugi_cfg_error_at(cfg, src->key_pointer,
+                              "private key %s is encrypted: expected an unencrypted key",
+                              p->key_path);
     } else if (p->key == NULL) {
-        at_error(cfg, src->key_pointer, "cannot read private key %s: %s", p->key_path,
-                 ossl_reason());
+        sslplugi_cfg_error_at(cfg, src->key_pointer, "cannot read private key %s: %s", p->key_path,
+                              ossl_reason());
     }
     ERR_pop_to_mark();
     fclose(f);
@@ -263,30 +248,6 @@ add_pair(client_cert_select *cs, const sslplugi_cfg *cfg, const pair_source *src
     return load_pair(cfg, src, p);
 }
 
-static const char *
-json_type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "object";
-    case JSON_ARRAY:
-        return "array";
-    case JSON_STRING:
-        return "string";
-    case JSON_INTEGER:
-        return "integer";
-    case JSON_REAL:
-        return "real";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "boolean";
-    case JSON_NULL:
-        return "null";
-    default:
-        return "unknown";
-    }
-}
-
 /* A required, non-empty path member of a pair object, resolved; *out is malloc'd. */
 static int
 pair_path(const sslplugi_cfg *cfg, const json_t *obj, const char *member, const char *pointer,
@@ -296,45 +257,31 @@ pair_path(const sslplugi_cfg *cfg, const json_t *obj, const char *member, const 
     const json_t *v = json_object_get(obj, member);
 
     if (v == NULL) {
-        at_error(cfg, pointer, "required key \"%s\" is missing: expected string", member);
+        sslplugi_cfg_error_at(cfg, pointer, "required key \"%s\" is missing: expected string",
+                              member);
         return 0;
     }
     if (!json_is_string(v)) {
-        at_error(cfg, pointer, "wrong type: expected string, found %s", json_type_name(v));
+        sslplugi_cfg_error_at(cfg, pointer, "wrong type: expected string, found %s",
+                              sslplugi_json_type_name(v));
         return 0;
     }
     if (json_string_length(v) == 0) {
-        at_error(cfg, pointer, "empty string: expected a non-empty string, found \"\"");
+        sslplugi_cfg_error_at(cfg, pointer,
+                              "empty string: expected a non-empty string, found \"\"");
         return 0;
     }
     if (!cfg->services->resolve_path(cfg->handle, json_string_value(v), resolved,
                                      sizeof(resolved))) {
-        at_error(cfg, pointer, "path \"%s\" is too long once resolved", json_string_value(v));
+        sslplugi_cfg_error_at(cfg, pointer, "path \"%s\" is too long once resolved",
+                              json_string_value(v));
         return 0;
     }
     if ((*out = strdup(resolved)) == NULL) {
-        at_error(cfg, pointer, "out of memory");
+        sslplugi_cfg_error_at(cfg, pointer, "out of memory");
         return 0;
     }
     return 1;
-}
-
-/* "/pairs/<i>/<member>", the member escaped as RFC 6901 says; truncated to fit. */
-static void
-member_pointer(char *out, size_t outlen, size_t i, const char *member)
-{
-    int w = snprintf(out, outlen, "/pairs/%zu/", i);
-    size_t n = w > 0 ? (size_t)w : 0;
-
-    for (; *member != '\0' && n + 3 <= outlen; member++) {
-        if (*member == '~' || *member == '/') {
-            out[n++] = '~';
-            out[n++] = *member == '~' ? '0' : '1';
-        } else {
-            out[n++] = *member;
-        }
-    }
-    out[n < outlen ? n : outlen - 1] = '\0';
 }
 
 static int
@@ -344,12 +291,13 @@ load_listed(client_cert_select *cs, const sslplugi_cfg *cfg, json_t *pairs)
     json_t *item;
 
     if (!json_is_array(pairs)) {
-        at_error(cfg, "/pairs", "wrong type: expected array of objects, found %s",
-                 json_type_name(pairs));
+        sslplugi_cfg_error_at(cfg, "/pairs", "wrong type: expected array of objects, found %s",
+                              sslplugi_json_type_name(pairs));
         return 0;
     }
     if (json_array_size(pairs) == 0) {
-        at_error(cfg, "/pairs", "empty array: expected at least one {\"cert\", \"key\"} object");
+        sslplugi_cfg_error_at(cfg, "/pairs",
+                              "empty array: expected at least one {\"cert\", \"key\"} object");
         return 0;
     }
     json_array_foreach(pairs, i, item) {
@@ -362,14 +310,15 @@ load_listed(client_cert_select *cs, const sslplugi_cfg *cfg, json_t *pairs)
 
         snprintf(pointer, sizeof(pointer), "/pairs/%zu", i);
         if (!json_is_object(item)) {
-            at_error(cfg, pointer, "wrong type: expected object, found %s", json_type_name(item));
+            sslplugi_cfg_error_at(cfg, pointer, "wrong type: expected object, found %s",
+                                  sslplugi_json_type_name(item));
             return 0;
         }
         json_object_foreach(item, member, value) {
             if (strcmp(member, "cert") != 0 && strcmp(member, "key") != 0) {
-                member_pointer(pointer, sizeof(pointer), i, member);
-                at_error(cfg, pointer, "unknown key \"%s\": expected one of \"cert\", \"key\"",
-                         member);
+                sslplugi_pointer_append(pointer, sizeof(pointer), member);
+                sslplugi_cfg_error_at(
+                    cfg, pointer, "unknown key \"%s\": expected one of \"cert\", \"key\"", member);
                 return 0;
             }
         }
@@ -445,8 +394,8 @@ load_dir(client_cert_select *cs, const sslplugi_cfg *cfg, const char *dir)
     snprintf(src.cert_pointer, sizeof(src.cert_pointer), "/dir");
     snprintf(src.key_pointer, sizeof(src.key_pointer), "/dir");
     if ((d = opendir(dir)) == NULL) {
-        at_error(cfg, "/dir", "cannot open directory %s: %s", dir,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        sslplugi_cfg_error_at(cfg, "/dir", "cannot open directory %s: %s", dir,
+                              sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         return 0;
     }
     while ((e = readdir(d)) != NULL) {
@@ -458,7 +407,7 @@ load_dir(client_cert_select *cs, const sslplugi_cfg *cfg, const char *dir)
         grown = realloc(names, (count + 1) * sizeof(*names));
         if (grown == NULL || (grown[count] = strdup(e->d_name)) == NULL) {
             names = grown != NULL ? grown : names;
-            at_error(cfg, "/dir", "out of memory");
+            sslplugi_cfg_error_at(cfg, "/dir", "out of memory");
             goto done;
         }
         names = grown;
@@ -475,7 +424,7 @@ load_dir(client_cert_select *cs, const sslplugi_cfg *cfg, const char *dir)
         if (cert_path == NULL || key_path == NULL) {
             free(cert_path);
             free(key_path);
-            at_error(cfg, "/dir", "out of memory");
+            sslplugi_cfg_error_at(cfg, "/dir", "out of memory");
             goto done;
         }
         if (!is_regular(cert_path) || !is_regular(key_path)) {
@@ -490,8 +439,9 @@ load_dir(client_cert_select *cs, const sslplugi_cfg *cfg, const char *dir)
         }
     }
     if (cs->npairs == before) {
-        at_error(cfg, "/dir",
-                 "no certificate/key pair in %s: expected NAME.crt or NAME.pem with NAME.key", dir);
+        sslplugi_cfg_error_at(
+            cfg, "/dir",
+            "no certificate/key pair in %s: expected NAME.crt or NAME.pem with NAME.key", dir);
         goto done;
     }
     ok = 1;

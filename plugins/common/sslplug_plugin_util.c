@@ -23,8 +23,8 @@
 #define SERVICES_HAVE(s, member)                                                                   \
     ((s)->size >= offsetof(sslplug_services, member) + sizeof((s)->member))
 
-static const char *
-type_name(const json_t *value)
+const char *
+sslplugi_json_type_name(const json_t *value)
 {
     switch (json_typeof(value)) {
     case JSON_OBJECT:
@@ -47,26 +47,34 @@ type_name(const json_t *value)
     }
 }
 
-/* RFC 6901: "~" becomes "~0" and "/" becomes "~1"; truncated to fit. */
-static void
-key_pointer(const char *key, char *out, size_t outlen)
+void
+sslplugi_pointer_append(char *out, size_t outlen, const char *token)
 {
-    size_t n = 0;
+    size_t n = strnlen(out, outlen);
 
-    if (key == NULL || key[0] == '\0') {
-        out[0] = '\0';
+    if (n + 2 > outlen) {
         return;
     }
     out[n++] = '/';
-    for (; *key != '\0' && n + 3 <= outlen; key++) {
-        if (*key == '~' || *key == '/') {
+    for (; *token != '\0' && n + 3 <= outlen; token++) {
+        if (*token == '~' || *token == '/') {
             out[n++] = '~';
-            out[n++] = *key == '~' ? '0' : '1';
+            out[n++] = *token == '~' ? '0' : '1';
         } else {
-            out[n++] = *key;
+            out[n++] = *token;
         }
     }
     out[n] = '\0';
+}
+
+/* "/key", RFC 6901 escaped; "" for NULL or "" (the config object itself). */
+static void
+key_pointer(const char *key, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (key != NULL && key[0] != '\0') {
+        sslplugi_pointer_append(out, outlen, key);
+    }
 }
 
 static void report_v(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, va_list ap)
@@ -81,19 +89,6 @@ report_v(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, va_list 
     cfg->services->error(cfg->handle, pointer, "%s", message);
 }
 
-static void report_at(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, ...)
-    SSLPLUGI_PRINTF(3, 4);
-
-static void
-report_at(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    report_v(cfg, pointer, fmt, ap);
-    va_end(ap);
-}
-
 void
 sslplugi_cfg_error(const sslplugi_cfg *cfg, const char *key, const char *fmt, ...)
 {
@@ -103,6 +98,32 @@ sslplugi_cfg_error(const sslplugi_cfg *cfg, const char *key, const char *fmt, ..
     key_pointer(key, pointer, sizeof(pointer));
     va_start(ap, fmt);
     report_v(cfg, key != NULL ? pointer : NULL, fmt, ap);
+    va_end(ap);
+}
+
+void
+sslplugi_cfg_error_at(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report_v(cfg, pointer, fmt, ap);
+    va_end(ap);
+}
+
+void
+sslplugi_cfg_element_error(const sslplugi_cfg *cfg, const char *key, size_t index, const char *fmt,
+                           ...)
+{
+    char pointer[POINTER_MAX];
+    size_t used;
+    va_list ap;
+
+    key_pointer(key, pointer, sizeof(pointer));
+    used = strlen(pointer);
+    snprintf(pointer + used, sizeof(pointer) - used, "/%zu", index);
+    va_start(ap, fmt);
+    report_v(cfg, pointer, fmt, ap);
     va_end(ap);
 }
 
@@ -161,11 +182,11 @@ sslplugi_cfg_open(sslplugi_cfg *cfg, const sslplug_services *services, sslplug_h
         return 0;
     }
     if (!json_is_object(cfg->root)) {
-        sslplugi_cfg_error(cfg, "", "wrong type: expected object, found %s", type_name(cfg->root));
+        sslplugi_cfg_error(cfg, "", "wrong type: expected object, found %s",
+                           sslplugi_json_type_name(cfg->root));
         return 0;
     }
-    json_object_foreach(cfg->root, key, value)
-    {
+    json_object_foreach(cfg->root, key, value) {
         if (!key_allowed(key, keys)) {
             if (keys[0] == NULL) {
                 sslplugi_cfg_error(cfg, key, "unknown key \"%s\": expected no keys", key);
@@ -207,7 +228,8 @@ get_typed(const sslplugi_cfg *cfg, const char *key, unsigned flags, json_type ty
         return 1;
     }
     if (json_typeof(v) != type && !(type == JSON_TRUE && json_typeof(v) == JSON_FALSE)) {
-        sslplugi_cfg_error(cfg, key, "wrong type: expected %s, found %s", type_label, type_name(v));
+        sslplugi_cfg_error(cfg, key, "wrong type: expected %s, found %s", type_label,
+                           sslplugi_json_type_name(v));
         return 0;
     }
     *value = v;
@@ -308,13 +330,8 @@ sslplugi_cfg_strings(const sslplugi_cfg *cfg, const char *key, unsigned flags, c
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_array_get(v, i);
         if (!json_is_string(item)) {
-            /* Name the element itself: "/key/3". */
-            char pointer[POINTER_MAX];
-            size_t used;
-            key_pointer(key, pointer, sizeof(pointer));
-            used = strlen(pointer);
-            snprintf(pointer + used, sizeof(pointer) - used, "/%zu", i);
-            report_at(cfg, pointer, "wrong type: expected string, found %s", type_name(item));
+            sslplugi_cfg_element_error(cfg, key, i, "wrong type: expected string, found %s",
+                                       sslplugi_json_type_name(item));
             goto err;
         }
         strings[i] = strdup(json_string_value(item));

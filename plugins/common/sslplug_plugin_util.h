@@ -59,6 +59,27 @@ void sslplugi_cfg_close(sslplugi_cfg *cfg);
 void sslplugi_cfg_error(const sslplugi_cfg *cfg, const char *key, const char *fmt, ...)
     SSLPLUGI_PRINTF(3, 4);
 
+/**
+ * Report an error at a ready JSON pointer relative to the config object
+ * ("/pairs/1/key"), for places below a key; sslplugi_cfg_error would
+ * escape its "/".  NULL: no key to blame.
+ */
+void sslplugi_cfg_error_at(const sslplugi_cfg *cfg, const char *pointer, const char *fmt, ...)
+    SSLPLUGI_PRINTF(3, 4);
+
+/** Report an error about element `index` of the array at `key`: pointer "/<key>/<index>". */
+void sslplugi_cfg_element_error(const sslplugi_cfg *cfg, const char *key, size_t index,
+                                const char *fmt, ...) SSLPLUGI_PRINTF(4, 5);
+
+/**
+ * Append "/" and token, escaped as RFC 6901 says ("~" as "~0", "/" as
+ * "~1"), to the JSON pointer in out; truncated to fit outlen.
+ */
+void sslplugi_pointer_append(char *out, size_t outlen, const char *token);
+
+/** The type of a JSON value as config errors name it: "object", "array", "boolean", ... */
+const char *sslplugi_json_type_name(const json_t *value);
+
 /** A string value, borrowed. */
 int sslplugi_cfg_string(const sslplugi_cfg *cfg, const char *key, unsigned flags, const char **out);
 

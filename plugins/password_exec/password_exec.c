@@ -84,21 +84,6 @@ px_log(const password_exec *px, const char *fmt, ...)
                       message);
 }
 
-/* An error about argv[0]; the helpers' pointers cannot name an array element. */
-static void argv0_error(const sslplugi_cfg *cfg, const char *fmt, ...) SSLPLUGI_PRINTF(2, 3);
-
-static void
-argv0_error(const sslplugi_cfg *cfg, const char *fmt, ...)
-{
-    char message[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
-    va_end(ap);
-    cfg->services->error(cfg->handle, "/argv/0", "%s", message);
-}
-
 /*
  * The program must be one the administrator installed: a regular,
  * executable file owned by root or the effective user and writable by no
@@ -113,29 +98,32 @@ check_program(const sslplugi_cfg *cfg, const char *path)
     unsigned mode;
 
     if (stat(path, &st) != 0) {
-        argv0_error(cfg, "cannot run program %s: %s", path,
-                    sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        sslplugi_cfg_error_at(cfg, "/argv/0", "cannot run program %s: %s", path,
+                              sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         return 0;
     }
     mode = (unsigned)(st.st_mode & 07777);
     if (!S_ISREG(st.st_mode)) {
-        argv0_error(cfg, "program %s is not a regular file", path);
+        sslplugi_cfg_error_at(cfg, "/argv/0", "program %s is not a regular file", path);
         return 0;
     }
     if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) {
-        argv0_error(cfg, "program %s is not executable: mode %04o", path, mode);
+        sslplugi_cfg_error_at(cfg, "/argv/0", "program %s is not executable: mode %04o", path,
+                              mode);
         return 0;
     }
     if (st.st_uid != 0 && st.st_uid != geteuid()) {
-        argv0_error(cfg, "program %s is owned by uid %lu: expected root or the effective uid %lu",
-                    path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+        sslplugi_cfg_error_at(
+            cfg, "/argv/0",
+            "program %s is owned by uid %lu: expected root or the effective uid %lu", path,
+            (unsigned long)st.st_uid, (unsigned long)geteuid());
         return 0;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        argv0_error(cfg,
-                    "program %s is writable by group or others: mode %04o, expected no "
-                    "write bits for group and others",
-                    path, mode);
+        sslplugi_cfg_error_at(cfg, "/argv/0",
+                              "program %s is writable by group or others: mode %04o, expected no "
+                              "write bits for group and others",
+                              path, mode);
         return 0;
     }
     return 1;
@@ -222,12 +210,13 @@ px_init(const sslplug_services *services, sslplug_handle *handle, const char *co
         goto done;
     }
     if (argv[0][0] == '\0') {
-        argv0_error(&cfg, "empty string: expected the program's path, found \"\"");
+        sslplugi_cfg_error_at(&cfg, "/argv/0",
+                              "empty string: expected the program's path, found \"\"");
         goto done;
     }
     /* No PATH search: a relative program is next to the configuration. */
     if (!services->resolve_path(handle, argv[0], resolved, sizeof(resolved))) {
-        argv0_error(&cfg, "path \"%s\" is too long once resolved", argv[0]);
+        sslplugi_cfg_error_at(&cfg, "/argv/0", "path \"%s\" is too long once resolved", argv[0]);
         goto done;
     }
     if ((program = strdup(resolved)) == NULL) {

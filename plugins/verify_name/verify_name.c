@@ -4,7 +4,6 @@
  * plus "*.domain" patterns), exact subjects, or subjectAltName entries.
  * An allowlist on top of OpenSSL's verification: it can only reject.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,24 +214,6 @@ vn_free(verify_name *vn)
     free(vn);
 }
 
-static void element_error(const sslplugi_cfg *cfg, const char *key, size_t index, const char *fmt,
-                          ...) SSLPLUGI_PRINTF(4, 5);
-
-/* An error about element index of the array at key: pointer "/key/index". */
-static void
-element_error(const sslplugi_cfg *cfg, const char *key, size_t index, const char *fmt, ...)
-{
-    char pointer[64];
-    char message[512];
-    va_list ap;
-
-    snprintf(pointer, sizeof(pointer), "/%s/%zu", key, index);
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
-    va_end(ap);
-    cfg->services->error(cfg->handle, pointer, "%s", message);
-}
-
 /* A bare name, or "*." and a domain of at least two labels; no other "*". */
 static int
 valid_host(const char *h)
@@ -274,26 +255,27 @@ read_names(const sslplugi_cfg *cfg, verify_name *vn)
     }
     for (size_t i = 0; vn->hosts != NULL && vn->hosts[i] != NULL; i++) {
         if (!valid_host(vn->hosts[i])) {
-            element_error(cfg, "hosts", i,
-                          "not a host name: expected a name or \"*.\" and a domain of at least "
-                          "two labels, found \"%s\"",
-                          vn->hosts[i]);
+            sslplugi_cfg_element_error(
+                cfg, "hosts", i,
+                "not a host name: expected a name or \"*.\" and a domain of at least "
+                "two labels, found \"%s\"",
+                vn->hosts[i]);
             return 0;
         }
     }
     for (size_t i = 0; vn->ips != NULL && vn->ips[i] != NULL; i++) {
         if (!valid_ip(vn->ips[i], NULL, NULL)) {
-            element_error(cfg, "ips", i,
-                          "not an IP address: expected IPv4 or IPv6 text, found \"%s\"",
-                          vn->ips[i]);
+            sslplugi_cfg_element_error(
+                cfg, "ips", i, "not an IP address: expected IPv4 or IPv6 text, found \"%s\"",
+                vn->ips[i]);
             return 0;
         }
     }
     for (size_t i = 0; vn->subjects != NULL && vn->subjects[i] != NULL; i++) {
         if (vn->subjects[i][0] == '\0') {
-            element_error(cfg, "subjects", i,
-                          "empty subject: expected an RFC 2253 name such as "
-                          "\"CN=client,O=example\", found \"\"");
+            sslplugi_cfg_element_error(cfg, "subjects", i,
+                                       "empty subject: expected an RFC 2253 name such as "
+                                       "\"CN=client,O=example\", found \"\"");
             return 0;
         }
     }
@@ -333,10 +315,11 @@ read_sans(const sslplugi_cfg *cfg, verify_name *vn)
         }
         if (value == NULL || value[0] == '\0' ||
             (s->type == GEN_IPADD && !valid_ip(value, s->ip, &s->ip_len))) {
-            element_error(cfg, "sans", i,
-                          "not a subjectAltName: expected \"DNS:name\", \"IP:address\", "
-                          "\"email:address\" or \"URI:uri\", found \"%s\"",
-                          texts[i]);
+            sslplugi_cfg_element_error(
+                cfg, "sans", i,
+                "not a subjectAltName: expected \"DNS:name\", \"IP:address\", "
+                "\"email:address\" or \"URI:uri\", found \"%s\"",
+                texts[i]);
             goto done;
         }
         if ((s->text = strdup(value)) == NULL) {

@@ -176,12 +176,10 @@ read_pins(const sslplugi_cfg *cfg, verify_pin *vp)
     }
     for (size_t i = 0; i < count; i++) {
         if (!sslplugi_pin_parse(texts[i], vp->pins[i])) {
-            char pointer[32];
-            snprintf(pointer, sizeof(pointer), "/pins/%zu", i);
-            cfg->services->error(cfg->handle, pointer,
-                                 "not a pin: expected \"sha256//\" and the 44-character base64 "
-                                 "of a SHA-256 digest, found \"%s\"",
-                                 texts[i]);
+            sslplugi_cfg_element_error(cfg, "pins", i,
+                                       "not a pin: expected \"sha256//\" and the 44-character "
+                                       "base64 of a SHA-256 digest, found \"%s\"",
+                                       texts[i]);
             goto done;
         }
     }

@@ -107,13 +107,10 @@ read_errors(const sslplugi_cfg *cfg, verify_tolerate *vt)
     }
     for (size_t i = 0; i < count; i++) {
         if (!error_code(names[i], &vt->codes[i]) || vt->codes[i] == X509_V_OK) {
-            char pointer[32];
-
-            snprintf(pointer, sizeof(pointer), "/errors/%zu", i);
-            cfg->services->error(cfg->handle, pointer,
-                                 "unknown verification error: expected an X509_V_ERR_* name "
-                                 "such as \"X509_V_ERR_CERT_HAS_EXPIRED\", found \"%s\"",
-                                 names[i]);
+            sslplugi_cfg_element_error(cfg, "errors", i,
+                                       "unknown verification error: expected an X509_V_ERR_* name "
+                                       "such as \"X509_V_ERR_CERT_HAS_EXPIRED\", found \"%s\"",
+                                       names[i]);
             goto done;
         }
     }
