@@ -86,7 +86,7 @@ check_chain_sent(sslplug_host *client_host, const char *protocol)
     SSL_CTX *server = root_only_server(protocol), *client;
     tu_trace trace = {0};
     sslplug_pair pair;
-    STACK_OF(X509) * received;
+    STACK_OF(X509) *received;
     char *subject;
 
     sslplug_host_set_trace(client_host, tu_trace_fn, &trace);

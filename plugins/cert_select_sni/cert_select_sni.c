@@ -29,7 +29,7 @@
 typedef struct chain {
     char name[256]; /* file stem */
     X509 *leaf;
-    STACK_OF(X509) * intermediates;
+    STACK_OF(X509) *intermediates;
     EVP_PKEY *key;
 } chain;
 

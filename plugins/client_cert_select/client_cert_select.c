@@ -39,16 +39,11 @@
 /* Certificates read from one file: the leaf and the intermediates after it. */
 #define CHAIN_MAX 16
 
-/* clang-format off */
-typedef STACK_OF(X509) cert_stack;
-typedef STACK_OF(X509_NAME) name_stack;
-/* clang-format on */
-
 typedef struct cs_pair {
     char *cert_path;
     char *key_path;
     X509 *cert;
-    cert_stack *extra; /* the other certificates of cert_path, for the issuer walk */
+    STACK_OF(X509) *extra; /* the other certificates of cert_path, for the issuer walk */
     EVP_PKEY *key;
     int key_matches;
     char subject[NAME_TEXT];
@@ -508,7 +503,7 @@ cs_fini(void *state)
 /* ---- selection ---- */
 
 static int
-name_listed(const X509_NAME *name, const name_stack *names)
+name_listed(const X509_NAME *name, const STACK_OF(X509_NAME) *names)
 {
     for (int i = 0; i < sk_X509_NAME_num(names); i++) {
         if (X509_NAME_cmp(name, sk_X509_NAME_value(names, i)) == 0) {
@@ -523,7 +518,7 @@ name_listed(const X509_NAME *name, const name_stack *names)
  * acceptable as soon as one on the way was issued by a CA the server named.
  */
 static int
-chain_acceptable(const cs_pair *p, const name_stack *names)
+chain_acceptable(const cs_pair *p, const STACK_OF(X509_NAME) *names)
 {
     X509 *cur = p->cert;
 
@@ -586,7 +581,7 @@ skip(const client_cert_select *cs, size_t i, const char *fmt, ...)
  * skipped.  Returns the pair's index, or -1 when none fits.
  */
 static long
-cs_select(const client_cert_select *cs, const name_stack *names)
+cs_select(const client_cert_select *cs, const STACK_OF(X509_NAME) *names)
 {
     int any_issuer = names == NULL || sk_X509_NAME_num(names) == 0;
     char text[NAME_TEXT];
@@ -625,7 +620,7 @@ cs_select(const client_cert_select *cs, const name_stack *names)
 static const cs_pair *
 choose(const client_cert_select *cs, const SSL *ssl)
 {
-    const name_stack *names = SSL_get_client_CA_list(ssl);
+    const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
     long chosen;
 
     if (names == NULL || sk_X509_NAME_num(names) == 0) {

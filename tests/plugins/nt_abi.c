@@ -23,7 +23,7 @@ typedef struct nt_state {
     char keylog_file[512], info_file[512];
     int cert_result;
     X509 *leaf;
-    STACK_OF(X509) * chain;
+    STACK_OF(X509) *chain;
     EVP_PKEY *key;
 } nt_state;
 
