@@ -297,6 +297,47 @@ test_verify_pin_override_without_may_override_is_rejected(void **state)
     tu_report_free(&r);
 }
 
+/*
+ * "override" where may_override allows no failure at all: one warning at
+ * init, saying what to add to which entry; none where something is allowed.
+ */
+static void
+test_verify_pin_override_without_may_override_warns_at_init(void **state)
+{
+    static const char warning[] =
+        "1 verify_pin: \"override\" is on, but the host lets this entry override no failure; "
+        "add the codes to override (such as \"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\") to the "
+        "\"may_override\" of the verify_pin entry, or make it \"any\"\n";
+    static const struct {
+        const char *entry_extra, *config_extra;
+        int warned;
+    } cases[] = {
+        {"", ", \"override\": true", 1},
+        {", \"may_override\": [\"X509_V_ERR_CERT_HAS_EXPIRED\"]", ", \"override\": true", 0},
+        {", \"may_override\": \"any\"", ", \"override\": true", 0},
+        {"", "", 0},
+        {"", ", \"override\": false", 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tu_report r = {.log.with_level = 1};
+        SSL_CTX *client =
+            tu_ctx_entry(&r, TU_CLIENT_CONTEXT, "verify",
+                         "{\"plugin\": \"verify_pin\"%s, \"config\": {\"pins\": "
+                         "[\"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"]%s}}",
+                         cases[i].entry_extra, cases[i].config_extra);
+
+        if (tu_log_has(&r.log, warning) != cases[i].warned) {
+            print_error("case %zu: log:\n%s\n", i, r.log.text != NULL ? r.log.text : "(none)");
+        }
+        assert_int_equal(tu_log_has(&r.log, warning), cases[i].warned);
+        assert_int_equal(r.log.count[SSLPLUG_LOG_WARNING], cases[i].warned);
+        SSL_CTX_free(client);
+        tu_report_free(&r);
+    }
+}
+
 static void
 test_verify_pin_override_of_unpinned_self_signed_is_rejected(void **state)
 {
@@ -433,6 +474,7 @@ main(void)
         cmocka_unit_test(test_verify_pin_any_depth_override_ignores_ca_that_did_not_sign),
         cmocka_unit_test(test_verify_pin_override_with_may_override_accepts_self_signed),
         cmocka_unit_test(test_verify_pin_override_without_may_override_is_rejected),
+        cmocka_unit_test(test_verify_pin_override_without_may_override_warns_at_init),
         cmocka_unit_test(test_verify_pin_override_of_unpinned_self_signed_is_rejected),
         cmocka_unit_test(test_verify_pin_override_still_rejects_unpinned_verified_chain),
         cmocka_unit_test(test_verify_pin_server_accepts_pinned_client),

@@ -501,6 +501,46 @@ test_verify_tofu_override_without_may_override_is_rejected(void **state)
     tu_report_free(&r);
 }
 
+/*
+ * "override" where may_override allows no failure at all: one warning at
+ * init, saying what to add to which entry; none where something is allowed.
+ */
+static void
+test_verify_tofu_override_without_may_override_warns_at_init(void **state)
+{
+    static const char warning[] =
+        "1 verify_tofu: \"override\" is on, but the host lets this entry override no failure; "
+        "add the codes to override (such as \"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\") to the "
+        "\"may_override\" of the verify_tofu entry, or make it \"any\"\n";
+    static const struct {
+        const char *entry_extra, *config_extra;
+        int warned;
+    } cases[] = {
+        {"", ", \"override\": true", 1},
+        {", \"may_override\": [\"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\"]", ", \"override\": true",
+         0},
+        {", \"may_override\": \"any\"", ", \"override\": true", 0},
+        {"", "", 0},
+    };
+    char *dir = tu_tmpdir();
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tu_report r = {.log.with_level = 1};
+        SSL_CTX *client =
+            tofu_client(&r, dir, tu_pki("ca.crt"), cases[i].entry_extra, cases[i].config_extra);
+
+        if (tu_log_has(&r.log, warning) != cases[i].warned) {
+            print_error("case %zu: log:\n%s\n", i, r.log.text != NULL ? r.log.text : "(none)");
+        }
+        assert_int_equal(tu_log_has(&r.log, warning), cases[i].warned);
+        assert_int_equal(r.log.count[SSLPLUG_LOG_WARNING], cases[i].warned);
+        SSL_CTX_free(client);
+        tu_report_free(&r);
+    }
+    tu_rmtree(dir);
+}
+
 /* ---- peer names ---- */
 
 static void
@@ -657,6 +697,7 @@ main(void)
         cmocka_unit_test(test_verify_tofu_without_override_passes_failure_on_and_records_nothing),
         cmocka_unit_test(test_verify_tofu_override_trusts_self_signed_on_first_use),
         cmocka_unit_test(test_verify_tofu_override_without_may_override_is_rejected),
+        cmocka_unit_test(test_verify_tofu_override_without_may_override_warns_at_init),
         cmocka_unit_test(test_verify_tofu_no_peer_name_rejects),
         cmocka_unit_test(test_verify_tofu_server_records_client_cn),
         cmocka_unit_test(test_verify_tofu_damaged_store_rejects),

@@ -147,6 +147,55 @@ test_verify_tolerate_passes_good_chain_silently(void **state)
     tu_report_free(&r);
 }
 
+/*
+ * A listed error that may_override does not allow: one warning at init for
+ * each, naming the code to add to which entry; none for allowed codes.
+ */
+static void
+test_verify_tolerate_warns_at_init_for_codes_not_allowed(void **state)
+{
+    static const struct {
+        const char *may_override;
+        int expired, not_yet_valid;
+    } cases[] = {
+        {NULL, 1, 1},
+        {"[\"" EXPIRED "\"]", 0, 1},
+        {"[\"" EXPIRED "\", \"X509_V_ERR_CERT_NOT_YET_VALID\"]", 0, 0},
+        {"\"any\"", 0, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tu_report r = {.log.with_level = 1};
+        const char *mo = cases[i].may_override;
+        SSL_CTX *client = tu_ctx_entry(
+            &r, TU_CLIENT_CONTEXT, "verify",
+            "{\"plugin\": \"verify_tolerate\"%s%s, \"config\": {\"errors\": [\"" EXPIRED
+            "\", \"X509_V_ERR_CERT_NOT_YET_VALID\"]}}",
+            mo != NULL ? ", \"may_override\": " : "", mo != NULL ? mo : "");
+
+        if (r.log.count[SSLPLUG_LOG_WARNING] != cases[i].expired + cases[i].not_yet_valid) {
+            print_error("case %zu: log:\n%s\n", i, r.log.text != NULL ? r.log.text : "(none)");
+        }
+        assert_int_equal(tu_log_has(&r.log, "1 verify_tolerate: \"errors\" lists " EXPIRED
+                                            ", but the host will not let this entry override "
+                                            "it; add \"" EXPIRED "\" to the \"may_override\" of "
+                                            "the verify_tolerate entry, or make it \"any\"\n"),
+                         cases[i].expired);
+        assert_int_equal(tu_log_has(&r.log, "1 verify_tolerate: \"errors\" lists "
+                                            "X509_V_ERR_CERT_NOT_YET_VALID, but the host will not "
+                                            "let this entry override it; add "
+                                            "\"X509_V_ERR_CERT_NOT_YET_VALID\" to the "
+                                            "\"may_override\" of the verify_tolerate entry, or "
+                                            "make it \"any\"\n"),
+                         cases[i].not_yet_valid);
+        assert_int_equal(r.log.count[SSLPLUG_LOG_WARNING],
+                         cases[i].expired + cases[i].not_yet_valid);
+        SSL_CTX_free(client);
+        tu_report_free(&r);
+    }
+}
+
 /* ---- config errors ---- */
 
 static void
@@ -192,6 +241,7 @@ main(void)
         cmocka_unit_test(test_verify_tolerate_second_failure_outside_list_rejects),
         cmocka_unit_test(test_verify_tolerate_every_failure_listed_accepts),
         cmocka_unit_test(test_verify_tolerate_passes_good_chain_silently),
+        cmocka_unit_test(test_verify_tolerate_warns_at_init_for_codes_not_allowed),
         cmocka_unit_test(test_verify_tolerate_config_errors),
     };
 

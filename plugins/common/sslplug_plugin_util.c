@@ -127,6 +127,28 @@ sslplugi_cfg_element_error(const sslplugi_cfg *cfg, const char *key, size_t inde
     va_end(ap);
 }
 
+int
+sslplugi_cfg_may_override(const sslplugi_cfg *cfg, int error)
+{
+    if (!SERVICES_HAVE(cfg->services, may_override)) {
+        return -1;
+    }
+    return cfg->services->may_override(cfg->handle, error) ? 1 : 0;
+}
+
+void
+sslplugi_cfg_warn_may_override(const sslplugi_cfg *cfg, const char *name, const char *what,
+                               const char *need)
+{
+    const char *file =
+        SERVICES_HAVE(cfg->services, config_path) ? cfg->services->config_path(cfg->handle) : NULL;
+    int in_file = file != NULL && file[0] != '\0';
+
+    cfg->services->log(cfg->handle, SSLPLUG_LOG_WARNING,
+                       "%s; add %s to the \"may_override\" of the %s entry%s%s, or make it \"any\"",
+                       what, need, name, in_file ? " in " : "", in_file ? file : "");
+}
+
 static int
 key_allowed(const char *key, const char *const *keys)
 {

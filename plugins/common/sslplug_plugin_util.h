@@ -77,6 +77,23 @@ void sslplugi_cfg_element_error(const sslplugi_cfg *cfg, const char *key, size_t
  */
 void sslplugi_pointer_append(char *out, size_t outlen, const char *token);
 
+/**
+ * Ask the host whether this (verify) entry may turn a failure with `error`
+ * into success, 0 meaning any error at all (services->may_override).
+ * @returns 1 or 0 as the host answers, or -1 when its services table is
+ *          older than ABI 1.2 and cannot say.
+ */
+int sslplugi_cfg_may_override(const sslplugi_cfg *cfg, int error);
+
+/**
+ * Warn (services->log, SSLPLUG_LOG_WARNING) that the entry of plugin `name`
+ * needs `need` in its "may_override" for what its config asks: "<what>;
+ * add <need> to the "may_override" of the <name> entry[ in <config file>],
+ * or make it "any"".
+ */
+void sslplugi_cfg_warn_may_override(const sslplugi_cfg *cfg, const char *name, const char *what,
+                                    const char *need);
+
 /** The type of a JSON value as config errors name it: "object", "array", "boolean", ... */
 const char *sslplugi_json_type_name(const json_t *value);
 

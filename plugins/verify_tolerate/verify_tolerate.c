@@ -115,6 +115,18 @@ read_errors(const sslplugi_cfg *cfg, verify_tolerate *vt)
         }
     }
     vt->count = count;
+    for (size_t i = 0; i < count; i++) {
+        if (sslplugi_cfg_may_override(cfg, vt->codes[i]) == 0) {
+            char what[256];
+            char need[128];
+
+            snprintf(what, sizeof(what),
+                     "\"errors\" lists %s, but the host will not let this entry override it",
+                     names[i]);
+            snprintf(need, sizeof(need), "\"%s\"", names[i]);
+            sslplugi_cfg_warn_may_override(cfg, "verify_tolerate", what, need);
+        }
+    }
     ok = 1;
 
 done:
