@@ -66,21 +66,11 @@ report() {
     }'
 }
 
-# Inclusive instructions of the named functions in a callgrind output file.
+# Inclusive instructions of the functions named (a regular expression) in
+# a callgrind output file.
 inclusive() {
-    file=$1
-    shift
-    callgrind_annotate --inclusive=yes --threshold=100 "$file" 2>/dev/null |
-        awk -v names="$*" 'BEGIN { split(names, want, " ") }
-            {
-                for (i in want) {
-                    if (index($0, ":" want[i] " [") > 0) {
-                        gsub(",", "", $1)
-                        sum += $1
-                    }
-                }
-            }
-            END { printf "%.0f\n", sum }'
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+        awk -v re=":($2) [[]" '$0 ~ re { gsub(",", "", $1); sum += $1 } END { printf "%.0f\n", sum }'
 }
 
 a=$(count a "$handshakes")
@@ -90,8 +80,8 @@ report hs "$handshakes" "$a" "$b"
 if command -v callgrind_annotate >/dev/null 2>&1; then
     # What the calls themselves cost: sslplug's trampolines against the
     # static adapters of a, each including the shared callback bodies.
-    ta=$(inclusive "$tmp/a.out" direct_info direct_verify direct_client_cert)
-    tb=$(inclusive "$tmp/b.out" info_cb verify_cb client_cert_cb)
+    ta=$(inclusive "$tmp/a.out" 'direct_info|direct_verify|direct_client_cert')
+    tb=$(inclusive "$tmp/b.out" '(sslplugi_)?(info_cb|verify_cb|client_cert_cb)')
     awk -v a="$ta" -v b="$tb" -v n="$handshakes" 'BEGIN {
         printf "instr_callbacks_per_hs_direct=%.0f\n", a / n
         printf "instr_callbacks_per_hs_sslplug=%.0f\n", b / n
@@ -104,7 +94,7 @@ fi
 if [ "$annotate" = 1 ] && command -v callgrind_annotate >/dev/null 2>&1; then
     echo "# inclusive instructions in b, all $handshakes handshakes:"
     callgrind_annotate --inclusive=yes --threshold=100 "$tmp/b.out" 2>/dev/null |
-        grep -E ':(info_cb|verify_cb|client_cert_cb|X509_check_private_key|X509_NAME_oneline|pthread_mutex_lock) ' ||
+        grep -E ':((sslplugi_)?(info_cb|verify_cb|client_cert_cb)|X509_check_private_key|X509_NAME_oneline|pthread_mutex_lock) ' ||
         true
 fi
 if [ "$contexts" -gt 0 ]; then

@@ -5,7 +5,8 @@
  *
  * Warm: in this process, after a few creations, sslplug_ctx_new on hosts
  * whose plugins are loaded, against the same contexts set up by hand.  The
- * two take turns pair by pair; the ratio is taken per round of pairs.
+ * two take turns pair by pair; the median over rounds of each round's ratio
+ * is reported.
  *
  * Cold: the first creation in a fresh process (this program run again with
  * --child=cold-*), after OpenSSL itself has been warmed by one context pair
@@ -14,6 +15,7 @@
  * hand, loading the same callback state and building the contexts.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ typedef struct ctx_times {
     double ratio[MAX_ROUNDS];
 } ctx_times;
 
-/* Make and free one pair of variant v, adding the creation times to *server and *client. */
+/* Make and free one pair of variant v; its creation times in *server and *client. */
 static int
 create_pair(bench_variant v, double *server, double *client)
 {
@@ -46,32 +48,43 @@ create_pair(bench_variant v, double *server, double *client)
     t2 = bench_cpu_now();
     made = c.client != NULL;
     bench_ctxs_free(&c);
-    *server += t1 - t0;
-    *client += t2 - t1;
+    *server = t1 - t0;
+    *client = t2 - t1;
     return made;
 }
 
-/* One round: k pairs of each variant, taking turns (a b, b a, ...). */
+/*
+ * One round: k pairs of each variant, taking turns (a b, b a, ...).  The
+ * round's ratio is the geometric mean over turns of sslplug/direct, so load
+ * from elsewhere, which changes more slowly than a turn, mostly cancels.
+ */
 static int
 round_of_pairs(int k, ctx_times *t, size_t r)
 {
-    double server[2] = {0.0, 0.0}, client[2] = {0.0, 0.0};
+    double server[2] = {0.0, 0.0}, client[2] = {0.0, 0.0}, log_ratio = 0.0;
 
     for (int i = 0; i < k; i++) {
+        double pair[2];
+
         for (int j = 0; j < 2; j++) {
             int v = i % 2 == 0 ? j : 1 - j;
+            double s, c;
 
-            if (!create_pair((bench_variant)v, &server[v], &client[v])) {
+            if (!create_pair((bench_variant)v, &s, &c)) {
                 return 0;
             }
+            server[v] += s;
+            client[v] += c;
+            pair[v] = s + c;
         }
+        log_ratio += log(pair[BENCH_SSLPLUG] / pair[BENCH_DIRECT]);
     }
     for (int v = 0; v < 2; v++) {
         t->server[v][r] = server[v] * 1e6 / k;
         t->client[v][r] = client[v] * 1e6 / k;
         t->pair[v][r] = t->server[v][r] + t->client[v][r];
     }
-    t->ratio[r] = t->pair[BENCH_SSLPLUG][r] / t->pair[BENCH_DIRECT][r];
+    t->ratio[r] = exp(log_ratio / k);
     return 1;
 }
 

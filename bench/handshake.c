@@ -1,12 +1,12 @@
 /*
  * 1. Handshake throughput: full TLS 1.3 handshakes between fresh
  * connections of one server and one client context, over a BIO pair, for
- * the three variants taking turns (a b c, then c b a, ...).  Each round
- * runs the same number of handshakes per variant; b/a is taken per round,
- * so drift on a busy machine hits both sides of each ratio alike, and the
- * median over rounds is reported.  Rates are per CPU second of this thread;
- * per wall second is printed too.
+ * the three variants taking turns (see run_rounds).  Each round runs the
+ * same number of handshakes per variant and gives its own b/a; the median
+ * over rounds is reported.  Rates are per CPU second of this thread; per
+ * wall second is printed too.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,41 +145,51 @@ typedef struct hs_results {
     /* handshakes per CPU second and per wall second, per round */
     double cpu[BENCH_VARIANTS][MAX_ROUNDS];
     double wall[BENCH_VARIANTS][MAX_ROUNDS];
-    double ba[MAX_ROUNDS]; /* b/a per round, CPU time */
+    double ba[MAX_ROUNDS]; /* b/a per round, paired (see run_rounds) */
+    double ca[MAX_ROUNDS]; /* c/a the same way */
     double ba_wall[MAX_ROUNDS];
-    double ca[MAX_ROUNDS]; /* c/a per round, CPU time */
 } hs_results;
 
 /*
- * The variants take turns handshake by handshake (a b c, c b a, ...), each
- * handshake timed on its own, so a burst of load from elsewhere lands on
- * all of them alike; a round sums per_round handshakes of each.
+ * The variants take turns handshake by handshake in a rotating order
+ * (a b c, b c a, c a b, ...: no variant runs twice in a row, so none finds
+ * its own data still in cache more often than another), each handshake
+ * timed on its own.  Load from elsewhere comes and goes over milliseconds,
+ * so the handshakes of one turn see nearly the same machine: a round's b/a
+ * is the geometric mean over its turns of t_a / t_b, which cancels most of
+ * that load, where a ratio of the round's totals would keep it.
  */
 static int
 run_rounds(const bench_opts *o, const bench_ctxs *ctxs, long per_round, hs_results *r)
 {
     for (int round = 0; round < o->hs_rounds; round++) {
         double cpu[BENCH_VARIANTS] = {0.0}, wall[BENCH_VARIANTS] = {0.0};
+        double log_ba = 0.0, log_ca = 0.0;
 
         for (long i = 0; i < per_round; i++) {
+            double t[BENCH_VARIANTS];
+
             for (int j = 0; j < BENCH_VARIANTS; j++) {
-                int v = i % 2 == 0 ? j : BENCH_VARIANTS - 1 - j;
+                int v = (int)((i + j) % BENCH_VARIANTS);
                 double w0 = bench_now(), c0 = bench_cpu_now();
 
                 if (!one_handshake(&ctxs[v], 0)) {
                     return 0;
                 }
-                cpu[v] += bench_cpu_now() - c0;
+                t[v] = bench_cpu_now() - c0;
+                cpu[v] += t[v];
                 wall[v] += bench_now() - w0;
             }
+            log_ba += log(t[BENCH_DIRECT] / t[BENCH_SSLPLUG]);
+            log_ca += log(t[BENCH_DIRECT] / t[BENCH_NONE]);
         }
         for (int v = 0; v < BENCH_VARIANTS; v++) {
             r->cpu[v][round] = (double)per_round / cpu[v];
             r->wall[v][round] = (double)per_round / wall[v];
         }
-        r->ba[round] = r->cpu[BENCH_SSLPLUG][round] / r->cpu[BENCH_DIRECT][round];
+        r->ba[round] = exp(log_ba / (double)per_round);
+        r->ca[round] = exp(log_ca / (double)per_round);
         r->ba_wall[round] = r->wall[BENCH_SSLPLUG][round] / r->wall[BENCH_DIRECT][round];
-        r->ca[round] = r->cpu[BENCH_NONE][round] / r->cpu[BENCH_DIRECT][round];
     }
     return 1;
 }

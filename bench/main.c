@@ -31,11 +31,11 @@ static void
 defaults(bench_opts *o, int quick)
 {
     o->quick = quick;
-    o->hs_rounds = quick ? 3 : 25;
+    o->hs_rounds = quick ? 3 : 40;
     o->hs_round_s = quick ? 0.05 : 0.15;
     o->dispatch_rounds = quick ? 3 : 9;
     o->dispatch_round_s = quick ? 0.01 : 0.1;
-    o->ctx_rounds = quick ? 3 : 15;
+    o->ctx_rounds = quick ? 3 : 25;
     o->ctx_per_round = quick ? 3 : 10;
     o->cold_children = quick ? 3 : 9;
     o->heap_contexts = quick ? 8 : 64;
