@@ -37,10 +37,11 @@ sslplugi_client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
     } else if (r == 1 && X509_check_private_key(*x509, *pkey) != 1) {
         why = "the key does not match the certificate: sending none";
     }
-    if (r == 1 && why == NULL) {
-        X509_NAME_oneline(X509_get_subject_name(*x509), subject, sizeof(subject));
-    }
     if (b->trace_fn != NULL) {
+        /* Only the trace wants the subject: not on the untraced path. */
+        if (r == 1 && why == NULL) {
+            X509_NAME_oneline(X509_get_subject_name(*x509), subject, sizeof(subject));
+        }
         sslplugi_trace(b, inst, ssl, "-> %d%s%s%s%s", r, why != NULL ? ": " : "",
                        why != NULL ? why : "", subject[0] != '\0' ? " sending " : "", subject);
     }
