@@ -59,16 +59,6 @@ cs_fini(void *state)
 }
 
 static int
-refuse_password(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
-static int
 load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, chain *c)
 {
     char path[4096];
@@ -89,7 +79,7 @@ load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, chain *c)
     ERR_clear_error();
     snprintf(path, sizeof(path), "%s/%s.key", dir, stem);
     if ((f = fopen(path, "re")) == NULL ||
-        (c->key = PEM_read_PrivateKey(f, NULL, refuse_password, NULL)) == NULL) {
+        (c->key = PEM_read_PrivateKey(f, NULL, sslplugi_refuse_password, NULL)) == NULL) {
         sslplugi_cfg_error(cfg, "dir", "cannot read unencrypted private key %s", path);
         goto fail;
     }

@@ -43,42 +43,10 @@ cc_free(client_cert_file *cc)
     free(cc);
 }
 
-/* The most recent OpenSSL reason; the caller pops its errors afterwards. */
-static const char *
-ossl_reason(void)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-    return reason != NULL ? reason : "unknown error";
-}
-
-static FILE *
-open_pem(const sslplugi_cfg *cfg, const char *key, const char *what, const char *path)
-{
-    char errbuf[256];
-    FILE *f;
-    int fd;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        sslplugi_cfg_error(cfg, key, "cannot open %s %s: %s", what, path,
-                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        return NULL;
-    }
-    f = fdopen(fd, "r");
-    if (f == NULL) {
-        sslplugi_cfg_error(cfg, key, "cannot open %s %s: %s", what, path,
-                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        close(fd);
-    }
-    return f;
-}
-
 static int
 load_cert(const sslplugi_cfg *cfg, const char *path, X509 **out)
 {
-    FILE *f = open_pem(cfg, "certificate", "certificate", path);
+    FILE *f = sslplugi_pem_open(cfg, "/certificate", "certificate", path);
 
     if (f == NULL) {
         return 0;
@@ -87,41 +55,30 @@ load_cert(const sslplugi_cfg *cfg, const char *path, X509 **out)
     *out = PEM_read_X509(f, NULL, NULL, NULL);
     if (*out == NULL) {
         sslplugi_cfg_error(cfg, "certificate", "cannot read certificate %s: %s", path,
-                           ossl_reason());
+                           sslplugi_ossl_reason());
     }
     ERR_pop_to_mark();
     fclose(f);
     return *out != NULL;
 }
 
-/* Never let OpenSSL prompt on a terminal; note that a password was wanted. */
-static int
-refuse_password(char *buf, int size, int rwflag, void *asked)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    *(int *)asked = 1;
-    return -1;
-}
-
 static int
 load_key(const sslplugi_cfg *cfg, const char *path, EVP_PKEY **out)
 {
-    FILE *f = open_pem(cfg, "private_key", "private key", path);
+    FILE *f = sslplugi_pem_open(cfg, "/private_key", "private key", path);
     int asked = 0;
 
     if (f == NULL) {
         return 0;
     }
     ERR_set_mark();
-    *out = PEM_read_PrivateKey(f, NULL, refuse_password, &asked);
+    *out = PEM_read_PrivateKey(f, NULL, sslplugi_refuse_password, &asked);
     if (*out == NULL && asked) {
         sslplugi_cfg_error(cfg, "private_key",
                            "private key %s is encrypted: expected an unencrypted key", path);
     } else if (*out == NULL) {
         sslplugi_cfg_error(cfg, "private_key", "cannot read private key %s: %s", path,
-                           ossl_reason());
+                           sslplugi_ossl_reason());
     }
     ERR_pop_to_mark();
     fclose(f);
@@ -155,7 +112,7 @@ cc_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     ERR_set_mark();
     if (!X509_check_private_key(cc->cert, cc->key)) {
         sslplugi_cfg_error(&cfg, "private_key", "private key %s does not match certificate %s: %s",
-                           key_path, cert_path, ossl_reason());
+                           key_path, cert_path, sslplugi_ossl_reason());
         ERR_pop_to_mark();
         goto done;
     }

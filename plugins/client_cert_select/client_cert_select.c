@@ -86,43 +86,11 @@ cs_free(client_cert_select *cs)
     free(cs);
 }
 
-/* The most recent OpenSSL reason; the caller pops its errors afterwards. */
-static const char *
-ossl_reason(void)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-    return reason != NULL ? reason : "unknown error";
-}
-
-static FILE *
-open_pem(const sslplugi_cfg *cfg, const char *pointer, const char *what, const char *path)
-{
-    char errbuf[256];
-    FILE *f;
-    int fd;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        sslplugi_cfg_error_at(cfg, pointer, "cannot open %s %s: %s", what, path,
-                              sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        return NULL;
-    }
-    f = fdopen(fd, "r");
-    if (f == NULL) {
-        sslplugi_cfg_error_at(cfg, pointer, "cannot open %s %s: %s", what, path,
-                              sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        close(fd);
-    }
-    return f;
-}
-
 /* The first certificate of the file and up to CHAIN_MAX - 1 more after it. */
 static int
 load_certs(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
 {
-    FILE *f = open_pem(cfg, src->cert_pointer, "certificate", p->cert_path);
+    FILE *f = sslplugi_pem_open(cfg, src->cert_pointer, "certificate", p->cert_path);
     X509 *x;
     int ok = 0;
 
@@ -133,7 +101,7 @@ load_certs(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
     p->cert = PEM_read_X509(f, NULL, NULL, NULL);
     if (p->cert == NULL) {
         sslplugi_cfg_error_at(cfg, src->cert_pointer, "cannot read certificate %s: %s",
-                              p->cert_path, ossl_reason());
+                              p->cert_path, sslplugi_ossl_reason());
         goto done;
     }
     if ((p->extra = sk_X509_new_null()) == NULL) {
@@ -157,35 +125,24 @@ done:
     return ok;
 }
 
-/* Never let OpenSSL prompt on a terminal; note that a password was wanted. */
-static int
-refuse_password(char *buf, int size, int rwflag, void *asked)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    *(int *)asked = 1;
-    return -1;
-}
-
 static int
 load_key(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
 {
-    FILE *f = open_pem(cfg, src->key_pointer, "private key", p->key_path);
+    FILE *f = sslplugi_pem_open(cfg, src->key_pointer, "private key", p->key_path);
     int asked = 0;
 
     if (f == NULL) {
         return 0;
     }
     ERR_set_mark();
-    p->key = PEM_read_PrivateKey(f, NULL, refuse_password, &asked);
+    p->key = PEM_read_PrivateKey(f, NULL, sslplugi_refuse_password, &asked);
     if (p->key == NULL && asked) {
         sslplugi_cfg_error_at(cfg, src->key_pointer,
                               "private key %s is encrypted: expected an unencrypted key",
                               p->key_path);
     } else if (p->key == NULL) {
         sslplugi_cfg_error_at(cfg, src->key_pointer, "cannot read private key %s: %s", p->key_path,
-                              ossl_reason());
+                              sslplugi_ossl_reason());
     }
     ERR_pop_to_mark();
     fclose(f);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/crypto.h>
 
 /* Long enough for any key a bundled plugin accepts, with room to spare. */
@@ -524,4 +525,42 @@ sslplugi_x509_name(const X509_NAME *name, char *out, size_t outlen)
 
 done:
     BIO_free(bio);
+}
+
+const char *
+sslplugi_ossl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+    return reason != NULL ? reason : "unknown error";
+}
+
+FILE *
+sslplugi_pem_open(const sslplugi_cfg *cfg, const char *pointer, const char *what, const char *path)
+{
+    char errbuf[256];
+    FILE *f = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0 || (f = fdopen(fd, "r")) == NULL) {
+        sslplugi_cfg_error_at(cfg, pointer, "cannot open %s %s: %s", what, path,
+                              sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    return f;
+}
+
+int
+sslplugi_refuse_password(char *buf, int size, int rwflag, void *asked)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    if (asked != NULL) {
+        *(int *)asked = 1;
+    }
+    return -1;
 }

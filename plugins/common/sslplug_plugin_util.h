@@ -18,6 +18,7 @@
 #define SSLPLUG_PLUGIN_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -148,5 +149,23 @@ const char *sslplugi_strerror(int errnum, char *buf, size_t len);
 
 /** An X509_NAME as RFC 2253 text into out, truncated to fit; "(none)" for NULL. */
 void sslplugi_x509_name(const X509_NAME *name, char *out, size_t outlen);
+
+/** The most recent OpenSSL reason, or "unknown error"; the caller clears the queue. */
+const char *sslplugi_ossl_reason(void);
+
+/**
+ * Open a PEM file for reading (close-on-exec, never a controlling terminal);
+ * on failure report "cannot open WHAT PATH: reason" at the JSON pointer
+ * (relative to the entry's config) and return NULL.
+ */
+FILE *sslplugi_pem_open(const sslplugi_cfg *cfg, const char *pointer, const char *what,
+                        const char *path);
+
+/**
+ * A pem_password_cb that never lets OpenSSL prompt: returns -1 and, when
+ * asked is not NULL, sets *(int *)asked to 1 so the caller can say the key
+ * was encrypted.
+ */
+int sslplugi_refuse_password(char *buf, int size, int rwflag, void *asked);
 
 #endif /* SSLPLUG_PLUGIN_UTIL_H */
