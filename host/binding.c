@@ -215,7 +215,10 @@ sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
     if (conf->verify != SSLPLUGI_VERIFY_UNSET) {
         SSL_CTX_set_verify(ctx, verify_mode(conf), b->verify_count > 0 ? sslplugi_verify_cb : NULL);
     }
-    if (b->info_count > 0) {
+    /* A client needs the info trampoline even without info entries: see cb_info.c. */
+    b->client = conf->role == SSLPLUGI_ROLE_CLIENT;
+    memcpy(b->session_id_context, gen->session_id_context, sizeof(b->session_id_context));
+    if (b->info_count > 0 || b->client) {
         SSL_CTX_set_info_callback(ctx, sslplugi_info_cb);
     }
     if (b->client_cert != NULL) {

@@ -26,6 +26,8 @@ typedef struct sslplugi_binding {
     sslplugi_subctx *subs; /* named contexts the servername callback may switch to */
     size_t sub_count;
     int is_subcontext; /* this binding belongs to one of those */
+    int client;        /* a client context: check sessions handed to it */
+    unsigned char session_id_context[32];
     sslplug_trace_fn trace_fn;
     void *trace_arg;
     unsigned long generation;

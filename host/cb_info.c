@@ -1,6 +1,8 @@
 /*
- * info: every info entry in order, each only for the events it takes.
+ * info: every info entry in order, each only for the events it takes; and,
+ * on a client, the resumption guard at the start of each handshake.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +38,46 @@ where_string(int where, char *buf, size_t len)
     }
 }
 
+/*
+ * A client resumes whatever session the application hands it.  Verify
+ * callbacks do not run on resumption, so a session made under another
+ * configuration (its id context is another digest) is dropped here, before
+ * the ClientHello is written: the handshake is then a full one, verified by
+ * this configuration's plugins.
+ */
+static void
+drop_foreign_session(const sslplugi_binding *b, const SSL *ssl)
+{
+    SSL_SESSION *sess = SSL_get_session(ssl);
+    const unsigned char *id;
+    unsigned int len = 0;
+
+    if (sess == NULL) {
+        return;
+    }
+    id = SSL_SESSION_get0_id_context(sess, &len);
+    if (len == sizeof(b->session_id_context) &&
+        memcmp(id, b->session_id_context, sizeof(b->session_id_context)) == 0) {
+        return;
+    }
+    /* OpenSSL hands info callbacks a const SSL; the handshake has not begun. */
+    SSL_set_session((SSL *)(uintptr_t)ssl, NULL);
+}
+
 void
 sslplugi_info_cb(const SSL *ssl, int where, int ret)
 {
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
     char flags[128];
 
+    if (b == NULL) {
+        return;
+    }
+    if (b->client && (where & SSL_CB_HANDSHAKE_START) != 0) {
+        drop_foreign_session(b, ssl);
+    }
     /* The cheap exit: no entry takes this event (about a dozen per handshake). */
-    if (b == NULL || (b->info_events != 0 && (where & (int)b->info_events) == 0)) {
+    if (b->info_count == 0 || (b->info_events != 0 && (where & (int)b->info_events) == 0)) {
         return;
     }
     for (size_t i = 0; i < b->info_count; i++) {

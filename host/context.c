@@ -126,9 +126,11 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
     }
     /*
      * Sessions are only resumed under the configuration that made them:
-     * verify callbacks do not run on resumption.
+     * verify callbacks do not run on resumption.  A server compares it on
+     * lookup; a client's sessions carry it too, and the info trampoline
+     * drops a foreign one before the ClientHello (cb_info.c).
      */
-    if (c->role == SSLPLUGI_ROLE_SERVER && !SSL_CTX_set_session_id_context(ctx, sid_ctx, 32)) {
+    if (!SSL_CTX_set_session_id_context(ctx, sid_ctx, 32)) {
         sslplugi_error_set(err, SSLPLUG_E_TLS, base, "cannot set the session id context");
         return 0;
     }

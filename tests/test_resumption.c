@@ -11,7 +11,7 @@
 
 #define SERVER_FMT                                                                                 \
     "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/server.crt\","    \
-    " \"private_key\": \"pki/server-plain.key\", \"ca_file\": \"pki/ca.crt\", \"max_protocol\":"  \
+    " \"private_key\": \"pki/server-plain.key\", \"ca_file\": \"pki/ca.crt\", \"max_protocol\":"   \
     " \"%s\", \"verify\": \"require\"}, \"callbacks\": {\"verify\": {\"plugin\": \"verify_log\","  \
     " \"config\": {\"level\": \"%s\"}}}}"
 
@@ -146,12 +146,91 @@ test_resumption_refused_across_verify_configs_tls12(void **state)
     check_policy_change("TLSv1.2");
 }
 
+/* A client context of this configuration, tracing into trace. */
+static SSL_CTX *
+client_of(const char *level, tu_trace *trace)
+{
+    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\","
+                                 " \"ca_file\": \"pki/ca.crt\"}, \"callbacks\": {\"verify\":"
+                                 " {\"plugin\": \"verify_log\", \"config\": {\"level\": \"%s\"}}}}",
+                                 level);
+    SSL_CTX *ctx;
+
+    sslplug_host_set_trace(host, tu_trace_fn, trace);
+    ctx = tu_ctx(host);
+    sslplug_host_free(host);
+    return ctx;
+}
+
+/* One connection from client to server; returns whether it resumed. */
+static int
+client_connect(SSL_CTX *sctx, SSL_CTX *client, SSL_SESSION *resume, SSL_SESSION **out)
+{
+    sslplug_pair pair;
+    char byte;
+    int reused;
+
+    assert_int_equal(sslplug_pair_init(&pair, sctx, client, "localhost"), 1);
+    if (resume != NULL) {
+        assert_int_equal(SSL_set_session(pair.client, resume), 1);
+    }
+    assert_int_equal(sslplug_pair_handshake(&pair), 1);
+    assert_int_equal(SSL_write(pair.server, "x", 1), 1);
+    assert_int_equal(SSL_read(pair.client, &byte, 1), 1);
+    reused = SSL_session_reused(pair.client);
+    if (out != NULL) {
+        *out = SSL_get1_session(pair.client);
+    }
+    SSL_set_shutdown(pair.client, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_set_shutdown(pair.server, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    sslplug_pair_cleanup(&pair);
+    return reused;
+}
+
+/*
+ * The application hands a client a session made under another client
+ * configuration: the client does a full handshake, verified by its own
+ * plugins, instead of resuming.
+ */
+static void
+test_resumption_client_refuses_session_of_other_config(void **state)
+{
+    static const long protocols[] = {TLS1_2_VERSION, TLS1_3_VERSION};
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        tu_trace ta = {0}, tb = {0};
+        SSL_CTX *sctx = tu_plain_server(0);
+        SSL_CTX *a = client_of("info", &ta), *b = client_of("debug", &tb);
+        SSL_SESSION *sess = NULL;
+        int verified;
+
+        SSL_CTX_set_max_proto_version(sctx, protocols[i]);
+        assert_int_equal(client_connect(sctx, a, NULL, &sess), 0);
+        assert_non_null(sess);
+        /* Control: the same configuration resumes, and its verify plugin does not run. */
+        verified = ta.count[SSLPLUG_CB_VERIFY];
+        assert_int_equal(client_connect(sctx, a, sess, NULL), 1);
+        assert_int_equal(ta.count[SSLPLUG_CB_VERIFY], verified);
+        /* Another configuration: a full handshake, and its verify plugin runs. */
+        assert_int_equal(client_connect(sctx, b, sess, NULL), 0);
+        assert_true(tb.count[SSLPLUG_CB_VERIFY] > 0);
+        SSL_SESSION_free(sess);
+        SSL_CTX_free(a);
+        SSL_CTX_free(b);
+        SSL_CTX_free(sctx);
+        tu_trace_free(&ta);
+        tu_trace_free(&tb);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resumption_refused_across_verify_configs_tls13),
         cmocka_unit_test(test_resumption_refused_across_verify_configs_tls12),
+        cmocka_unit_test(test_resumption_client_refuses_session_of_other_config),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
