@@ -189,6 +189,10 @@ struct sslplug_handle {
     unsigned char file_sha256[32]; /* of the plugin file as loaded */
     /* Serialises callback calls into a plugin not marked thread-safe; else NULL. */
     pthread_mutex_t *call_lock;
+    /* client_cert: the last certificate and key that were checked to match. */
+    pthread_mutex_t pair_lock;
+    X509 *good_cert;
+    EVP_PKEY *good_key;
     void (*fini)(void *);
     int fini_pending;        /* init succeeded: fini runs when refs drop to 0 */
     sslplug_error *init_err; /* where services->error writes, during init only */

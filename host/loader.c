@@ -451,6 +451,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
         return NULL;
     }
     atomic_init(&inst->refs, 1);
+    pthread_mutex_init(&inst->pair_lock, NULL);
     inst->type = e->type;
     inst->abi = e->symbol == NULL;
     inst->log_fn = log_fn;
@@ -508,6 +509,9 @@ sslplugi_instance_unref(sslplugi_instance *inst)
         pthread_mutex_destroy(inst->call_lock);
         free(inst->call_lock);
     }
+    X509_free(inst->good_cert);
+    EVP_PKEY_free(inst->good_key);
+    pthread_mutex_destroy(&inst->pair_lock);
     free(inst->pointer);
     free(inst->file);
     free(inst->label);

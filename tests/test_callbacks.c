@@ -918,6 +918,39 @@ test_callbacks_client_cert_result_zero_with_objects_sends_none(void **state)
                         "client_cert cb_client_cert_bad /callbacks/client_cert: -> 0\n");
 }
 
+/*
+ * The host remembers the last pair that matched, to skip the dear check:
+ * the same instance returning the good pair, then a bad key, then the good
+ * pair again is obeyed, refused, and obeyed.
+ */
+static void
+test_callbacks_client_cert_mismatch_caught_after_good_pair(void **state)
+{
+    static const int expected[] = {1, 0, 1, 0};
+    tu_trace trace = {0};
+    sslplug_host *host = tu_host(
+        "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"pki/ca.crt\"},"
+        " \"callbacks\": {\"client_cert\": {\"plugin\": \"%s\", \"config\": {\"cert\": \"%s\","
+        " \"key\": \"%s\", \"bad_key\": \"%s\"}}}}",
+        tu_test_plugin("cc_alternate"), tu_pki("client.crt"), tu_pki("client.key"),
+        tu_pki("rogue.key"));
+    SSL_CTX *server = tu_plain_server(1), *client;
+    sslplug_pair pair;
+
+    (void)state;
+    sslplug_host_set_trace(host, tu_trace_fn, &trace);
+    client = tu_ctx(host);
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+        assert_int_equal(tu_handshake(server, client, &pair), expected[i]);
+        sslplug_pair_cleanup(&pair);
+    }
+    assert_int_equal(tu_trace_has(&trace, "the key does not match the certificate"), 2);
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+    sslplug_host_free(host);
+    tu_trace_free(&trace);
+}
+
 /* The control for the cases above: the same plugin with a matching pair is obeyed. */
 static void
 test_callbacks_client_cert_matching_pair_is_sent(void **state)
@@ -1002,6 +1035,7 @@ main(void)
         cmocka_unit_test(test_callbacks_info_raw_sees_handshake_start_and_done_tls13),
         cmocka_unit_test(test_callbacks_info_raw_sees_handshake_start_and_done_tls12),
         cmocka_unit_test(test_callbacks_info_traces_alert_of_failed_handshake),
+        cmocka_unit_test(test_callbacks_client_cert_mismatch_caught_after_good_pair),
         cmocka_unit_test(test_callbacks_client_cert_abi_satisfies_required_client_auth_tls13),
         cmocka_unit_test(test_callbacks_client_cert_abi_satisfies_required_client_auth_tls12),
         cmocka_unit_test(test_callbacks_client_cert_raw_satisfies_required_client_auth_tls13),
