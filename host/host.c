@@ -328,19 +328,38 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
     return 1;
 }
 
+/* Installed on a context whose configuration failed half-way: no peer passes. */
+static int
+refuse_every_peer(int ok, X509_STORE_CTX *store)
+{
+    (void)ok;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+
 static int
 configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
 {
     sslplugi_generation *gen = current(host);
     const sslplugi_config *c = gen->config;
-    int ok =
-        sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
-        sslplugi_bind(ctx, own_ctx, gen, &c->context, host->trace_fn, host->trace_arg, err) &&
-        sslplugi_context_configure(ctx, &c->context, "/context", gen->session_id_context, err) &&
-        build_subcontexts(host, ctx, gen, err);
+    int bound = 0, ok;
 
+    ok = sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
+         (bound = sslplugi_bind(ctx, own_ctx, gen, &c->context, host->trace_fn, host->trace_arg,
+                                err)) &&
+         sslplugi_context_configure(ctx, &c->context, "/context", gen->session_id_context, err) &&
+         build_subcontexts(host, ctx, gen, err);
     if (!ok) {
         sslplugi_error_set_source(err, c->source);
+    }
+    /*
+     * An application's context that was partly configured must not serve
+     * as if it were: whatever the caller does with it, every peer is
+     * refused (a context of our own is freed instead).
+     */
+    if (!ok && bound && !own_ctx) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                           refuse_every_peer);
     }
     sslplugi_generation_unref(gen);
     return ok;

@@ -1287,6 +1287,39 @@ test_loader_apply_twice_fails(void **state)
     free(cb);
 }
 
+/*
+ * A configuration that fails after sslplug began changing the application's
+ * context leaves it refusing every peer, so an application that ignores the
+ * error does not serve with half a configuration.
+ */
+static void
+test_loader_apply_failure_leaves_context_refusing(void **state)
+{
+    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\","
+                                 " \"ca_file\": \"pki/no-such-ca.crt\", \"verify\": \"none\"}}");
+    SSL_CTX *server = tu_plain_server(0);
+    SSL_CTX *control = SSL_CTX_new(TLS_client_method());
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    sslplug_error err;
+    sslplug_pair pair;
+
+    (void)state;
+    assert_non_null(ctx);
+    /* Control: an application context that verifies nothing connects. */
+    assert_int_equal(tu_handshake(server, control, &pair), 1);
+    sslplug_pair_cleanup(&pair);
+    assert_int_equal(sslplug_ctx_apply(host, ctx, &err), 0);
+    assert_int_equal(err.code, SSLPLUG_E_CERTIFICATE);
+    assert_string_equal(err.pointer, "/context/ca_file");
+    assert_int_equal(tu_handshake(server, ctx, &pair), 0);
+    assert_int_equal(SSL_get_verify_result(pair.client), X509_V_ERR_APPLICATION_VERIFICATION);
+    sslplug_pair_cleanup(&pair);
+    SSL_CTX_free(ctx);
+    SSL_CTX_free(control);
+    SSL_CTX_free(server);
+    sslplug_host_free(host);
+}
+
 #define LOADER_TEST(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int
@@ -1334,6 +1367,7 @@ main(void)
         LOADER_TEST(test_loader_lookup_not_found),
         LOADER_TEST(test_loader_apply_binds_app_context),
         LOADER_TEST(test_loader_apply_twice_fails),
+        LOADER_TEST(test_loader_apply_failure_leaves_context_refusing),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -21,9 +21,10 @@
  *  - NULL.  Free functions accept NULL and do nothing.
  *  - Ownership.  The caller owns what a _new/_load returns.  Strings passed
  *    in are copied.  An SSL_CTX made or configured by sslplug holds its own
- *    references to the plugins it uses, so it stays valid after the host is
- *    freed; plugins are unloaded after the last context and host using them
- *    are gone.
+ *    references to the plugin entries it uses, so it stays valid after the
+ *    host is freed; an entry's state is finalised (fini) after the last
+ *    context and host using it are gone.  Plugin code stays mapped for the
+ *    life of the process.
  *  - Fail closed.  If any plugin cannot be loaded, bound or initialised, no
  *    context is produced; a context never verifies less than the
  *    configuration says.
@@ -173,9 +174,11 @@ SSLPLUG_API SSL_CTX *sslplug_ctx_new(sslplug_host *host, sslplug_error *err);
 /**
  * Apply the configuration to a context the application made: the settings
  * present in the configuration and every configured callback.  Settings the
- * configuration leaves out are not touched.  A context can be configured by
- * sslplug once.  On failure the context is in an unspecified state and must
- * not be used.
+ * configuration leaves out are not touched, except that sslplug sets the
+ * session id context (a digest of the configuration) and, on a client,
+ * takes the info callback, which guards resumption (see README).  A context
+ * can be configured by sslplug once.  On a failure after sslplug began
+ * changing the context, it is left refusing every peer; free it.
  * @returns 1, or 0.
  */
 SSLPLUG_API int sslplug_ctx_apply(sslplug_host *host, SSL_CTX *ctx, sslplug_error *err);
