@@ -68,7 +68,7 @@ void
 sslplugi_info_cb(const SSL *ssl, int where, int ret)
 {
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
-    char flags[128];
+    char flags[128] = "";
 
     if (b == NULL) {
         return;
@@ -87,7 +87,9 @@ sslplugi_info_cb(const SSL *ssl, int where, int ret)
             continue;
         }
         if (b->trace_fn != NULL) {
-            where_string(where, flags, sizeof(flags));
+            if (flags[0] == '\0') {
+                where_string(where, flags, sizeof(flags));
+            }
             if (where & SSL_CB_ALERT) {
                 sslplugi_trace(b, inst, ssl, "where=0x%04x %s alert=%s:%s", (unsigned)where, flags,
                                SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));

@@ -52,10 +52,11 @@ call_password(const sslplugi_binding *b, int attempt, char *buf, int size, int r
         return SSLPLUG_PASSWORD_NO_MORE;
     }
     if (r < 0 || r >= size) {
-        snprintf(why, whylen, "returned %d, outside 0..%d for a buffer of %d bytes", r, size - 1,
-                 size);
         if (r < 0) {
             snprintf(why, whylen, "returned %d: no password available", r);
+        } else {
+            snprintf(why, whylen, "returned %d, outside 0..%d for a buffer of %d bytes", r,
+                     size - 1, size);
         }
         if (b->trace_fn != NULL) {
             sslplugi_trace(b, inst, NULL, "attempt=%d size=%d -> %d: rejected, %s", attempt, size,
