@@ -104,13 +104,62 @@ search_env_path(const char *file, char **found, sslplug_error *err, const char *
     return r;
 }
 
+/*
+ * A bare name "x" means x.so ("x.so" is taken as written), looked up in
+ * dirs, then SSLPLUG_PLUGIN_PATH, then the built-in plugin directory.  The
+ * file name looked for is left in file.  Returns 1 with *found, 0 when not
+ * found, -1 on error.
+ */
+static int
+find_bare(char *const *dirs, size_t count, const char *name, char *file, size_t filelen,
+          char **found, sslplug_error *err, const char *pointer)
+{
+    size_t len = strlen(name);
+    int r = 0;
+
+    if (len > 3 && strcmp(name + len - 3, ".so") == 0) {
+        snprintf(file, filelen, "%s", name);
+    } else if ((size_t)snprintf(file, filelen, "%s.so", name) >= filelen) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, pointer, "plugin name too long");
+        return -1;
+    }
+    for (size_t i = 0; i < count && r == 0; i++) {
+        r = try_dir(dirs[i], file, found, err, pointer);
+    }
+    if (r == 0) {
+        r = search_env_path(file, found, err, pointer);
+    }
+    if (r == 0) {
+        r = try_dir(sslplug_builtin_plugin_dir(), file, found, err, pointer);
+    }
+    return r;
+}
+
+char *
+sslplug_plugin_locate(const char *name)
+{
+    char file[512];
+    char *found = NULL;
+
+    if (name == NULL || name[0] == '\0') {
+        return NULL;
+    }
+    if (strchr(name, '/') != NULL) {
+        return is_regular_file(name) ? strdup(name) : NULL;
+    }
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+        find_bare(NULL, 0, name, file, sizeof(file), &found, NULL, NULL) != 1) {
+        return NULL;
+    }
+    return found;
+}
+
 static int
 resolve_plugin(const sslplugi_config *c, sslplugi_entry *e, sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
     char file[512];
-    size_t len = strlen(e->plugin);
-    int r = 0;
+    int r;
 
     snprintf(ptr, sizeof(ptr), "%s/plugin", e->pointer);
     if (strchr(e->plugin, '/') != NULL) {
@@ -129,21 +178,9 @@ resolve_plugin(const sslplugi_config *c, sslplugi_entry *e, sslplug_error *err)
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr, "\"%s\" is not a plugin name", e->plugin);
         return 0;
     }
-    /* A bare name "x" means x.so; "x.so" is taken as written. */
-    if (len > 3 && strcmp(e->plugin + len - 3, ".so") == 0) {
-        snprintf(file, sizeof(file), "%s", e->plugin);
-    } else if ((size_t)snprintf(file, sizeof(file), "%s.so", e->plugin) >= sizeof(file)) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr, "plugin name too long");
+    if ((r = find_bare(c->plugin_path, c->plugin_path_count, e->plugin, file, sizeof(file),
+                       &e->file, err, ptr)) < 0) {
         return 0;
-    }
-    for (size_t i = 0; i < c->plugin_path_count && r == 0; i++) {
-        r = try_dir(c->plugin_path[i], file, &e->file, err, ptr);
-    }
-    if (r == 0) {
-        r = search_env_path(file, &e->file, err, ptr);
-    }
-    if (r == 0) {
-        r = try_dir(sslplug_builtin_plugin_dir(), file, &e->file, err, ptr);
     }
     if (r == 0) {
         sslplugi_error_set(err, SSLPLUG_E_PLUGIN_NOT_FOUND, ptr,

@@ -1320,6 +1320,30 @@ test_loader_apply_failure_leaves_context_refusing(void **state)
     sslplug_host_free(host);
 }
 
+/* The lookup the host and `sslplug inspect` share, as a public function. */
+static void
+test_loader_plugin_locate(void **state)
+{
+    char *found = sslplug_plugin_locate("verify_log");
+    char *expect = NULL;
+
+    (void)state;
+    assert_true(asprintf(&expect, "%s/verify_log.so", sslplug_builtin_plugin_dir()) >= 0);
+    assert_non_null(found);
+    assert_string_equal(found, expect);
+    free(found);
+    found = sslplug_plugin_locate(tu_test_plugin("abi_counter"));
+    assert_non_null(found);
+    assert_string_equal(found, tu_test_plugin("abi_counter"));
+    free(found);
+    assert_null(sslplug_plugin_locate("no_such_plugin_anywhere"));
+    assert_null(sslplug_plugin_locate("/nonexistent/x.so"));
+    assert_null(sslplug_plugin_locate(".."));
+    assert_null(sslplug_plugin_locate(""));
+    assert_null(sslplug_plugin_locate(NULL));
+    free(expect);
+}
+
 #define LOADER_TEST(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int
@@ -1368,6 +1392,7 @@ main(void)
         LOADER_TEST(test_loader_apply_binds_app_context),
         LOADER_TEST(test_loader_apply_twice_fails),
         LOADER_TEST(test_loader_apply_failure_leaves_context_refusing),
+        LOADER_TEST(test_loader_plugin_locate),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

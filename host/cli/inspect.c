@@ -2,58 +2,15 @@
  * sslplug inspect: what a plugin file offers.  The descriptor is read as it
  * is, whatever its version, so an incompatible plugin can still be described.
  */
-#define _GNU_SOURCE /* secure_getenv */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
 #include "sslplug/plugin.h"
 
 #include "cli.h"
-
-static int
-exists(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/*
- * A path is taken as given; a bare name is looked up as the host does:
- * "x" means x.so, in the absolute entries of SSLPLUG_PLUGIN_PATH (ignored
- * when setuid), then the built-in plugin directory.
- */
-static int
-locate(const char *arg, char *out, size_t len)
-{
-    const char *env = secure_getenv("SSLPLUG_PLUGIN_PATH");
-    size_t n = strlen(arg);
-    const char *suffix = n > 3 && strcmp(arg + n - 3, ".so") == 0 ? "" : ".so";
-
-    if (strchr(arg, '/') != NULL) {
-        snprintf(out, len, "%s", arg);
-        return exists(out);
-    }
-    if (env != NULL) {
-        char *copy = strdup(env), *save = NULL;
-
-        for (char *dir = copy != NULL ? strtok_r(copy, ":", &save) : NULL; dir != NULL;
-             dir = strtok_r(NULL, ":", &save)) {
-            snprintf(out, len, "%s/%s%s", dir, arg, suffix);
-            if (dir[0] == '/' && exists(out)) {
-                free(copy);
-                return 1;
-            }
-        }
-        free(copy);
-    }
-    snprintf(out, len, "%s/%s%s", sslplug_builtin_plugin_dir(), arg, suffix);
-    return exists(out);
-}
 
 static void
 print_function(const char *name, void *arg)
@@ -133,7 +90,8 @@ print_sha256(const char *path)
 int
 cli_inspect(int argc, char **argv)
 {
-    char path[4096], why[256];
+    char why[256];
+    char *path = NULL;
     void *dl = NULL, *sym;
     int rc = CLI_FAIL, sha = 0;
     const char *arg = NULL;
@@ -162,17 +120,22 @@ cli_inspect(int argc, char **argv)
         fprintf(stderr, "usage: sslplug inspect [--sha256] PLUGIN\n");
         return CLI_USAGE;
     }
-    if (!locate(arg, path, sizeof(path))) {
-        fprintf(stderr, "sslplug inspect: %s: no such plugin (looked at %s)\n", arg, path);
+    /* The host's own lookup, so inspect sees the file a configuration would load. */
+    if ((path = sslplug_plugin_locate(arg)) == NULL) {
+        fprintf(stderr,
+                "sslplug inspect: %s: no such plugin (a path, or NAME.so in "
+                "SSLPLUG_PLUGIN_PATH or %s)\n",
+                arg, sslplug_builtin_plugin_dir());
         return CLI_FAIL;
     }
     if (sha) {
-        return print_sha256(path) ? CLI_OK : CLI_FAIL;
+        rc = print_sha256(path) ? CLI_OK : CLI_FAIL;
+        goto done;
     }
     printf("file: %s\n", path);
     if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
         fprintf(stderr, "sslplug inspect: %s\n", dlerror());
-        return CLI_FAIL;
+        goto done;
     }
     if ((sym = dlsym(dl, SSLPLUG_PLUGIN_ENTRY_SYMBOL)) != NULL) {
         sslplug_plugin_entry_fn entry;
@@ -196,6 +159,9 @@ cli_inspect(int argc, char **argv)
     }
     rc = CLI_OK;
 done:
-    dlclose(dl);
+    if (dl != NULL) {
+        dlclose(dl);
+    }
+    free(path);
     return rc;
 }

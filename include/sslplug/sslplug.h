@@ -214,6 +214,14 @@ SSLPLUG_API const char *sslplug_strerror(sslplug_code code);
  */
 SSLPLUG_API const char *sslplug_builtin_plugin_dir(void);
 
+/**
+ * Where a configuration's plugin value would be found without a
+ * plugin_path: a value with '/' as given; a bare name x as x.so in
+ * SSLPLUG_PLUGIN_PATH, then the built-in plugin directory.
+ * @returns a new path the caller frees, or NULL when there is no such file.
+ */
+SSLPLUG_API char *sslplug_plugin_locate(const char *name);
+
 /** The name of a callback type as used in configurations ("verify", ...). */
 SSLPLUG_API const char *sslplug_cb_type_name(sslplug_cb_type type);
 
