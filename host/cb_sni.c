@@ -8,8 +8,8 @@
  * would be resumed on another, skipping its client certificate check (the
  * nginx CVE-2025-23419 class).  Switched early, the lookup compares the
  * session with the new context's own session id context and refuses it.
- * A switch also copies what SSL_set_SSL_CTX leaves behind (verification
- * mode, callback, depth, options).  A raw function has OpenSSL's
+ * A switch puts every setting of the named context in force on the
+ * connection (context.c), not only what SSL_set_SSL_CTX moves.  A raw function has OpenSSL's
  * servername signature and can only accept or reject, so it is bound as
  * OpenSSL's servername callback.
  */
@@ -27,18 +27,6 @@ find_context(const sslplugi_binding *b, const char *name)
         }
     }
     return NULL;
-}
-
-static int
-switch_context(SSL *ssl, SSL_CTX *target)
-{
-    if (SSL_set_SSL_CTX(ssl, target) != target) {
-        return 0;
-    }
-    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(target), SSL_CTX_get_verify_callback(target));
-    SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(target));
-    SSL_set_options(ssl, SSL_CTX_get_options(target));
-    return 1;
 }
 
 /*
@@ -96,7 +84,7 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
         result = SSL_CLIENT_HELLO_SUCCESS;
         outcome = "accept";
     } else if (r == SSLPLUG_SNI_SWITCH && (target = find_context(b, target_name)) != NULL &&
-               switch_context(ssl, target)) {
+               sslplugi_context_switch(ssl, target)) {
         result = SSL_CLIENT_HELLO_SUCCESS;
         outcome = "switch";
     } else {

@@ -144,3 +144,45 @@ sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, cons
     return set_protocols(ctx, conf, base, err) && set_trust(ctx, conf, base, sid_ctx, err) &&
            set_keypair(ctx, conf, base, err);
 }
+
+/*
+ * A named context starts from what the context it belongs to says where the
+ * configuration says nothing (the application's protocol range, options and
+ * verification parameters, for a context given to sslplug_ctx_apply), so a
+ * switch never loosens a setting the configuration left to the application.
+ */
+int
+sslplugi_context_inherit(SSL_CTX *sub, SSL_CTX *main)
+{
+    SSL_CTX_set_options(sub, SSL_CTX_get_options(main));
+    return SSL_CTX_set_min_proto_version(sub, SSL_CTX_get_min_proto_version(main)) &&
+           SSL_CTX_set_max_proto_version(sub, SSL_CTX_get_max_proto_version(main)) &&
+           SSL_CTX_set1_param(sub, SSL_CTX_get0_param(main));
+}
+
+/*
+ * Move a connection to a named context, with every setting of that context
+ * in force.  SSL_set_SSL_CTX moves the certificate chain and key and the
+ * session id context; the connection reads its trust store, client CA
+ * names and cipher lists from whichever context it is on when it needs
+ * them.  What SSL_new copied into the connection is copied again here: the
+ * protocol range (the version is chosen after the client hello callback),
+ * the verification mode and callback, the verification parameters (depth,
+ * flags) and the options.  tests/test_named_contexts.c proves each key
+ * through a real switch.
+ */
+int
+sslplugi_context_switch(SSL *ssl, SSL_CTX *target)
+{
+    uint64_t options = SSL_CTX_get_options(target);
+
+    if (SSL_set_SSL_CTX(ssl, target) != target) {
+        return 0;
+    }
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(target), SSL_CTX_get_verify_callback(target));
+    SSL_clear_options(ssl, SSL_get_options(ssl) & ~options);
+    SSL_set_options(ssl, options);
+    return SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(target)) &&
+           SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(target)) &&
+           SSL_set1_param(ssl, SSL_CTX_get0_param(target));
+}

@@ -316,6 +316,10 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
         if (!ok) {
             sslplugi_error_set(err, SSLPLUG_E_TLS, ptr, "cannot create the context");
         }
+        if (ok && !sslplugi_context_inherit(ctx, main)) {
+            sslplugi_error_set(err, SSLPLUG_E_TLS, ptr, "cannot copy the main context's settings");
+            ok = 0;
+        }
         if (!ok || !sslplugi_bind(ctx, 1, gen, &sub->conf, host->trace_fn, host->trace_arg, err) ||
             !sslplugi_context_configure(ctx, &sub->conf, ptr, sid, err)) {
             SSL_CTX_free(ctx);

@@ -249,6 +249,10 @@ EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *
  */
 int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, const char *base,
                                const unsigned char *sid_ctx, sslplug_error *err);
+/* Before configuring a named context: start from main's protocol range, options, parameters. */
+int sslplugi_context_inherit(SSL_CTX *sub, SSL_CTX *main);
+/* Serve the connection from target (a named context) with all its settings in force. */
+int sslplugi_context_switch(SSL *ssl, SSL_CTX *target);
 
 /* ---- generations (generation.c) ---- */
 

@@ -504,6 +504,51 @@ test_interop_s_client_without_cert_refused_tls13(void **state)
     s_client_without_cert_refused(state, "-tls1_3", "alert certificate required");
 }
 
+/* ---- a virtual host's settings over a real socket ---- */
+
+/*
+ * A TLS 1.2 s_client asking for name, against `sslplug serve --once` whose
+ * virtual host alt.example says "min_protocol": "TLSv1.3": its exit status.
+ */
+static int
+s_client_tls12_to_vhost(fixture *f, const char *name)
+{
+    char *conf = config(f, "vhost.json",
+                        "{\"version\": 1, \"context\": {\"role\": \"server\","
+                        " \"certificate\": \"%s\", \"private_key\": \"%s\"},"
+                        " \"contexts\": {\"alt\": {\"certificate\": \"%s\","
+                        " \"private_key\": \"%s\", \"min_protocol\": \"TLSv1.3\"}},"
+                        " \"callbacks\": {\"servername\": {\"plugin\": \"servername_map\","
+                        " \"config\": {\"names\": {\"alt.example\": \"alt\"}}}}}",
+                        tu_pki("server.crt"), tu_pki("server-plain.key"), tu_pki("alt.crt"),
+                        tu_pki("alt.key"));
+    proc *server = start_serve(f, conf);
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    const char *argv[] = {"openssl", "s_client",       "-connect", target,     "-servername", name,
+                          "-CAfile", tu_pki("ca.crt"), "-tls1_2",  "-ign_eof", NULL};
+    proc *client = start(f, argv);
+    int rc;
+
+    send_line(client, "ping\n");
+    rc = wait_exit(client);
+    wait_exit(server);
+    free(target);
+    free(conf);
+    return rc;
+}
+
+static void
+test_interop_vhost_protocol_range_after_switch(void **state)
+{
+    fixture *f = *state;
+
+    /* The main context takes TLS 1.2; after the switch to alt, TLS 1.2 is refused. */
+    assert_int_equal(s_client_tls12_to_vhost(f, "localhost"), 0);
+    assert_output(&f->procs[1], "Protocol  : TLSv1.2");
+    assert_int_not_equal(s_client_tls12_to_vhost(f, "alt.example"), 0);
+    assert_output(&f->procs[2], "handshake: failed");
+}
+
 /* ---- sslplug serve: reload, stop; sslplug connect: errors ---- */
 
 static char *
@@ -673,6 +718,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_interop_s_client_without_cert_refused_tls12, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_interop_s_client_without_cert_refused_tls13, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_vhost_protocol_range_after_switch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_interop_serve_reloads_on_sighup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_connect_refused_port_fails, setup, teardown),
