@@ -19,8 +19,28 @@
 /* A configuration is a few KiB; refuse to slurp something absurd. */
 #define MAX_CONFIG_BYTES (1024 * 1024)
 
+/*
+ * The path of the file an open descriptor refers to, as the kernel knows it
+ * (a symbolic link resolved): the file actually read, not the name given.
+ */
+static int
+opened_path(int fd, char *out, size_t len)
+{
+    char link[64];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    if ((n = readlink(link, out, len - 1)) <= 0 || (size_t)n >= len - 1) {
+        return 0;
+    }
+    out[n] = '\0';
+    return out[0] == '/';
+}
+
+/* real: the path of the file read (real_len bytes), for the directory checks. */
 static char *
-read_file(const char *path, size_t *len, struct stat *st, sslplug_error *err)
+read_file(const char *path, size_t *len, struct stat *st, char *real, size_t real_len,
+          sslplug_error *err)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -29,6 +49,11 @@ read_file(const char *path, size_t *len, struct stat *st, sslplug_error *err)
 
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 || fstat(fd, st) != 0) {
         sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "cannot open %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (!opened_path(fd, real, real_len)) {
+        sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "cannot tell which file %s is: %s", path,
+                           strerror(errno));
         goto fail;
     }
     if (!S_ISREG(st->st_mode)) {
@@ -96,13 +121,38 @@ config_dir(const char *path, sslplug_error *err)
 }
 
 /*
+ * The configuration file gets a plugin's checks: the file read (st), the
+ * directories above the name it was given by, and, when that name is a
+ * symbolic link, the directories above the file it points to (real): either
+ * place, if others can write to it, lets them change what is loaded.
+ */
+static int
+check_config_file(const char *source, const struct stat *st, const char *real, sslplug_error *err)
+{
+    if (!sslplugi_file_check_stat(st, source, NULL, err) ||
+        !sslplugi_file_check_dirs(source, NULL, err)) {
+        return 0;
+    }
+    if (strcmp(real, source) != 0 && !sslplugi_file_check_dirs(real, NULL, err)) {
+        if (err != NULL) {
+            size_t n = strlen(err->message);
+
+            snprintf(err->message + n, sizeof(err->message) - n,
+                     " (%s leads there through a symbolic link)", source);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+/*
  * Parse a configuration into a configuration struct with every path
- * resolved.  st: the configuration file's, checked like a plugin's unless
- * the configuration opts out.
+ * resolved.  st and real: the configuration file's, checked like a
+ * plugin's unless the configuration opts out; NULL for a string.
  */
 static sslplugi_config *
 parse(const char *json, size_t len, const char *source, const char *base_dir, const struct stat *st,
-      sslplug_error *err)
+      const char *real, sslplug_error *err)
 {
     sslplugi_config *config = NULL;
 
@@ -110,8 +160,7 @@ parse(const char *json, size_t len, const char *source, const char *base_dir, co
         goto fail;
     }
     if (st != NULL && !config->insecure_allow_writable &&
-        (!sslplugi_file_check_stat(st, source, NULL, err) ||
-         !sslplugi_file_check_dirs(source, NULL, err))) {
+        !check_config_file(source, st, real, err)) {
         goto fail;
     }
     if (!sslplugi_paths_resolve(config, err)) {
@@ -129,14 +178,16 @@ parse_file(const char *path, sslplug_error *err)
 {
     sslplugi_config *config = NULL;
     char *json = NULL, *dir = NULL;
+    char real[PATH_MAX];
     struct stat st;
     size_t len = 0;
 
-    if ((json = read_file(path, &len, &st, err)) == NULL || (dir = config_dir(path, err)) == NULL) {
+    if ((json = read_file(path, &len, &st, real, sizeof(real), err)) == NULL ||
+        (dir = config_dir(path, err)) == NULL) {
         sslplugi_error_set_source(err, path);
         goto done;
     }
-    config = parse(json, len, path, dir, &st, err);
+    config = parse(json, len, path, dir, &st, real, err);
 done:
     free(json);
     free(dir);
@@ -202,7 +253,7 @@ sslplug_host_load_string(const char *json, const char *base_dir, sslplug_error *
                            "a configuration string and an absolute base directory are needed");
         return NULL;
     }
-    if ((config = parse(json, strlen(json), "<string>", base_dir, NULL, err)) == NULL) {
+    if ((config = parse(json, strlen(json), "<string>", base_dir, NULL, NULL, err)) == NULL) {
         return NULL;
     }
     return host_new(config, NULL, err);

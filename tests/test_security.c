@@ -671,6 +671,62 @@ test_security_config_private_accepted(void **state)
     free(conf);
 }
 
+/* A configuration in a directory others may write to is refused... */
+static void
+test_security_config_in_writable_dir_refused(void **state)
+{
+    char *open_dir = make_dir(scratch_dir(state), "open", 0777);
+    char *conf = write_conf(open_dir, 0644);
+
+    assert_conf_refused(conf, "is writable by group or others (mode 0777) without the sticky bit");
+    free(conf);
+    free(open_dir);
+}
+
+/* ...and so it is when reached through a symbolic link from a safe directory. */
+static void
+test_security_config_symlink_to_writable_dir_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *open_dir = make_dir(dir, "open", 0777);
+    char *conf = write_conf(open_dir, 0644);
+    char *link = tu_path_join(dir, "link.json");
+    sslplug_error err;
+
+    assert_int_equal(symlink(conf, link), 0);
+    assert_null(sslplug_host_load(link, &err));
+    assert_error(&err, SSLPLUG_E_UNSAFE_FILE, "", open_dir,
+                 "is writable by group or others (mode 0777) without the sticky bit");
+    assert_non_null(strstr(err.message, "leads there through a symbolic link"));
+    assert_string_equal(err.source, link);
+    free(link);
+    free(conf);
+    free(open_dir);
+}
+
+/* The control: a symbolic link to a safe configuration loads. */
+static void
+test_security_config_symlink_to_safe_file_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *safe = make_dir(dir, "safe", 0755);
+    char *conf = write_conf(safe, 0644);
+    char *link = tu_path_join(dir, "link.json");
+    sslplug_error err;
+    sslplug_host *host;
+
+    assert_int_equal(symlink(conf, link), 0);
+    host = sslplug_host_load(link, &err);
+    if (host == NULL) {
+        print_error("%s\n", err.message);
+    }
+    assert_non_null(host);
+    assert_verify_plugin_works(host);
+    free(link);
+    free(conf);
+    free(safe);
+}
+
 /* ---- allowed_dirs and plugin_path as a fence ---- */
 
 #define FENCED_CONF(key)                                                                           \
@@ -1299,6 +1355,9 @@ main(void)
         SEC_TEST(test_security_config_world_writable_refused),
         SEC_TEST(test_security_config_group_writable_refused),
         SEC_TEST(test_security_config_other_owner_refused),
+        SEC_TEST(test_security_config_in_writable_dir_refused),
+        SEC_TEST(test_security_config_symlink_to_writable_dir_refused),
+        SEC_TEST(test_security_config_symlink_to_safe_file_accepted),
         SEC_TEST(test_security_config_private_accepted),
         SEC_TEST(test_security_allowed_dirs_outside_refused),
         SEC_TEST(test_security_allowed_dirs_inside_accepted),
