@@ -748,6 +748,10 @@ parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
     if ((v = json_object_get(root, "callbacks")) != NULL && !parse_callbacks(v, c, err)) {
         return 0;
     }
+    c->context.check_files = !c->insecure_allow_writable;
+    for (size_t i = 0; i < c->sub_count; i++) {
+        c->subs[i].conf.check_files = c->context.check_files;
+    }
     return check_consistency(c, err) && digest_config(root, c, err);
 }
 

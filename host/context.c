@@ -83,15 +83,16 @@ done:
 }
 
 static int
-set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
-          const unsigned char *sid_ctx, sslplug_error *err)
+set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const sslplugi_trust *trust,
+          const char *base, const unsigned char *sid_ctx, sslplug_error *err)
 {
     char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
     int verifying = c->verify == SSLPLUGI_VERIFY_PEER || c->verify == SSLPLUGI_VERIFY_REQUIRE;
     char reason[256];
 
-    if (c->ca_file != NULL && !SSL_CTX_load_verify_file(ctx, c->ca_file)) {
-        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("ca_file"), "cannot load CA file %s: %s",
+    /* The CA file as the generation read and digested it (trust.c), not as it is now. */
+    if (!sslplugi_trust_apply(ctx, trust, verifying && c->role == SSLPLUGI_ROLE_SERVER)) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("ca_file"), "cannot use CA file %s: %s",
                            c->ca_file, sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
     }
@@ -108,18 +109,6 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
                            "cannot load the system's default CA store: %s",
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         return 0;
-    }
-    /* Tell clients which CAs the server accepts, so they can pick a certificate. */
-    if (verifying && c->role == SSLPLUGI_ROLE_SERVER && c->ca_file != NULL) {
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->ca_file);
-
-        if (names == NULL) {
-            sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("ca_file"),
-                               "no CA names can be read from %s: %s", c->ca_file,
-                               sslplugi_openssl_reason(reason, sizeof(reason)));
-            return 0;
-        }
-        SSL_CTX_set_client_CA_list(ctx, names);
     }
     if (c->verify_depth >= 0) {
         SSL_CTX_set_verify_depth(ctx, c->verify_depth);
@@ -138,10 +127,11 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
 }
 
 int
-sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, const char *base,
+sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf,
+                           const sslplugi_trust *trust, const char *base,
                            const unsigned char *sid_ctx, sslplug_error *err)
 {
-    return set_protocols(ctx, conf, base, err) && set_trust(ctx, conf, base, sid_ctx, err) &&
+    return set_protocols(ctx, conf, base, err) && set_trust(ctx, conf, trust, base, sid_ctx, err) &&
            set_keypair(ctx, conf, base, err);
 }
 

@@ -285,3 +285,100 @@ sslplugi_file_check_dirs(const char *file, const char *pointer, sslplug_error *e
     }
     return check_dirs(real_dir, file, pointer, err);
 }
+
+/* ---- files a context names: certificates, keys, CA files ---- */
+
+/* Others must not change what is trusted or presented; only the owner reads a key. */
+const sslplugi_data_file sslplugi_certificate_file = {"certificate", 0, SSLPLUG_E_CERTIFICATE};
+const sslplugi_data_file sslplugi_ca_file = {"CA file", 0, SSLPLUG_E_CERTIFICATE};
+const sslplugi_data_file sslplugi_key_file = {
+    "private key", SSLPLUGI_FILE_OWNED | SSLPLUGI_FILE_PRIVATE, SSLPLUG_E_PRIVATE_KEY};
+
+int
+sslplugi_file_real_path(int fd, char *out, size_t len)
+{
+    char link[64];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    if (len < 2 || (n = readlink(link, out, len - 1)) <= 0 || (size_t)n >= len - 1) {
+        return 0;
+    }
+    out[n] = '\0';
+    return out[0] == '/';
+}
+
+int
+sslplugi_file_check_opened(const char *file, const char *real, const struct stat *st,
+                           unsigned flags, const char *what, const char *pointer,
+                           sslplug_error *err)
+{
+    if (!S_ISREG(st->st_mode)) {
+        sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, pointer, "%s %s is not a regular file", what,
+                           file);
+        return 0;
+    }
+    if ((flags & SSLPLUGI_FILE_OWNED) != 0 && !trusted_owner(st->st_uid)) {
+        sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, pointer,
+                           "%s %s is owned by uid %u, not root or the effective user", what, file,
+                           (unsigned)st->st_uid);
+        return 0;
+    }
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, pointer,
+                           "%s %s is writable by group or others (mode %04o)", what, file,
+                           (unsigned)(st->st_mode & 07777));
+        return 0;
+    }
+    if ((flags & SSLPLUGI_FILE_PRIVATE) != 0 && (st->st_mode & S_IROTH) != 0) {
+        sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, pointer,
+                           "%s %s is readable by others (mode %04o); make it 0600 or 0640", what,
+                           file, (unsigned)(st->st_mode & 07777));
+        return 0;
+    }
+    /* Both places: others who can write either one decide what is read. */
+    if (!sslplugi_file_check_dirs(file, pointer, err)) {
+        return 0;
+    }
+    if (real != NULL && strcmp(real, file) != 0 && !sslplugi_file_check_dirs(real, pointer, err)) {
+        if (err != NULL) {
+            size_t n = strlen(err->message);
+
+            snprintf(err->message + n, sizeof(err->message) - n,
+                     " (%s leads there through a symbolic link)", file);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+int
+sslplugi_file_open_data(const char *file, const sslplugi_data_file *kind, int check,
+                        const char *pointer, sslplug_error *err)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    int fd;
+
+    if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+        sslplugi_error_set(err, kind->code, pointer, "cannot open %s %s: %s", kind->what, file,
+                           strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !sslplugi_file_real_path(fd, real, sizeof(real))) {
+        sslplugi_error_set(err, kind->code, pointer, "cannot stat %s %s: %s", kind->what, file,
+                           strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (check ? !sslplugi_file_check_opened(file, real, &st, kind->flags, kind->what, pointer, err)
+              : !S_ISREG(st.st_mode)) {
+        if (!check) {
+            sslplugi_error_set(err, kind->code, pointer, "%s %s is not a regular file", kind->what,
+                               file);
+        }
+        close(fd);
+        return -1;
+    }
+    return fd;
+}

@@ -43,6 +43,15 @@ release_instances(sslplugi_instance **made, size_t count)
     free(made);
 }
 
+static void
+release_trust(sslplugi_trust *trust, size_t count)
+{
+    for (size_t i = 0; trust != NULL && i < count; i++) {
+        sslplugi_trust_clear(&trust[i]);
+    }
+    free(trust);
+}
+
 void
 sslplugi_generation_unref(sslplugi_generation *gen)
 {
@@ -50,6 +59,7 @@ sslplugi_generation_unref(sslplugi_generation *gen)
         return;
     }
     release_instances(gen->instances, gen->instance_count);
+    release_trust(gen->trust, 1 + gen->config->sub_count);
     sslplugi_config_free(gen->config);
     pthread_mutex_destroy(&gen->load_lock);
     free(gen);
@@ -57,15 +67,17 @@ sslplugi_generation_unref(sslplugi_generation *gen)
 
 /*
  * Verify callbacks do not run on resumption, so a session may only be
- * resumed under the same configuration and the same plugin files.
+ * resumed under the same configuration, the same trust and the same plugin
+ * files.
  */
 static int
-session_context(const sslplugi_config *c, sslplugi_instance *const *made, size_t count,
-                unsigned char out[32])
+session_context(const sslplugi_config *c, const sslplugi_trust *trust,
+                sslplugi_instance *const *made, size_t count, unsigned char out[32])
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(md, c->digest, sizeof(c->digest));
+             EVP_DigestUpdate(md, c->digest, sizeof(c->digest)) &&
+             EVP_DigestUpdate(md, trust->digest, sizeof(trust->digest));
 
     for (size_t i = 0; ok && i < count; i++) {
         ok = EVP_DigestUpdate(md, made[i]->file_sha256, sizeof(made[i]->file_sha256));
@@ -128,13 +140,42 @@ make_instances(sslplugi_generation *gen, sslplug_log_fn log_fn, void *log_arg, s
             return 0;
         }
     }
-    if (!session_context(c, made, count, gen->session_id_context)) {
+    if (!session_context(c, &gen->trust[0], made, count, gen->session_id_context)) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "cannot digest the configuration");
         release_instances(made, count);
         return 0;
     }
     gen->instances = made;
     gen->instance_count = count;
+    return 1;
+}
+
+/* The trust of every context, before any plugin code runs. */
+static int
+load_trust(sslplugi_generation *gen, sslplug_error *err)
+{
+    const sslplugi_config *c = gen->config;
+    sslplugi_trust *trust = calloc(1 + c->sub_count, sizeof(*trust));
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+
+    if (trust == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+        return 0;
+    }
+    for (size_t i = 0; i <= c->sub_count; i++) {
+        const sslplugi_context_conf *conf = i == 0 ? &c->context : &c->subs[i - 1].conf;
+
+        if (i == 0) {
+            snprintf(ptr, sizeof(ptr), "/context");
+        } else {
+            snprintf(ptr, sizeof(ptr), "/contexts/%s", c->subs[i - 1].name);
+        }
+        if (!sslplugi_trust_load(&trust[i], conf, ptr, err)) {
+            release_trust(trust, i);
+            return 0;
+        }
+    }
+    gen->trust = trust;
     return 1;
 }
 
@@ -150,7 +191,8 @@ sslplugi_generation_load(sslplugi_generation *gen, sslplug_log_fn log_fn, void *
     /* Held across plugin init on purpose: it only serialises this generation's load. */
     pthread_mutex_lock(&gen->load_lock);
     if (!atomic_load_explicit(&gen->loaded, memory_order_relaxed)) {
-        ok = make_instances(gen, log_fn, log_arg, err);
+        ok = (gen->trust != NULL || load_trust(gen, err)) &&
+             make_instances(gen, log_fn, log_arg, err);
         if (ok) {
             atomic_store_explicit(&gen->loaded, 1, memory_order_release);
         }

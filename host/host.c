@@ -19,24 +19,6 @@
 /* A configuration is a few KiB; refuse to slurp something absurd. */
 #define MAX_CONFIG_BYTES (1024 * 1024)
 
-/*
- * The path of the file an open descriptor refers to, as the kernel knows it
- * (a symbolic link resolved): the file actually read, not the name given.
- */
-static int
-opened_path(int fd, char *out, size_t len)
-{
-    char link[64];
-    ssize_t n;
-
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    if ((n = readlink(link, out, len - 1)) <= 0 || (size_t)n >= len - 1) {
-        return 0;
-    }
-    out[n] = '\0';
-    return out[0] == '/';
-}
-
 /* real: the path of the file read (real_len bytes), for the directory checks. */
 static char *
 read_file(const char *path, size_t *len, struct stat *st, char *real, size_t real_len,
@@ -51,7 +33,7 @@ read_file(const char *path, size_t *len, struct stat *st, char *real, size_t rea
         sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "cannot open %s: %s", path, strerror(errno));
         goto fail;
     }
-    if (!opened_path(fd, real, real_len)) {
+    if (!sslplugi_file_real_path(fd, real, real_len)) {
         sslplugi_error_set(err, SSLPLUG_E_IO, NULL, "cannot tell which file %s is: %s", path,
                            strerror(errno));
         goto fail;
@@ -121,31 +103,6 @@ config_dir(const char *path, sslplug_error *err)
 }
 
 /*
- * The configuration file gets a plugin's checks: the file read (st), the
- * directories above the name it was given by, and, when that name is a
- * symbolic link, the directories above the file it points to (real): either
- * place, if others can write to it, lets them change what is loaded.
- */
-static int
-check_config_file(const char *source, const struct stat *st, const char *real, sslplug_error *err)
-{
-    if (!sslplugi_file_check_stat(st, source, NULL, err) ||
-        !sslplugi_file_check_dirs(source, NULL, err)) {
-        return 0;
-    }
-    if (strcmp(real, source) != 0 && !sslplugi_file_check_dirs(real, NULL, err)) {
-        if (err != NULL) {
-            size_t n = strlen(err->message);
-
-            snprintf(err->message + n, sizeof(err->message) - n,
-                     " (%s leads there through a symbolic link)", source);
-        }
-        return 0;
-    }
-    return 1;
-}
-
-/*
  * Parse a configuration into a configuration struct with every path
  * resolved.  st and real: the configuration file's, checked like a
  * plugin's unless the configuration opts out; NULL for a string.
@@ -159,8 +116,10 @@ parse(const char *json, size_t len, const char *source, const char *base_dir, co
     if (!sslplugi_config_parse(json, len, source, base_dir, &config, err)) {
         goto fail;
     }
+    /* The configuration file gets a plugin's owner and writability checks. */
     if (st != NULL && !config->insecure_allow_writable &&
-        !check_config_file(source, st, real, err)) {
+        !sslplugi_file_check_opened(source, real, st, SSLPLUGI_FILE_OWNED, "configuration", NULL,
+                                    err)) {
         goto fail;
     }
     if (!sslplugi_paths_resolve(config, err)) {
@@ -360,6 +319,7 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
         int ok = md != NULL && ctx != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
                  EVP_DigestUpdate(md, gen->session_id_context, sizeof(gen->session_id_context)) &&
                  EVP_DigestUpdate(md, sub->name, strlen(sub->name) + 1) &&
+                 EVP_DigestUpdate(md, gen->trust[1 + i].digest, sizeof(gen->trust[1 + i].digest)) &&
                  EVP_DigestFinal_ex(md, sid, NULL);
 
         EVP_MD_CTX_free(md);
@@ -372,7 +332,7 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
             ok = 0;
         }
         if (!ok || !sslplugi_bind(ctx, 1, gen, &sub->conf, host->trace_fn, host->trace_arg, err) ||
-            !sslplugi_context_configure(ctx, &sub->conf, ptr, sid, err)) {
+            !sslplugi_context_configure(ctx, &sub->conf, &gen->trust[1 + i], ptr, sid, err)) {
             SSL_CTX_free(ctx);
             return 0;
         }
@@ -402,7 +362,8 @@ configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
     ok = sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
          (bound = sslplugi_bind(ctx, own_ctx, gen, &c->context, host->trace_fn, host->trace_arg,
                                 err)) &&
-         sslplugi_context_configure(ctx, &c->context, "/context", gen->session_id_context, err) &&
+         sslplugi_context_configure(ctx, &c->context, &gen->trust[0], "/context",
+                                    gen->session_id_context, err) &&
          build_subcontexts(host, ctx, gen, err);
     if (!ok) {
         sslplugi_error_set_source(err, c->source);

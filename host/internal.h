@@ -82,6 +82,7 @@ typedef struct sslplugi_context_conf {
     int max_protocol;
     char *ciphers;
     char *ciphersuites;
+    int check_files; /* owner and mode checks of the files named (not insecure_allow_writable) */
 } sslplugi_context_conf;
 
 /* A named sub-context: the main context's settings with some overridden. */
@@ -138,6 +139,36 @@ int sslplugi_file_check_stat(const struct stat *st, const char *file, const char
                              sslplug_error *err);
 /* The directory rule alone, for every directory above file (the configuration). */
 int sslplugi_file_check_dirs(const char *file, const char *pointer, sslplug_error *err);
+
+/* What a file must also satisfy (flags of sslplugi_file_check_opened). */
+#define SSLPLUGI_FILE_OWNED 1u   /* owned by root or the effective user */
+#define SSLPLUGI_FILE_PRIVATE 2u /* not readable by others: a private key */
+
+/* The path of the file fd refers to, symbolic links resolved; 1, or 0. */
+int sslplugi_file_real_path(int fd, char *out, size_t len);
+/*
+ * The rules for a file opened by the name file, which is real once links
+ * are resolved (NULL: the same): a regular file, not writable by group or
+ * others, the flags' rules, and no directory above either name writable by
+ * others.  what names the file in messages ("private key").
+ */
+int sslplugi_file_check_opened(const char *file, const char *real, const struct stat *st,
+                               unsigned flags, const char *what, const char *pointer,
+                               sslplug_error *err);
+/* A kind of file a context names: its name in messages, its rules, its error code. */
+typedef struct sslplugi_data_file {
+    const char *what;  /* "private key" */
+    unsigned flags;    /* SSLPLUGI_FILE_* */
+    sslplug_code code; /* when it cannot be opened */
+} sslplugi_data_file;
+extern const sslplugi_data_file sslplugi_certificate_file, sslplugi_key_file, sslplugi_ca_file;
+/*
+ * Open a file a context names (following links, as administrators link
+ * certificates), checked as sslplugi_file_check_opened says when check is
+ * set; returns the descriptor, or -1 with err.
+ */
+int sslplugi_file_open_data(const char *file, const sslplugi_data_file *kind, int check,
+                            const char *pointer, sslplug_error *err);
 /*
  * SHA-256 of the open file, and whether it carries a copy of libcrypto
  * (OpenSSL's version text).  Returns 1, or 0 when it cannot be read.
@@ -240,6 +271,22 @@ const char *sslplugi_key_being_read(void);
 EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer,
                                     sslplug_error *err);
 
+/* ---- trust (trust.c) ---- */
+
+/* What one context (main or named) trusts, read once per generation. */
+typedef struct sslplugi_trust {
+    STACK_OF(X509_INFO) *ca;    /* ca_file's certificates and CRLs; NULL without one */
+    STACK_OF(X509_NAME) *names; /* their subjects, the client CA list a server sends */
+    unsigned char digest[32];   /* of ca_file's bytes and every file of ca_path */
+} sslplugi_trust;
+
+/* Read and check conf's CA file, check and digest its CA directory; base: "/context". */
+int sslplugi_trust_load(sslplugi_trust *t, const sslplugi_context_conf *conf, const char *base,
+                        sslplug_error *err);
+void sslplugi_trust_clear(sslplugi_trust *t);
+/* Add the CA file's certificates and CRLs to ctx's store; send_names: the client CA list. */
+int sslplugi_trust_apply(SSL_CTX *ctx, const sslplugi_trust *t, int send_names);
+
 /* ---- context settings (context.c) ---- */
 
 /*
@@ -247,7 +294,8 @@ EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *
  * "/contexts/NAME": base is the JSON pointer for errors).  sid_ctx: the
  * session id context for a server (32 bytes).
  */
-int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, const char *base,
+int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf,
+                               const sslplugi_trust *trust, const char *base,
                                const unsigned char *sid_ctx, sslplug_error *err);
 /* Before configuring a named context: start from main's protocol range, options, parameters. */
 int sslplugi_context_inherit(SSL_CTX *sub, SSL_CTX *main);
@@ -269,6 +317,8 @@ struct sslplugi_generation {
     atomic_int loaded;
     sslplugi_instance **instances;
     size_t instance_count;
+    /* What each context trusts: [0] the main one, [1 + i] config->subs[i]. */
+    sslplugi_trust *trust;
     /* Digest of the configuration and every plugin file: sessions are only
        resumed under the policy that made them. */
     unsigned char session_id_context[32];

@@ -224,6 +224,94 @@ test_resumption_client_refuses_session_of_other_config(void **state)
     }
 }
 
+/*
+ * What is trusted is part of the session id context: a server whose CA
+ * file (or CA directory) now holds another CA does not resume a session
+ * verified under the one it held, even from a shared cache with the same
+ * configuration text.  trust: the "ca_file" or "ca_path" member.
+ */
+static void
+check_trust_change(const char *protocol, int use_dir)
+{
+    char *dir = tu_tmpdir(), *ca = tu_file_copy(tu_pki("ca.crt"), dir, "ca.pem", 0644);
+    char *json = NULL;
+    sslplug_host *chost = tu_host(CLIENT_FMT);
+    SSL_CTX *client = tu_ctx(chost);
+    SSL_SESSION *csess = NULL, *ssess = NULL, *copy;
+    server a, same, changed;
+    int reused = -1;
+
+    if (use_dir) {
+        assert_int_equal(tu_run(NULL, "openssl rehash %s", dir), 0);
+    }
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\":"
+                         " \"pki/server.crt\", \"private_key\": \"pki/server-plain.key\","
+                         " \"%s\": \"%s\", \"max_protocol\": \"%s\", \"verify\": \"require\"}}",
+                         use_dir ? "ca_path" : "ca_file", use_dir ? dir : ca, protocol) > 0);
+    memset(&a, 0, sizeof(a));
+    a.host = tu_host("%s", json);
+    a.ctx = tu_ctx(a.host);
+    SSL_CTX_set_options(a.ctx, SSL_OP_NO_TICKET);
+    same = a;
+    same.host = tu_host("%s", json);
+    same.ctx = tu_ctx(same.host);
+    SSL_CTX_set_options(same.ctx, SSL_OP_NO_TICKET);
+    assert_int_equal(connect_once(&a, client, NULL, &csess, &ssess, &reused), 1);
+    assert_int_equal(reused, 0);
+
+    /* Control: the same trust, shared cache: resumed. */
+    copy = SSL_SESSION_dup(ssess);
+    assert_int_equal(SSL_CTX_add_session(same.ctx, copy), 1);
+    SSL_SESSION_free(copy);
+    assert_int_equal(connect_once(&same, client, csess, NULL, NULL, &reused), 1);
+    assert_int_equal(reused, 1);
+
+    /* The CA that issued the client certificate is replaced by another one. */
+    free(tu_file_copy(tu_pki("other-ca.crt"), dir, "ca.pem", 0644));
+    if (use_dir) {
+        assert_int_equal(tu_run(NULL, "openssl rehash %s", dir), 0);
+    }
+    memset(&changed, 0, sizeof(changed));
+    changed.host = tu_host("%s", json);
+    changed.ctx = tu_ctx(changed.host);
+    SSL_CTX_set_options(changed.ctx, SSL_OP_NO_TICKET);
+    copy = SSL_SESSION_dup(ssess);
+    assert_int_equal(SSL_CTX_add_session(changed.ctx, copy), 1);
+    SSL_SESSION_free(copy);
+    /* Not resumed: a full handshake, in which the client's certificate is refused. */
+    reused = -1;
+    assert_int_equal(connect_once(&changed, client, csess, NULL, NULL, &reused), 0);
+    assert_int_equal(reused, -1);
+
+    SSL_SESSION_free(csess);
+    SSL_SESSION_free(ssess);
+    server_free(&a);
+    server_free(&same);
+    server_free(&changed);
+    SSL_CTX_free(client);
+    sslplug_host_free(chost);
+    free(json);
+    free(ca);
+    tu_rmtree(dir);
+}
+
+static void
+test_resumption_refused_after_ca_file_change(void **state)
+{
+    (void)state;
+    check_trust_change("TLSv1.2", 0);
+    check_trust_change("TLSv1.3", 0);
+}
+
+static void
+test_resumption_refused_after_ca_path_change(void **state)
+{
+    (void)state;
+    check_trust_change("TLSv1.2", 1);
+    check_trust_change("TLSv1.3", 1);
+}
+
 int
 main(void)
 {
@@ -231,6 +319,8 @@ main(void)
         cmocka_unit_test(test_resumption_refused_across_verify_configs_tls13),
         cmocka_unit_test(test_resumption_refused_across_verify_configs_tls12),
         cmocka_unit_test(test_resumption_client_refuses_session_of_other_config),
+        cmocka_unit_test(test_resumption_refused_after_ca_file_change),
+        cmocka_unit_test(test_resumption_refused_after_ca_path_change),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
