@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -159,7 +160,8 @@ keyload_forget(keyload *kl)
 }
 
 EVP_PKEY *
-sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer, sslplug_error *err)
+sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *pointer,
+                          sslplug_error *err)
 {
     keyload kl;
     EVP_PKEY *pkey = NULL;
@@ -170,7 +172,8 @@ sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer, s
     kl.b = sslplugi_binding_of_ctx(ctx);
     reading_key = file;
     ERR_clear_error();
-    if ((bio = BIO_new_file(file, "r")) == NULL) {
+    if ((bio = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+        close(fd);
         sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer, "cannot open private key %s: %s",
                            file, sslplugi_openssl_reason(reason, sizeof(reason)));
         goto done;

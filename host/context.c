@@ -4,6 +4,7 @@
  * mode and callbacks are set by binding.c, which owns the trampolines.
  */
 #include <stdio.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 
@@ -55,11 +56,20 @@ set_keypair(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslp
     char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
     EVP_PKEY *pkey = NULL;
     char reason[256];
-    int ok = 0;
+    int fd, ok = 0;
 
     if (c->certificate == NULL) {
         return 1;
     }
+    /*
+     * Checked, then read by name: the directory checks keep others from
+     * putting another file under that name in between.
+     */
+    if ((fd = sslplugi_file_open_data(c->certificate, &sslplugi_certificate_file, c->check_files,
+                                      P("certificate"), err)) < 0) {
+        goto done;
+    }
+    close(fd);
     ERR_clear_error();
     if (!SSL_CTX_use_certificate_chain_file(ctx, c->certificate)) {
         sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("certificate"),
@@ -67,7 +77,10 @@ set_keypair(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslp
                            sslplugi_openssl_reason(reason, sizeof(reason)));
         goto done;
     }
-    if ((pkey = sslplugi_read_private_key(ctx, c->private_key, P("private_key"), err)) == NULL) {
+    if ((fd = sslplugi_file_open_data(c->private_key, &sslplugi_key_file, c->check_files,
+                                      P("private_key"), err)) < 0 ||
+        (pkey = sslplugi_read_private_key(ctx, fd, c->private_key, P("private_key"), err)) ==
+            NULL) {
         goto done;
     }
     if (!SSL_CTX_use_PrivateKey(ctx, pkey) || !SSL_CTX_check_private_key(ctx)) {

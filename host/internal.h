@@ -267,8 +267,8 @@ int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
 int sslplugi_bind_subcontext(SSL_CTX *main, const char *name, SSL_CTX *sub, sslplug_error *err);
 /* The private key file being read on this thread, or NULL (services->key_file). */
 const char *sslplugi_key_being_read(void);
-/* Read the configured private key through the bound password callback. */
-EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, const char *file, const char *pointer,
+/* Read the configured private key (open as fd, which it closes) through the password callback. */
+EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *pointer,
                                     sslplug_error *err);
 
 /* ---- trust (trust.c) ---- */

@@ -727,6 +727,178 @@ test_security_config_symlink_to_safe_file_accepted(void **state)
     free(safe);
 }
 
+/* ---- the certificate, private key and CA files a context names ---- */
+
+/*
+ * A server context naming dir/server.crt, dir/server.key and dir/ca.pem
+ * (copies of the demo PKI with the modes given) and verifying clients;
+ * extra: more top-level members (", \"insecure_allow_writable\": true").
+ */
+static sslplug_host *
+files_host(const char *dir, unsigned cert_mode, unsigned key_mode, unsigned ca_mode,
+           const char *extra)
+{
+    char *cert = copy_file(tu_pki("server.crt"), dir, "server.crt", cert_mode);
+    char *key = copy_file(tu_pki("server-plain.key"), dir, "server.key", key_mode);
+    char *ca = copy_file(tu_pki("ca.crt"), dir, "ca.pem", ca_mode);
+    char *json = NULL;
+    sslplug_error err;
+    sslplug_host *host;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1%s, \"context\": {\"role\": \"server\", \"certificate\":"
+                         " \"%s\", \"private_key\": \"%s\", \"ca_file\": \"%s\","
+                         " \"verify\": \"require\"}}",
+                         extra, cert, key, ca) > 0);
+    host = sslplug_host_load_string(json, dir, &err);
+    assert_non_null(host);
+    free(json);
+    free(cert);
+    free(key);
+    free(ca);
+    return host;
+}
+
+static void
+files_refused(const char *dir, unsigned cert_mode, unsigned key_mode, unsigned ca_mode,
+              const char *pointer, const char *rule)
+{
+    sslplug_host *host = files_host(dir, cert_mode, key_mode, ca_mode, "");
+    sslplug_error err;
+
+    assert_null(sslplug_ctx_new(host, &err));
+    assert_error(&err, SSLPLUG_E_UNSAFE_FILE, pointer, dir, rule);
+    sslplug_host_free(host);
+}
+
+static void
+test_security_key_readable_by_others_refused(void **state)
+{
+    files_refused(scratch_dir(state), 0644, 0644, 0644, "/context/private_key",
+                  "is readable by others (mode 0644)");
+}
+
+static void
+test_security_key_group_writable_refused(void **state)
+{
+    files_refused(scratch_dir(state), 0644, 0660, 0644, "/context/private_key",
+                  "is writable by group or others (mode 0660)");
+}
+
+static void
+test_security_key_other_owner_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    sslplug_host *host = files_host(dir, 0644, 0600, 0644, "");
+    char *key = tu_path_join(dir, "server.key");
+    sslplug_error err;
+
+    assert_int_equal(chown(key, FOREIGN_UID, FOREIGN_UID), 0);
+    assert_null(sslplug_ctx_new(host, &err));
+    assert_error(&err, SSLPLUG_E_UNSAFE_FILE, "/context/private_key", key,
+                 "is owned by uid 12345, not root or the effective user");
+    sslplug_host_free(host);
+    free(key);
+}
+
+static void
+test_security_certificate_world_writable_refused(void **state)
+{
+    files_refused(scratch_dir(state), 0666, 0600, 0644, "/context/certificate",
+                  "is writable by group or others (mode 0666)");
+}
+
+static void
+test_security_ca_file_world_writable_refused(void **state)
+{
+    files_refused(scratch_dir(state), 0644, 0600, 0666, "/context/ca_file",
+                  "is writable by group or others (mode 0666)");
+}
+
+static void
+test_security_context_files_in_writable_dir_refused(void **state)
+{
+    char *open_dir = make_dir(scratch_dir(state), "open", 0777);
+
+    files_refused(open_dir, 0644, 0600, 0644, "/context/ca_file",
+                  "is writable by group or others (mode 0777) without the sticky bit");
+    free(open_dir);
+}
+
+static void
+test_security_ca_path_writable_refused(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *cas = make_dir(dir, "cas", 0755);
+    char *ca = copy_file(tu_pki("ca.crt"), cas, "ca.pem", 0644);
+    char *json = NULL;
+    sslplug_error err;
+    sslplug_host *host;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_path\":"
+                         " \"%s\"}}",
+                         cas) > 0);
+    host = sslplug_host_load_string(json, dir, &err);
+    assert_non_null(host);
+    /* A file in it others may write, then the directory itself. */
+    assert_int_equal(chmod(ca, 0666), 0);
+    assert_null(sslplug_ctx_new(host, &err));
+    assert_error(&err, SSLPLUG_E_UNSAFE_FILE, "/context/ca_path", cas,
+                 "is writable by group or others (mode 0666)");
+    sslplug_host_free(host);
+    host = sslplug_host_load_string(json, dir, &err);
+    assert_int_equal(chmod(ca, 0644), 0);
+    assert_int_equal(chmod(cas, 0777), 0);
+    assert_null(sslplug_ctx_new(host, &err));
+    assert_error(&err, SSLPLUG_E_UNSAFE_FILE, "/context/ca_path", cas, "they could add a CA");
+    sslplug_host_free(host);
+    free(json);
+    free(ca);
+    free(cas);
+}
+
+/* The controls: private modes load; a key may be group-readable (Debian's ssl-cert). */
+static void
+test_security_context_files_private_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    sslplug_host *host = files_host(dir, 0644, 0640, 0644, "");
+    SSL_CTX *ctx = tu_ctx(host);
+
+    SSL_CTX_free(ctx);
+    sslplug_host_free(host);
+}
+
+/* Certificates are often links (Let's Encrypt's live/ into archive/): followed and checked. */
+static void
+test_security_certificate_symlink_accepted(void **state)
+{
+    const char *dir = scratch_dir(state);
+    sslplug_host *host = files_host(dir, 0644, 0600, 0644, "");
+    char *cert = tu_path_join(dir, "server.crt"), *moved = tu_path_join(dir, "archive.crt");
+    SSL_CTX *ctx;
+
+    assert_int_equal(rename(cert, moved), 0);
+    assert_int_equal(symlink(moved, cert), 0);
+    ctx = tu_ctx(host);
+    SSL_CTX_free(ctx);
+    sslplug_host_free(host);
+    free(cert);
+    free(moved);
+}
+
+static void
+test_security_insecure_accepts_writable_context_files(void **state)
+{
+    const char *dir = scratch_dir(state);
+    sslplug_host *host = files_host(dir, 0666, 0666, 0666, ", \"insecure_allow_writable\": true");
+    SSL_CTX *ctx = tu_ctx(host);
+
+    SSL_CTX_free(ctx);
+    sslplug_host_free(host);
+}
+
 /* ---- allowed_dirs and plugin_path as a fence ---- */
 
 #define FENCED_CONF(key)                                                                           \
@@ -1359,6 +1531,16 @@ main(void)
         SEC_TEST(test_security_config_symlink_to_writable_dir_refused),
         SEC_TEST(test_security_config_symlink_to_safe_file_accepted),
         SEC_TEST(test_security_config_private_accepted),
+        SEC_TEST(test_security_key_readable_by_others_refused),
+        SEC_TEST(test_security_key_group_writable_refused),
+        SEC_TEST(test_security_key_other_owner_refused),
+        SEC_TEST(test_security_certificate_world_writable_refused),
+        SEC_TEST(test_security_ca_file_world_writable_refused),
+        SEC_TEST(test_security_context_files_in_writable_dir_refused),
+        SEC_TEST(test_security_ca_path_writable_refused),
+        SEC_TEST(test_security_context_files_private_accepted),
+        SEC_TEST(test_security_certificate_symlink_accepted),
+        SEC_TEST(test_security_insecure_accepts_writable_context_files),
         SEC_TEST(test_security_allowed_dirs_outside_refused),
         SEC_TEST(test_security_allowed_dirs_inside_accepted),
         SEC_TEST(test_security_allowed_dirs_dotdot_escape_refused),
