@@ -1513,10 +1513,99 @@ test_deploy_examples_pass_check(void **state)
     tu_rmtree(dir);
 }
 
+/* ---- password_env: "unset" leaves nothing in /proc/PID/environ ---- */
+
+/* Whether the bytes of needle occur in the file (read whole, NULs and all). */
+static int
+file_contains(const char *path, const char *needle)
+{
+    size_t len = 0;
+    char *text = tu_file_read(path, &len);
+    size_t n = strlen(needle);
+    int found = 0;
+
+    assert_non_null(text);
+    for (size_t i = 0; !found && n <= len && i <= len - n; i++) {
+        found = memcmp(text + i, needle, n) == 0;
+    }
+    free(text);
+    return found;
+}
+
+static void
+test_env_unset_leaves_nothing_in_proc_environ(void **state)
+{
+    char *dir = tu_tmpdir(), *json = NULL, *conf, *assignment = NULL, environ_path[64];
+    char path_var[] = "PATH=/usr/bin:/bin", sentinel_var[] = "SSLPLUG_TEST_SENTINEL=still-here";
+    char serve[] = "serve", port_opt[] = "--port", port[] = "0", cli[] = SSLPLUG_TEST_CLI;
+    char *envv[4] = {path_var, sentinel_var, NULL, NULL};
+    char buf[4096];
+    size_t used = 0;
+    int out[2], status;
+    pid_t pid;
+
+    (void)state;
+    assert_true(
+        asprintf(&json,
+                 "{\"version\": 1, \"context\": {\"role\": \"server\","
+                 " \"certificate\": \"%s\", \"private_key\": \"%s\"},"
+                 " \"callbacks\": {\"password\": {\"plugin\": \"password_env\","
+                 " \"config\": {\"variable\": \"SSLPLUG_TEST_KEYPASS\", \"unset\": true}}}}",
+                 tu_pki("server.crt"), tu_pki("server.key")) > 0);
+    conf = tu_write(dir, "serve.json", json, 0600);
+    assert_true(asprintf(&assignment, "SSLPLUG_TEST_KEYPASS=%s", tu_server_password()) > 0);
+    envv[2] = assignment;
+    assert_int_equal(pipe(out), 0);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *argv[] = {cli, serve, conf, port_opt, port, NULL};
+
+        dup2(out[1], 1);
+        dup2(out[1], 2);
+        execve(argv[0], argv, envv);
+        _exit(127);
+    }
+    close(out[1]);
+    /* Its key is unlocked (the plugin ran) once it listens. */
+    while (used < sizeof(buf) - 1 && strstr(buf, "listening on") == NULL) {
+        struct pollfd pfd = {out[0], POLLIN, 0};
+        ssize_t n;
+
+        buf[used] = '\0';
+        if (strstr(buf, "listening on") != NULL || poll(&pfd, 1, 30000) <= 0 ||
+            (n = read(out[0], buf + used, sizeof(buf) - 1 - used)) <= 0) {
+            break;
+        }
+        used += (size_t)n;
+        buf[used] = '\0';
+    }
+    buf[used] = '\0';
+    if (strstr(buf, "listening on") == NULL) {
+        print_error("sslplug serve did not start:\n%s\n", buf);
+    }
+    snprintf(environ_path, sizeof(environ_path), "/proc/%d/environ", (int)pid);
+    /* The control, then the secret: the environment can be read, the password is not in it. */
+    int sentinel = file_contains(environ_path, "SSLPLUG_TEST_SENTINEL=still-here");
+    int leaked = file_contains(environ_path, tu_server_password());
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(out[0]);
+    assert_non_null(strstr(buf, "listening on"));
+    assert_true(sentinel);
+    assert_false(leaked);
+    free(assignment);
+    free(conf);
+    free(json);
+    tu_rmtree(dir);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_env_unset_leaves_nothing_in_proc_environ),
         cmocka_unit_test(test_exec_unlocks_key_with_minimal_environment),
         cmocka_unit_test(test_exec_gets_key_file_from_host),
         cmocka_unit_test(test_exec_passes_arguments_without_shell),

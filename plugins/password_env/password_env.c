@@ -3,10 +3,11 @@
  *
  * Without "unset" the variable is read each time a key is read, so a
  * changed value is seen by the next context.  With "unset" it is read once,
- * at init, and removed from the environment so that child processes do not
- * inherit it; the copy is kept (and wiped at fini) for later contexts.
+ * at init, overwritten where it lies and removed from the environment, so
+ * that neither child processes nor /proc/PID/environ show it; the copy is
+ * kept (and wiped at fini) for later contexts.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* environ */
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,27 @@
 #include <sslplug/plugin.h>
 
 #include "sslplug_plugin_util.h"
+
+extern char **environ;
+
+/*
+ * The process's initial environment is what /proc/PID/environ shows, and
+ * unsetenv only drops the pointer to it: overwrite the value where it lies
+ * (every entry of that name) before the variable is removed.
+ */
+static void
+wipe_variable(const char *name)
+{
+    size_t len = strlen(name);
+
+    for (char **e = environ; e != NULL && *e != NULL; e++) {
+        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=') {
+            char *value = *e + len + 1;
+
+            OPENSSL_cleanse(value, strlen(value));
+        }
+    }
+}
 
 typedef struct password_env {
     const sslplug_services *services;
@@ -85,6 +107,7 @@ pe_init(const sslplug_services *services, sslplug_handle *handle, const char *co
             goto done;
         }
         memcpy(pe->cached, value, pe->cached_len + 1);
+        wipe_variable(variable);
         if (unsetenv(variable) != 0) {
             sslplugi_cfg_error(&cfg, "variable", "cannot remove environment variable %s", variable);
             goto done;
