@@ -9,9 +9,17 @@
  * nginx CVE-2025-23419 class).  Switched early, the lookup compares the
  * session with the new context's own session id context and refuses it.
  * A switch puts every setting of the named context in force on the
- * connection (context.c), not only what SSL_set_SSL_CTX moves.  A raw function has OpenSSL's
- * servername signature and can only accept or reject, so it is bound as
- * OpenSSL's servername callback.
+ * connection (context.c), not only what SSL_set_SSL_CTX moves.
+ *
+ * Names are normalised once, here, before any plugin sees them: lower case,
+ * one trailing dot removed ("secure.example." is secure.example, and must
+ * not slip past a rule for it onto the main context), and a name that is not
+ * a host name is refused without asking the plugin.
+ *
+ * A raw function has OpenSSL's servername signature and can only accept or
+ * reject, so it is bound as OpenSSL's servername callback; it reads the name
+ * itself (SSL_get_servername, not normalised), but an invalid one is refused
+ * before it is called.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,31 +37,77 @@ find_context(const sslplugi_binding *b, const char *name)
     return NULL;
 }
 
+int
+sslplugi_servername_normalise(const char *in, size_t len, char *out, size_t outlen)
+{
+    size_t label = 0;
+
+    /* "example.com." is the absolute form of "example.com": one name, one match. */
+    if (len > 0 && in[len - 1] == '.') {
+        len--;
+    }
+    if (len == 0 || len > 253 || len >= outlen) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)in[i];
+
+        /* A label neither begins nor ends with a hyphen (RFC 952, 1123). */
+        if (ch == '-' && (label == 0 || i + 1 == len || in[i + 1] == '.')) {
+            return 0;
+        }
+        if (ch == '.') {
+            if (label == 0) {
+                return 0;
+            }
+            label = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_') {
+            label++;
+        } else if (ch >= 'A' && ch <= 'Z') {
+            ch = (unsigned char)(ch - 'A' + 'a');
+            label++;
+        } else {
+            return 0;
+        }
+        if (label > 63) {
+            return 0;
+        }
+        out[i] = (char)ch;
+    }
+    out[len] = '\0';
+    return label > 0;
+}
+
+/* What the client's ClientHello says of a server name. */
+typedef enum hello_name { NAME_NONE, NAME_VALID, NAME_INVALID } hello_name;
+
 /*
- * The host_name of the server_name extension (RFC 6066), copied into name;
- * 0 when the client sent none or it is malformed.
+ * The host_name of the server_name extension (RFC 6066), normalised into
+ * name: none, a valid host name, or something that is not one (malformed
+ * extension, or a name outside the rules above).
  */
-static int
+static hello_name
 hello_servername(SSL *ssl, char *name, size_t len)
 {
     const unsigned char *p;
     size_t n, list, name_len;
 
-    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) || n < 2) {
-        return 0;
+    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n)) {
+        return NAME_NONE;
+    }
+    if (n < 5) {
+        return NAME_INVALID;
     }
     list = (size_t)p[0] << 8 | p[1];
     if (list + 2 != n || list < 3 || p[2] != TLSEXT_NAMETYPE_host_name) {
-        return 0;
+        return NAME_INVALID;
     }
     name_len = (size_t)p[3] << 8 | p[4];
-    if (name_len == 0 || name_len + 3 > list || name_len >= len ||
-        memchr(p + 5, '\0', name_len) != NULL) {
-        return 0;
+    if (name_len + 3 > list ||
+        !sslplugi_servername_normalise((const char *)p + 5, name_len, name, len)) {
+        return NAME_INVALID;
     }
-    memcpy(name, p + 5, name_len);
-    name[name_len] = '\0';
-    return 1;
+    return NAME_VALID;
 }
 
 int
@@ -64,7 +118,8 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
     const char *target_name = NULL, *outcome;
     SSL_CTX *target = NULL;
     char name[256];
-    int have_name, r, result;
+    hello_name given;
+    int r, result;
 
     (void)arg;
     if (b == NULL || b->servername == NULL) {
@@ -76,9 +131,16 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
         return SSL_CLIENT_HELLO_SUCCESS;
     }
     inst = b->servername;
-    have_name = hello_servername(ssl, name, sizeof(name));
+    if ((given = hello_servername(ssl, name, sizeof(name))) == NAME_INVALID) {
+        /* No plugin is asked about what is not a host name: fail closed. */
+        if (b->trace_fn != NULL) {
+            sslplugi_trace(b, inst, ssl, "name is not a valid host name: reject");
+        }
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
     sslplugi_call_begin(inst);
-    r = inst->fn.servername(inst->state, ssl, have_name ? name : NULL, &target_name);
+    r = inst->fn.servername(inst->state, ssl, given == NAME_VALID ? name : NULL, &target_name);
     sslplugi_call_end(inst);
     if (r == SSLPLUG_SNI_ACCEPT) {
         result = SSL_CLIENT_HELLO_SUCCESS;
@@ -94,8 +156,8 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
         outcome = r == SSLPLUG_SNI_SWITCH ? "reject (no such context)" : "reject";
     }
     if (b->trace_fn != NULL) {
-        sslplugi_trace(b, inst, ssl, "name=%s -> %d: %s%s%s", have_name ? name : "(none)", r,
-                       outcome, target_name != NULL ? " context=" : "",
+        sslplugi_trace(b, inst, ssl, "name=%s -> %d: %s%s%s", given == NAME_VALID ? name : "(none)",
+                       r, outcome, target_name != NULL ? " context=" : "",
                        target_name != NULL ? target_name : "");
     }
     return result;
@@ -107,6 +169,7 @@ sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     const sslplugi_instance *inst;
+    char normal[256];
     int r, result;
 
     (void)arg;
@@ -115,6 +178,14 @@ sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
     inst = b->servername;
+    if (name != NULL &&
+        !sslplugi_servername_normalise(name, strlen(name), normal, sizeof(normal))) {
+        if (b->trace_fn != NULL) {
+            sslplugi_trace(b, inst, ssl, "name is not a valid host name: reject");
+        }
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
     sslplugi_call_begin(inst);
     r = inst->fn.raw_servername(ssl, alert, NULL);
     sslplugi_call_end(inst);

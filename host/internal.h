@@ -287,6 +287,16 @@ void sslplugi_trust_clear(sslplugi_trust *t);
 /* Add the CA file's certificates and CRLs to ctx's store; send_names: the client CA list. */
 int sslplugi_trust_apply(SSL_CTX *ctx, const sslplugi_trust *t, int send_names);
 
+/* ---- server names (cb_sni.c) ---- */
+
+/*
+ * The server name as plugins get it: lower case, one trailing dot removed,
+ * and only a valid host name (labels of letters, digits, '-' and '_', 1 to
+ * 63 bytes, at most 253 in all).  in need not be NUL-terminated.  Returns 1
+ * with out set, 0 for a name that is not a host name or does not fit.
+ */
+int sslplugi_servername_normalise(const char *in, size_t len, char *out, size_t outlen);
+
 /* ---- context settings (context.c) ---- */
 
 /*

@@ -368,6 +368,55 @@ test_callbacks_ext_servername_switch_applies_context_verify(void **state)
     sslplug_host_free(with_cert);
 }
 
+/*
+ * The name a plugin gets is normalised by the host: "alt.example." and
+ * "ALT.Example" are alt.example, so a virtual host that requires client
+ * certificates cannot be reached on the main context by spelling its name
+ * another way (servername_map's "unknown" is "accept"); a name that is not a
+ * host name is refused before any plugin sees it.
+ */
+static void
+test_callbacks_ext_servername_names_normalised(void **state)
+{
+    static const char *const spellings[] = {"alt.example", "alt.example.", "ALT.Example",
+                                            "Alt.Example."};
+    static const char *const invalid[] = {"alt..example", "alt.example..", "bad name", "-",
+                                          "a-.example",   "a\x01b"};
+    tu_trace trace = {0};
+    sslplug_host *host = tu_host(
+        "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/server.crt\","
+        " \"private_key\": \"pki/server-plain.key\", \"ca_file\": \"pki/ca.crt\"},"
+        " \"contexts\": {\"secure\": {\"certificate\": \"pki/alt.crt\", \"private_key\":"
+        " \"pki/alt.key\", \"verify\": \"require\"}},"
+        " \"callbacks\": {\"servername\": {\"plugin\": \"servername_map\", \"config\":"
+        " {\"names\": {\"alt.example\": \"secure\"}, \"unknown\": \"accept\"}}}}");
+    SSL_CTX *server, *bare = tu_plain_client(0);
+    sslplug_pair pair;
+
+    (void)state;
+    sslplug_host_set_trace(host, tu_trace_fn, &trace);
+    server = tu_ctx(host);
+    /* Control: another name is served by the main context, without a client certificate. */
+    assert_int_equal(handshake_named(server, bare, "localhost", &pair), 1);
+    sslplug_pair_cleanup(&pair);
+    for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+        /* Switched to "secure", which requires a certificate this client does not have. */
+        assert_int_equal(handshake_named(server, bare, spellings[i], &pair), 0);
+        sslplug_pair_cleanup(&pair);
+    }
+    assert_int_equal(tu_trace_has(&trace, "name=alt.example -> 2: switch context=secure"), 4);
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        assert_int_equal(handshake_named(server, bare, invalid[i], &pair), 0);
+        assert_non_null(strstr(pair.client_error, "unrecognized name"));
+        sslplug_pair_cleanup(&pair);
+    }
+    assert_int_equal(tu_trace_has(&trace, "name is not a valid host name: reject"), 6);
+    SSL_CTX_free(server);
+    SSL_CTX_free(bare);
+    sslplug_host_free(host);
+    tu_trace_free(&trace);
+}
+
 /* A session made for one name is not resumed for another (CVE-2025-23419 class). */
 static int
 connect_session(SSL_CTX *server, SSL_CTX *client, const char *name, SSL_SESSION *resume,
@@ -636,6 +685,7 @@ main(void)
         cmocka_unit_test(test_callbacks_ext_servername_switch_to_missing_context_rejects),
         cmocka_unit_test(test_callbacks_ext_servername_raw_rejects_name),
         cmocka_unit_test(test_callbacks_ext_servername_switch_applies_context_verify),
+        cmocka_unit_test(test_callbacks_ext_servername_names_normalised),
         cmocka_unit_test(test_callbacks_ext_servername_session_not_resumed_across_names),
         cmocka_unit_test(test_callbacks_ext_keylog_lines_carry_client_random),
         cmocka_unit_test(test_callbacks_ext_keylog_warns_at_every_context),
