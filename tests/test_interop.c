@@ -28,7 +28,7 @@
 
 /* Bound on every wait for a child: a hang fails the test, it is not a measurement. */
 #define WAIT_MS 30000
-#define MAX_PROCS 4
+#define MAX_PROCS 6
 
 typedef struct proc {
     pid_t pid;  /* 0: not started */
@@ -549,6 +549,228 @@ test_interop_vhost_protocol_range_after_switch(void **state)
     assert_output(&f->procs[2], "handshake: failed");
 }
 
+/* ---- sslplug serve: concurrency, HTTP; sslplug connect: names, HTTP, resumption ---- */
+
+static char *
+plain_server_config(fixture *f, const char *cert, const char *key, const char *protocol)
+{
+    return config(f, "plain.json",
+                  "{\"version\": 1, \"context\": {\"role\": \"server\","
+                  " \"certificate\": \"%s\", \"private_key\": \"%s\", \"max_protocol\": \"%s\"}}",
+                  tu_pki(cert), tu_pki(key), protocol);
+}
+
+static char *
+plain_client_config(fixture *f)
+{
+    return config(f, "client.json",
+                  "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"}}",
+                  tu_pki("ca.crt"));
+}
+
+/* sslplug serve (not --once) on a free port, with extra options. */
+static proc *
+start_serve_many(fixture *f, const char *conf, const char *opt, const char *value)
+{
+    const char *argv[] = {SSLPLUG_TEST_CLI, "serve", conf, "--port=0", opt, value, NULL};
+
+    return start(f, argv);
+}
+
+/* A TCP connection that never says anything; the caller closes it. */
+static int
+idle_socket(const char *target)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    sin.sin_port = htons((uint16_t)atoi(strchr(target, ':') + 1));
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    return fd;
+}
+
+/* One client does not hold up the next: a silent connection stays open while another is served. */
+static void
+test_interop_serve_connections_concurrently(void **state)
+{
+    fixture *f = *state;
+    char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
+    char *client = plain_client_config(f);
+    proc *server = start_serve_many(f, conf, "--idle-timeout", "60");
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    int silent = idle_socket(target);
+    char *out = NULL;
+
+    /* With one connection at a time, this would wait 60 s behind the silent one. */
+    assert_int_equal(tu_run(&out, "%s connect %s %s --servername localhost --timeout 10",
+                            SSLPLUG_TEST_CLI, client, target),
+                     0);
+    assert_non_null(strstr(out, "reply: hello from sslplug"));
+    assert_true(wait_for(server, "echo: hello from sslplug\n"));
+    close(silent);
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    free(out);
+    free(target);
+    free(client);
+    free(conf);
+}
+
+/* A connection that says nothing is dropped after the idle timeout. */
+static void
+test_interop_serve_idle_timeout_drops_silent_client(void **state)
+{
+    fixture *f = *state;
+    char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
+    proc *server = start_serve_many(f, conf, "--idle-timeout", "1");
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    int silent = idle_socket(target);
+
+    assert_true(wait_for(server, "handshake: failed: timed out\n"));
+    assert_true(wait_for(server, "connection #1 closed\n"));
+    close(silent);
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    free(target);
+    free(conf);
+}
+
+/* curl gets a page describing its connection. */
+static void
+test_interop_serve_answers_curl(void **state)
+{
+    fixture *f = *state;
+    char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
+    proc *server = start_serve(f, conf);
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    const char *argv[] = {"curl",           "-sS",       "--max-time", "20", "--cacert",
+                          tu_pki("ca.crt"), "--resolve", NULL,         NULL, NULL};
+    char *resolve = NULL, *url = NULL;
+    proc *curl;
+
+    assert_true(asprintf(&resolve, "localhost:%s:127.0.0.1", strchr(target, ':') + 1) > 0);
+    assert_true(asprintf(&url, "https://localhost:%s/", strchr(target, ':') + 1) > 0);
+    argv[7] = resolve;
+    argv[8] = url;
+    curl = start(f, argv);
+    assert_int_equal(wait_exit(curl), 0);
+    assert_output(curl, "protocol: TLSv1.3\n");
+    assert_output(curl, "resumed: no\n");
+    assert_int_equal(wait_exit(server), 0);
+    assert_output(server, "http: GET / HTTP/1.1\n");
+    assert_output(server, "http: answered 200\n");
+    free(url);
+    free(resolve);
+    free(target);
+    free(conf);
+}
+
+/* --http: the status line and headers; a status of 400 or more is a failure. */
+static void
+test_interop_connect_http_status(void **state)
+{
+    fixture *f = *state;
+    char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
+    char *client = plain_client_config(f);
+    proc *server = start_serve_many(f, conf, "--max-connections", "4");
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    char *out = NULL;
+
+    assert_int_equal(tu_run(&out, "%s connect %s %s --servername=localhost --http /",
+                            SSLPLUG_TEST_CLI, client, target),
+                     0);
+    assert_non_null(strstr(out, "status: HTTP/1.1 200 OK\n"));
+    assert_non_null(strstr(out, "header: Content-Type: text/plain\n"));
+    assert_non_null(strstr(out, "body: protocol: TLSv1.3\n"));
+    free(out);
+    assert_int_equal(tu_run(&out, "%s connect %s %s --servername localhost --http /missing",
+                            SSLPLUG_TEST_CLI, client, target),
+                     1);
+    assert_non_null(strstr(out, "status: HTTP/1.1 404 Not Found\n"));
+    assert_non_null(strstr(out, "http: status 404\n"));
+    free(out);
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    free(target);
+    free(client);
+    free(conf);
+}
+
+/* --reconnect offers the first session; the server resumes it (TLS 1.2 and 1.3). */
+static void
+test_interop_connect_reconnect_resumes(void **state)
+{
+    static const char *const protocols[] = {"TLSv1.2", "TLSv1.3"};
+    fixture *f = *state;
+    char *client = plain_client_config(f);
+
+    for (size_t i = 0; i < 2; i++) {
+        char *conf = plain_server_config(f, "server.crt", "server-plain.key", protocols[i]);
+        proc *server = start_serve_many(f, conf, "--max-connections", "2");
+        char *target = port_after(server, "listening on 127.0.0.1:");
+        char *out = NULL;
+
+        assert_int_equal(tu_run(&out, "%s connect %s %s --servername localhost --reconnect",
+                                SSLPLUG_TEST_CLI, client, target),
+                         0);
+        if (strstr(out, "reconnect: the server resumed the session\n") == NULL) {
+            print_error("%s\n", out);
+        }
+        assert_non_null(strstr(out, "reconnect: the server resumed the session\n"));
+        assert_true(wait_for(server, "resumed: yes\n"));
+        assert_int_equal(kill(server->pid, SIGTERM), 0);
+        assert_int_equal(wait_exit(server), 0);
+        free(out);
+        free(target);
+        free(conf);
+    }
+    free(client);
+}
+
+/*
+ * connect checks the server's name by default, as curl does: HOST (a name
+ * or an IP address), or --servername; --no-verify-host checks the chain
+ * only.  alt.crt is valid for alt.example only.
+ */
+static void
+test_interop_connect_verifies_host_by_default(void **state)
+{
+    fixture *f = *state;
+    char *conf = plain_server_config(f, "alt.crt", "alt.key", "TLSv1.3");
+    char *client = plain_client_config(f);
+    proc *server = start_serve_many(f, conf, "--max-connections", "4");
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    char *out = NULL;
+
+    assert_int_equal(tu_run(&out, "%s connect %s %s", SSLPLUG_TEST_CLI, client, target), 1);
+    assert_non_null(strstr(out, "verify host: 127.0.0.1 (an IP address)\n"));
+    assert_non_null(strstr(out, "handshake: failed"));
+    assert_non_null(strstr(out, "IP address mismatch"));
+    free(out);
+    assert_int_equal(
+        tu_run(&out, "%s connect %s %s --servername localhost", SSLPLUG_TEST_CLI, client, target),
+        1);
+    assert_non_null(strstr(out, "hostname mismatch"));
+    free(out);
+    assert_int_equal(tu_run(&out, "%s connect %s %s --servername alt.example --showcerts",
+                            SSLPLUG_TEST_CLI, client, target),
+                     0);
+    assert_non_null(
+        strstr(out, "chain: 1 certificate\n0: subject: /O=sslplug demo/CN=alt.example"));
+    assert_non_null(strstr(out, "-----BEGIN CERTIFICATE-----"));
+    free(out);
+    assert_int_equal(
+        tu_run(&out, "%s connect %s %s --no-verify-host", SSLPLUG_TEST_CLI, client, target), 0);
+    assert_non_null(strstr(out, "verify: 0 (ok)\n"));
+    free(out);
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    free(target);
+    free(client);
+    free(conf);
+}
+
 /* ---- sslplug serve: reload, stop; sslplug connect: errors ---- */
 
 static char *
@@ -691,6 +913,17 @@ test_interop_usage_and_help(void **state)
         }
         assert_int_equal(rc, 2);
     }
+    /* A usage error says which option and what is wrong with it. */
+    assert_int_equal(tu_run(&out, "%s serve a.json --port 99999", SSLPLUG_TEST_CLI), 2);
+    assert_non_null(strstr(out, "sslplug serve: --port: expected a whole number from 0 to 65535, "
+                                "found \"99999\""));
+    free(out);
+    assert_int_equal(tu_run(&out, "%s connect a.json h:1 --frob=1", SSLPLUG_TEST_CLI), 2);
+    assert_non_null(strstr(out, "sslplug connect: unknown option --frob"));
+    free(out);
+    assert_int_equal(tu_run(&out, "%s connect a.json h:1 --showcerts=yes", SSLPLUG_TEST_CLI), 2);
+    assert_non_null(strstr(out, "sslplug connect: --showcerts takes no value"));
+    free(out);
     assert_int_equal(tu_run(&out, "%s serve --help", SSLPLUG_TEST_CLI), 0);
     assert_non_null(strstr(out, "usage: sslplug serve CONFIG"));
     free(out);
@@ -720,6 +953,15 @@ main(void)
         cmocka_unit_test_setup_teardown(test_interop_s_client_without_cert_refused_tls13, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_interop_vhost_protocol_range_after_switch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_serve_connections_concurrently, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_serve_idle_timeout_drops_silent_client, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_serve_answers_curl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_connect_http_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_connect_reconnect_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_connect_verifies_host_by_default, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_interop_serve_reloads_on_sighup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_connect_refused_port_fails, setup, teardown),

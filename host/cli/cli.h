@@ -27,15 +27,23 @@ void cli_print_error(FILE *out, const sslplug_error *err);
  */
 void cli_print_trace(const sslplug_trace_event *ev, void *arg);
 void cli_print_log(int level, const char *plugin, const char *message, void *arg);
+/* One trace or log line, as cli_print_trace and cli_print_log print them, to out. */
+void cli_fprint_trace(FILE *out, const char *tag, const sslplug_trace_event *ev);
+void cli_fprint_log(FILE *out, const char *tag, int level, const char *plugin, const char *message);
 
-/* "peer: SUBJECT", "verify: CODE (TEXT)", "protocol: ..." and "cipher: ..." of a connection. */
-void cli_print_peer(const SSL *ssl);
+/*
+ * "peer: SUBJECT", "verify: CODE (TEXT)", "protocol: ...", "cipher: ..."
+ * and "resumed: yes|no" of a connection, to out.
+ */
+void cli_print_peer(FILE *out, const SSL *ssl);
+/* Each certificate the peer sent: subject, issuer, validity and PEM. */
+void cli_print_chain(FILE *out, const SSL *ssl);
 
 /* OpenSSL's reason for the last error in this thread's queue, never NULL. */
 const char *cli_openssl_reason(void);
 
 /* "label: text" with control characters shown as '.' and a final newline dropped. */
-void cli_print_text(const char *label, const char *text, size_t len);
+void cli_print_text(FILE *out, const char *label, const char *text, size_t len);
 
 /* 1 when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);

@@ -291,6 +291,8 @@ int
 cli_net_ssl(SSL *ssl, cli_net_op op, void *buf, int len, const cli_net_wait *wait, char *why,
             size_t whylen)
 {
+    long long deadline = wait->idle_ms > 0 ? cli_net_now_ms() + wait->idle_ms : wait->deadline_ms;
+
     for (;;) {
         struct pollfd fds[2];
         nfds_t nfds = 1;
@@ -312,7 +314,7 @@ cli_net_ssl(SSL *ssl, cli_net_op op, void *buf, int len, const cli_net_wait *wai
             snprintf(why, whylen, "interrupted");
             return 0;
         }
-        if (left_ms(wait->deadline_ms) == 0) {
+        if (left_ms(deadline) == 0) {
             snprintf(why, whylen, "timed out");
             return 0;
         }
@@ -325,38 +327,43 @@ cli_net_ssl(SSL *ssl, cli_net_op op, void *buf, int len, const cli_net_wait *wai
             fds[1].revents = 0;
             nfds = 2;
         }
-        if (poll(fds, nfds, left_ms(wait->deadline_ms)) < 0 && errno != EINTR) {
+        if (poll(fds, nfds, left_ms(deadline)) < 0 && errno != EINTR) {
             snprintf(why, whylen, "poll: %s", strerror(errno));
             return 0;
         }
         if (nfds == 2 && fds[1].revents != 0) {
+            if (wait->cancel_shared) {
+                /* Readable for good: only the flag can say why. */
+                snprintf(why, whylen, "interrupted");
+                return 0;
+            }
             cli_net_drain(wait->cancel_fd);
         }
     }
 }
 
 int
-cli_net_read_line(SSL *ssl, char *buf, size_t len, const cli_net_wait *wait, char *why,
+cli_net_read_line(cli_net_reader *r, char *line, size_t len, const cli_net_wait *wait, char *why,
                   size_t whylen)
 {
     size_t used = 0;
-    char *nl = NULL;
 
-    while (nl == NULL && used + 1 < len) {
-        int want = len - 1 - used > INT_MAX ? INT_MAX : (int)(len - 1 - used);
-        int n = cli_net_ssl(ssl, CLI_NET_READ, buf + used, want, wait, why, whylen);
+    while (used + 1 < len) {
+        if (r->start == r->end) {
+            int n =
+                cli_net_ssl(r->ssl, CLI_NET_READ, r->buf, (int)sizeof(r->buf), wait, why, whylen);
 
-        if (n <= 0) {
+            if (n <= 0) {
+                break;
+            }
+            r->start = 0;
+            r->end = (size_t)n;
+        }
+        line[used++] = r->buf[r->start++];
+        if (line[used - 1] == '\n') {
             break;
         }
-        buf[used + (size_t)n] = '\0';
-        nl = strchr(buf + used, '\n');
-        used += (size_t)n;
     }
-    if (nl != NULL) {
-        /* One line: what came after it is dropped. */
-        used = (size_t)(nl - buf) + 1;
-    }
-    buf[used] = '\0';
+    line[used] = '\0';
     return (int)used;
 }

@@ -21,6 +21,8 @@ typedef struct cli_net_wait {
     long long deadline_ms; /* on cli_net_now_ms()'s clock */
     int cancel_fd;         /* readable when *cancel may have changed (a self-pipe); -1: none */
     const volatile sig_atomic_t *cancel; /* nonzero: give up; NULL: never */
+    int idle_ms;       /* > 0: each step (not the whole) gets this long; deadline is then unused */
+    int cancel_shared; /* cancel_fd is read by several waiters: leave it readable, never drain */
 } cli_net_wait;
 
 /* The steps cli_net_ssl drives. */
@@ -81,12 +83,19 @@ int cli_net_connect(const char *host, const char *port, int timeout_ms, char *na
 int cli_net_ssl(SSL *ssl, cli_net_op op, void *buf, int len, const cli_net_wait *wait, char *why,
                 size_t whylen);
 
+/* Lines (and the rest) read from a connection, through a buffer. */
+typedef struct cli_net_reader {
+    SSL *ssl;
+    char buf[16384];
+    size_t start, end; /* what is buffered and not yet taken */
+} cli_net_reader;
+
 /*
- * Read up to and including a newline, at most len - 1 bytes, or what came
- * before the peer closed.  NUL-terminates buf.  Returns the length (> 0),
- * or 0 with why filled in.
+ * The next line, up to and including its newline (at most len - 1 bytes;
+ * a longer line is cut there), or what came before the peer closed.
+ * NUL-terminates line.  Returns the length (> 0), or 0 with why filled in.
  */
-int cli_net_read_line(SSL *ssl, char *buf, size_t len, const cli_net_wait *wait, char *why,
-                      size_t whylen);
+int cli_net_read_line(cli_net_reader *r, char *line, size_t len, const cli_net_wait *wait,
+                      char *why, size_t whylen);
 
 #endif /* SSLPLUG_CLI_NET_H */

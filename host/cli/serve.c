@@ -1,14 +1,22 @@
 /*
- * sslplug serve: a TLS echo server on a real socket, for trying a server
- * configuration against real clients (openssl s_client, sslplug connect).
- * One connection at a time: accept, handshake, read a line, send it back,
- * close, with every callback call traced on stdout.  SIGHUP reloads the
- * configuration (a failed reload keeps the current one); SIGTERM and SIGINT
- * stop the server between or during connections.
+ * sslplug serve: a TLS server on a real socket, for trying a server
+ * configuration against real clients (openssl s_client, curl, sslplug
+ * connect).  Connections are served concurrently, each on its own thread
+ * (at most --max-connections at once; each step bounded by --idle-timeout):
+ * handshake, read one line and send it back, or answer an HTTP request with
+ * a page describing the connection; close.  Each connection's report (its
+ * callback trace, peer, verify result, protocol, whether it resumed) is
+ * printed as one block when it ends, so concurrent connections do not
+ * interleave.  SIGHUP reloads the configuration (a failed reload keeps the
+ * current one; connections in flight keep theirs); SIGTERM and SIGINT stop
+ * the server, interrupting the connections in progress.
  */
+#define _GNU_SOURCE /* open_memstream */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,14 +25,17 @@
 
 #include "cli.h"
 #include "net.h"
+#include "opts.h"
 
-/* Bound on one connection, accept to close: a stalled client is dropped. */
-#define SERVE_CONN_TIMEOUT_MS 30000
-/* The longest line echoed; the rest of a longer one is dropped. */
+/* Defaults: connections at once, and how long a peer may keep one step waiting. */
+#define SERVE_MAX_CONNECTIONS 16
+#define SERVE_IDLE_TIMEOUT_S 30
+/* The longest line read; the rest of a longer one is dropped. */
 #define SERVE_LINE_MAX 4096
 
 static const char usage_text[] =
-    "usage: sslplug serve CONFIG [--port PORT] [--listen ADDR] [--once]\n";
+    "usage: sslplug serve CONFIG [--port PORT] [--listen ADDR] [--once]\n"
+    "                     [--max-connections N] [--idle-timeout SECONDS]\n";
 
 /* Set by the signal handler, then announced through the self-pipe. */
 static volatile sig_atomic_t stop_requested;
@@ -34,10 +45,37 @@ static int wake_fd = -1;
 typedef struct server {
     const char *config;
     sslplug_host *host;
-    SSL_CTX *ctx; /* from the host's current generation */
-    int lfd;      /* listening socket */
-    int wake[2];  /* self-pipe: the handler writes, poll() reads */
+    pthread_mutex_t lock; /* ctx and active */
+    pthread_cond_t idle;  /* a connection ended */
+    SSL_CTX *ctx;         /* from the host's current generation */
+    int active;           /* connections being served */
+    unsigned long next_id;
+    int max_conns;
+    int idle_ms;
+    int lfd;     /* listening socket */
+    int wake[2]; /* self-pipe: signals and ended connections wake the accept loop */
+    int stop[2]; /* written once when stopping, never drained: every connection sees it */
 } server;
+
+/* One connection: its socket, and the report printed whole when it ends. */
+typedef struct conn {
+    server *s;
+    SSL *ssl;
+    int fd;
+    unsigned long id;
+    char peer[CLI_NET_NAME_MAX];
+    FILE *out;
+    char *text;
+    size_t len;
+    int ok;
+} conn;
+
+/*
+ * The connection this thread serves: callbacks run on the thread that
+ * drives the connection, so their trace lines and what plugins log go to
+ * its report.
+ */
+static _Thread_local conn *current;
 
 static void
 on_signal(int sig)
@@ -75,6 +113,21 @@ install_signals(void)
     return sigaction(SIGPIPE, &sa, NULL) == 0;
 }
 
+/* Lines of a connection go to its report; the others (a key read at reload) straight out. */
+static void
+serve_trace(const sslplug_trace_event *ev, void *arg)
+{
+    (void)arg;
+    cli_fprint_trace(current != NULL ? current->out : stdout, "server", ev);
+}
+
+static void
+serve_log(int level, const char *plugin, const char *message, void *arg)
+{
+    (void)arg;
+    cli_fprint_log(current != NULL ? current->out : stdout, "server", level, plugin, message);
+}
+
 /* A context from the host's current generation, refusing a client configuration. */
 static SSL_CTX *
 server_ctx(server *s)
@@ -83,12 +136,12 @@ server_ctx(server *s)
     SSL_CTX *ctx = sslplug_ctx_new(s->host, &err);
 
     if (ctx == NULL) {
-        cli_print_error(stdout, &err);
+        cli_print_error(stderr, &err);
         return NULL;
     }
     if (SSL_CTX_get_ssl_method(ctx) == TLS_client_method()) {
-        printf("%s: /context/role: serve needs a server configuration (role \"server\")\n",
-               s->config);
+        fprintf(stderr, "%s: /context/role: serve needs a server configuration (role \"server\")\n",
+                s->config);
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -99,7 +152,7 @@ static void
 reload(server *s)
 {
     sslplug_error err;
-    SSL_CTX *ctx;
+    SSL_CTX *ctx, *old;
 
     if (!sslplug_host_reload(s->host, &err)) {
         printf("reload failed, still serving generation %lu: ", sslplug_host_generation(s->host));
@@ -111,50 +164,247 @@ reload(server *s)
         printf("reload: no context from the new configuration, keeping the previous one\n");
         return;
     }
-    SSL_CTX_free(s->ctx);
+    /* Connections in flight hold their own reference to the context they started on. */
+    pthread_mutex_lock(&s->lock);
+    old = s->ctx;
     s->ctx = ctx;
+    pthread_mutex_unlock(&s->lock);
+    SSL_CTX_free(old);
 }
 
-/* One connection, start to close.  Returns 1 when the handshake and the echo succeeded. */
-static int
-serve_one(server *s, int fd, const char *peer)
+/* The lines of the report that describe the connection, also the body of the HTTP answer. */
+static char *
+describe(SSL *ssl, size_t *len)
 {
-    cli_net_wait wait = {cli_net_now_ms() + SERVE_CONN_TIMEOUT_MS, s->wake[0], &stop_requested};
-    char line[SERVE_LINE_MAX];
-    char why[CLI_NET_WHY_MAX];
-    SSL *ssl = NULL;
-    int n, ok = 0;
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
 
-    printf("connection from %s\n", peer);
-    if ((ssl = SSL_new(s->ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
-        printf("connection: cannot create: %s\n", cli_openssl_reason());
-        goto done;
+    if (f == NULL) {
+        return NULL;
     }
-    if (!cli_net_ssl(ssl, CLI_NET_ACCEPT, NULL, 0, &wait, why, sizeof(why))) {
-        printf("handshake: failed: %s\n", why);
-        cli_print_peer(ssl);
-        goto done;
+    cli_print_peer(f, ssl);
+    fclose(f);
+    return text;
+}
+
+static int
+is_http_request(const char *line)
+{
+    static const char *const methods[] = {"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTIONS "};
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (strncmp(line, methods[i], strlen(methods[i])) == 0) {
+            return strstr(line, " HTTP/1.") != NULL;
+        }
     }
-    printf("handshake: ok\n");
-    cli_print_peer(ssl);
-    if ((n = cli_net_read_line(ssl, line, sizeof(line), &wait, why, sizeof(why))) <= 0) {
-        printf("echo: failed: %s\n", why);
-        goto done;
+    return 0;
+}
+
+/*
+ * Read the request's headers, then answer: "/" with a page describing the
+ * connection (200), anything else 404, so a client can tell the two apart.
+ */
+static int
+answer_http(conn *c, cli_net_reader *r, const cli_net_wait *wait, const char *request)
+{
+    static const char missing[] = "sslplug serve has one page: /\n";
+    const char *path = strchr(request, ' ');
+    char line[SERVE_LINE_MAX], why[CLI_NET_WHY_MAX], head[256];
+    int found = path != NULL && strncmp(path, " / HTTP/1.", 10) == 0;
+    size_t body_len = 0;
+    char *body;
+    int n, ok;
+
+    do {
+        if ((n = cli_net_read_line(r, line, sizeof(line), wait, why, sizeof(why))) <= 0) {
+            fprintf(c->out, "http: failed reading the request: %s\n", why);
+            return 0;
+        }
+    } while (strcmp(line, "\r\n") != 0 && strcmp(line, "\n") != 0);
+    if ((body = found ? describe(c->ssl, &body_len) : strdup(missing)) == NULL) {
+        fprintf(c->out, "http: out of memory\n");
+        return 0;
     }
-    if (!cli_net_ssl(ssl, CLI_NET_WRITE, line, n, &wait, why, sizeof(why))) {
-        printf("echo: failed: %s\n", why);
-        goto done;
+    if (!found) {
+        body_len = strlen(body);
     }
-    cli_print_text("echo", line, (size_t)n);
-    ok = 1;
-    /* close_notify is a courtesy; a peer that already left changes nothing. */
-    cli_net_ssl(ssl, CLI_NET_SHUTDOWN, NULL, 0, &wait, why, sizeof(why));
-done:
-    printf("connection closed\n");
-    SSL_free(ssl);
-    close(fd);
-    ERR_clear_error();
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                 "Connection: close\r\n\r\n",
+                 found ? "200 OK" : "404 Not Found", body_len);
+    ok = cli_net_ssl(c->ssl, CLI_NET_WRITE, head, n, wait, why, sizeof(why)) &&
+         (strncmp(request, "HEAD ", 5) == 0 ||
+          cli_net_ssl(c->ssl, CLI_NET_WRITE, body, (int)body_len, wait, why, sizeof(why)));
+    free(body);
+    cli_print_text(c->out, "http", request, strlen(request));
+    fprintf(c->out, "http: %s\n", !ok ? why : found ? "answered 200" : "answered 404");
     return ok;
+}
+
+/* Handshake, then one line echoed or one HTTP request answered; the result in c->ok. */
+static void
+converse(conn *c)
+{
+    cli_net_wait wait = {0, c->s->stop[0], &stop_requested, c->s->idle_ms, 1};
+    cli_net_reader *r = calloc(1, sizeof(*r));
+    char line[SERVE_LINE_MAX], why[CLI_NET_WHY_MAX];
+    int n;
+
+    if (r == NULL) {
+        fprintf(c->out, "connection: out of memory\n");
+        return;
+    }
+    r->ssl = c->ssl;
+    if (!cli_net_ssl(c->ssl, CLI_NET_ACCEPT, NULL, 0, &wait, why, sizeof(why))) {
+        fprintf(c->out, "handshake: failed: %s\n", why);
+        cli_print_peer(c->out, c->ssl);
+        goto done;
+    }
+    fprintf(c->out, "handshake: ok\n");
+    cli_print_peer(c->out, c->ssl);
+    if ((n = cli_net_read_line(r, line, sizeof(line), &wait, why, sizeof(why))) <= 0) {
+        fprintf(c->out, "echo: failed: %s\n", why);
+        goto done;
+    }
+    if (is_http_request(line)) {
+        c->ok = answer_http(c, r, &wait, line);
+    } else if (!cli_net_ssl(c->ssl, CLI_NET_WRITE, line, n, &wait, why, sizeof(why))) {
+        fprintf(c->out, "echo: failed: %s\n", why);
+    } else {
+        cli_print_text(c->out, "echo", line, (size_t)n);
+        c->ok = 1;
+    }
+    /* close_notify is a courtesy; a peer that already left changes nothing. */
+    if (c->ok) {
+        cli_net_ssl(c->ssl, CLI_NET_SHUTDOWN, NULL, 0, &wait, why, sizeof(why));
+    }
+done:
+    free(r);
+}
+
+static void
+conn_free(conn *c)
+{
+    if (c->out != NULL) {
+        fclose(c->out);
+    }
+    free(c->text);
+    SSL_free(c->ssl);
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
+    free(c);
+}
+
+/* Serve c to the end and print its report in one piece.  Returns whether it succeeded. */
+static int
+serve_conn(conn *c)
+{
+    server *s = c->s;
+    ssize_t n;
+    int ok;
+
+    current = c;
+    converse(c);
+    current = NULL;
+    fprintf(c->out, "connection #%lu closed\n", c->id);
+    fclose(c->out);
+    c->out = NULL;
+    /* One write per report: stdout is shared with the other connections. */
+    flockfile(stdout);
+    fwrite(c->text, 1, c->len, stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    ok = c->ok;
+    ERR_clear_error();
+    conn_free(c);
+    pthread_mutex_lock(&s->lock);
+    s->active--;
+    pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+    /* The accept loop may be waiting for room. */
+    n = write(s->wake[1], "!", 1);
+    (void)n;
+    return ok;
+}
+
+static void *
+conn_thread(void *arg)
+{
+    ERR_clear_error();
+    serve_conn(arg);
+    /* OpenSSL's per-thread state (error queue) goes with the thread. */
+    OPENSSL_thread_stop();
+    return NULL;
+}
+
+/* A connection for an accepted socket, on the context current now; NULL on failure. */
+static conn *
+conn_new(server *s, int fd, const char *peer)
+{
+    conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        close(fd);
+        return NULL;
+    }
+    c->s = s;
+    c->fd = fd;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    pthread_mutex_lock(&s->lock);
+    c->id = ++s->next_id;
+    c->ssl = SSL_new(s->ctx);
+    pthread_mutex_unlock(&s->lock);
+    if ((c->out = open_memstream(&c->text, &c->len)) == NULL || c->ssl == NULL ||
+        SSL_set_fd(c->ssl, fd) != 1) {
+        printf("connection from %s: cannot create: %s\n", peer, cli_openssl_reason());
+        conn_free(c);
+        return NULL;
+    }
+    fprintf(c->out, "connection #%lu from %s\n", c->id, peer);
+    return c;
+}
+
+/* Start serving fd on a thread of its own. */
+static void
+start_conn(server *s, int fd, const char *peer)
+{
+    conn *c = conn_new(s, fd, peer);
+    pthread_attr_t attr;
+    pthread_t tid;
+    int started;
+
+    if (c == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->active++;
+    pthread_mutex_unlock(&s->lock);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    started = pthread_create(&tid, &attr, conn_thread, c) == 0;
+    pthread_attr_destroy(&attr);
+    if (!started) {
+        printf("connection from %s: cannot start a thread\n", peer);
+        pthread_mutex_lock(&s->lock);
+        s->active--;
+        pthread_mutex_unlock(&s->lock);
+        conn_free(c);
+    }
+}
+
+/* Stop: interrupt every connection and wait for all to end (each step is bounded). */
+static void
+drain_connections(server *s)
+{
+    ssize_t n = write(s->stop[1], "!", 1);
+
+    (void)n;
+    pthread_mutex_lock(&s->lock);
+    while (s->active > 0) {
+        pthread_cond_wait(&s->idle, &s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Serve until stopped, or after one connection with once.  Returns the exit status. */
@@ -162,12 +412,15 @@ static int
 serve_loop(server *s, int once)
 {
     for (;;) {
-        struct pollfd fds[2] = {{s->lfd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+        struct pollfd fds[2] = {{s->wake[0], POLLIN, 0}, {s->lfd, POLLIN, 0}};
         char peer[CLI_NET_NAME_MAX], why[CLI_NET_WHY_MAX];
-        int fd, ok;
+        nfds_t nfds;
+        conn *c;
+        int fd;
 
         /* Flags first, then poll: a signal in between leaves a byte in the pipe. */
         if (stop_requested) {
+            drain_connections(s);
             printf("stopped\n");
             return CLI_OK;
         }
@@ -175,17 +428,21 @@ serve_loop(server *s, int once)
             reload_requested = 0;
             reload(s);
         }
-        if (poll(fds, 2, -1) < 0) {
+        /* At the limit, accept nothing until a connection ends. */
+        pthread_mutex_lock(&s->lock);
+        nfds = s->active < s->max_conns ? 2 : 1;
+        pthread_mutex_unlock(&s->lock);
+        if (poll(fds, nfds, -1) < 0) {
             if (errno == EINTR) {
                 continue;
             }
             printf("serve: poll: %s\n", strerror(errno));
             return CLI_FAIL;
         }
-        if (fds[1].revents != 0) {
+        if (fds[0].revents != 0) {
             cli_net_drain(s->wake[0]);
         }
-        if ((fds[0].revents & POLLIN) == 0) {
+        if (nfds < 2 || (fds[1].revents & POLLIN) == 0) {
             continue;
         }
         if ((fd = cli_net_accept(s->lfd, peer, sizeof(peer), why, sizeof(why))) < 0) {
@@ -197,44 +454,54 @@ serve_loop(server *s, int once)
             printf("serve: %s\n", why);
             return CLI_FAIL;
         }
-        ok = serve_one(s, fd, peer);
-        if (once) {
-            return ok ? CLI_OK : CLI_FAIL;
+        if (!once) {
+            start_conn(s, fd, peer);
+        } else if ((c = conn_new(s, fd, peer)) != NULL) {
+            s->active++;
+            return serve_conn(c) ? CLI_OK : CLI_FAIL;
+        } else {
+            return CLI_FAIL;
         }
     }
 }
 
 static int
-run(const char *config, const char *addr, const char *port, int once)
+run(const char *config, const char *addr, const char *port, int once, int max_conns, int idle_ms)
 {
-    server s = {config, NULL, NULL, -1, {-1, -1}};
+    server s = {.config = config,
+                .lock = PTHREAD_MUTEX_INITIALIZER,
+                .idle = PTHREAD_COND_INITIALIZER,
+                .max_conns = max_conns,
+                .idle_ms = idle_ms,
+                .lfd = -1,
+                .wake = {-1, -1},
+                .stop = {-1, -1}};
     char name[CLI_NET_NAME_MAX], why[CLI_NET_WHY_MAX];
     sslplug_error err;
     int rc = CLI_FAIL;
 
     /* Keep the trace in order with what plugins write to stderr. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (!cli_net_self_pipe(s.wake)) {
-        printf("serve: pipe: %s\n", strerror(errno));
+    if (!cli_net_self_pipe(s.wake) || !cli_net_self_pipe(s.stop)) {
+        fprintf(stderr, "sslplug serve: pipe: %s\n", strerror(errno));
         goto done;
     }
     wake_fd = s.wake[1];
     if (!install_signals()) {
-        printf("serve: sigaction: %s\n", strerror(errno));
+        fprintf(stderr, "sslplug serve: sigaction: %s\n", strerror(errno));
         goto done;
     }
     if ((s.host = sslplug_host_load(config, &err)) == NULL) {
-        cli_print_error(stdout, &err);
+        cli_print_error(stderr, &err);
         goto done;
     }
-    /* The tag is a string literal: it outlives every context. */
-    sslplug_host_set_trace(s.host, cli_print_trace, (void *)(uintptr_t) "server");
-    sslplug_host_set_log(s.host, cli_print_log, (void *)(uintptr_t) "server");
+    sslplug_host_set_trace(s.host, serve_trace, NULL);
+    sslplug_host_set_log(s.host, serve_log, NULL);
     if ((s.ctx = server_ctx(&s)) == NULL) {
         goto done;
     }
     if ((s.lfd = cli_net_listen(addr, port, name, sizeof(name), why, sizeof(why))) < 0) {
-        printf("serve: %s\n", why);
+        fprintf(stderr, "sslplug serve: %s\n", why);
         goto done;
     }
     printf("listening on %s\n", name);
@@ -255,64 +522,53 @@ done:
         if (s.wake[i] >= 0) {
             close(s.wake[i]);
         }
+        if (s.stop[i] >= 0) {
+            close(s.stop[i]);
+        }
     }
     return rc;
-}
-
-/* A decimal port 0..65535. */
-static int
-valid_port(const char *p)
-{
-    char *end;
-    long v;
-
-    if (p[0] < '0' || p[0] > '9') {
-        return 0;
-    }
-    v = strtol(p, &end, 10);
-    return *end == '\0' && v >= 0 && v <= 65535;
 }
 
 int
 cli_serve(int argc, char **argv)
 {
-    const char *config = NULL, *addr = "127.0.0.1", *port = "4433";
+    const char *config = NULL, *addr = "127.0.0.1";
+    long port = 4433, max_conns = SERVE_MAX_CONNECTIONS, idle_s = SERVE_IDLE_TIMEOUT_S;
     int once = 0;
+    char portbuf[16];
+    const cli_opt opts[] = {
+        {"--port", CLI_OPT_NUMBER, &port, 0, 65535},
+        {"--listen", CLI_OPT_TEXT, &addr, 0, 0},
+        {"--once", CLI_OPT_FLAG, &once, 0, 0},
+        {"--max-connections", CLI_OPT_NUMBER, &max_conns, 1, 1024},
+        {"--idle-timeout", CLI_OPT_NUMBER, &idle_s, 1, 3600},
+        {NULL, CLI_OPT_FLAG, NULL, 0, 0},
+    };
 
     if (cli_wants_help(argc, argv)) {
         printf("%s\n"
                "Accept TLS connections on ADDR:PORT (default 127.0.0.1:4433; port 0 picks a\n"
-               "free one) with a context made from CONFIG, a server configuration.  Each\n"
-               "connection is handled in turn: handshake, read one line, send it back, close.\n"
-               "Every callback call is printed, then the peer certificate and verify result.\n"
-               "\"listening on ADDR:PORT\" is printed once the socket is ready.\n\n"
-               "  --port PORT    port to listen on\n"
-               "  --listen ADDR  numeric IPv4 or IPv6 address to listen on\n"
-               "  --once         exit after the first connection: 0 when its handshake and\n"
-               "                 echo succeeded, 1 otherwise\n\n"
+               "free one) with a context made from CONFIG, a server configuration, and serve\n"
+               "each on its own thread: handshake, then either read one line and send it back,\n"
+               "or answer an HTTP request (curl https://ADDR:PORT/) with a page describing the\n"
+               "connection; close.  Each connection's callback trace, peer certificate, verify\n"
+               "result, protocol and whether it resumed a session are printed as one block\n"
+               "when it ends.  \"listening on ADDR:PORT\" is printed once the socket is ready.\n\n"
+               "  --port PORT            port to listen on\n"
+               "  --listen ADDR          numeric IPv4 or IPv6 address to listen on\n"
+               "  --once                 exit after the first connection: 0 when its\n"
+               "                         handshake and echo succeeded, 1 otherwise\n"
+               "  --max-connections N    connections served at once (default %d); more wait\n"
+               "  --idle-timeout SECONDS how long one step may wait for the peer (default %d)\n\n"
                "SIGHUP reloads CONFIG: later connections use a context from the new\n"
                "configuration, or the old one when the reload fails.  SIGTERM and SIGINT stop\n"
-               "the server (exit 0).  A connection that stalls is dropped after %d s.\n",
-               usage_text, SERVE_CONN_TIMEOUT_MS / 1000);
+               "the server (exit 0), interrupting connections in progress.\n",
+               usage_text, SERVE_MAX_CONNECTIONS, SERVE_IDLE_TIMEOUT_S);
         return CLI_OK;
     }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc && valid_port(argv[i + 1])) {
-            port = argv[++i];
-        } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
-            addr = argv[++i];
-        } else if (strcmp(argv[i], "--once") == 0) {
-            once = 1;
-        } else if (argv[i][0] != '-' && config == NULL) {
-            config = argv[i];
-        } else {
-            config = NULL;
-            break;
-        }
-    }
-    if (config == NULL) {
-        fputs(usage_text, stderr);
+    if (cli_opts_parse(argc, argv, opts, &config, 1, 1, usage_text) < 0) {
         return CLI_USAGE;
     }
-    return run(config, addr, port, once);
+    snprintf(portbuf, sizeof(portbuf), "%ld", port);
+    return run(config, addr, portbuf, once, (int)max_conns, (int)idle_s * 1000);
 }
