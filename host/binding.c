@@ -35,6 +35,7 @@ binding_free(sslplugi_binding *b)
         SSL_CTX_free(b->subs[i].ctx);
     }
     free(b->subs);
+    free(b->verify_host);
     free(b->verify);
     free(b->info);
     free(b);
@@ -217,6 +218,11 @@ sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
     }
     /* A client needs the info trampoline even without info entries: see cb_info.c. */
     b->client = conf->role == SSLPLUGI_ROLE_CLIENT;
+    if (b->client && conf->verify_host != NULL &&
+        (b->verify_host = strdup(conf->verify_host)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+        return 0;
+    }
     memcpy(b->session_id_context, gen->session_id_context, sizeof(b->session_id_context));
     if (b->info_count > 0 || b->client) {
         SSL_CTX_set_info_callback(ctx, sslplugi_info_cb);

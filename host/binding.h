@@ -27,6 +27,7 @@ typedef struct sslplugi_binding {
     size_t sub_count;
     int is_subcontext; /* this binding belongs to one of those */
     int client;        /* a client context: check sessions handed to it */
+    char *verify_host; /* client: the SNI sent when the application sends none */
     unsigned char session_id_context[32];
     sslplug_trace_fn trace_fn;
     void *trace_arg;

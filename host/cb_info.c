@@ -75,6 +75,10 @@ sslplugi_info_cb(const SSL *ssl, int where, int ret)
     }
     if (b->client && (where & SSL_CB_HANDSHAKE_START) != 0) {
         drop_foreign_session(b, ssl);
+        /* verify_host is also the SNI, unless the application named a server itself. */
+        if (b->verify_host != NULL && SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL) {
+            SSL_set_tlsext_host_name((SSL *)(uintptr_t)ssl, b->verify_host);
+        }
     }
     /* The cheap exit: no entry takes this event (about a dozen per handshake). */
     if (b->info_count == 0 || (b->info_events != 0 && (where & (int)b->info_events) == 0)) {

@@ -168,9 +168,19 @@ static int
 parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf *c,
               sslplug_error *err)
 {
-    static const char *const keys[] = {
-        "role",         "certificate",  "private_key",  "ca_file", "ca_path",      "verify",
-        "verify_depth", "min_protocol", "max_protocol", "ciphers", "ciphersuites", NULL};
+    static const char *const keys[] = {"role",
+                                       "certificate",
+                                       "private_key",
+                                       "ca_file",
+                                       "ca_path",
+                                       "verify",
+                                       "verify_depth",
+                                       "min_protocol",
+                                       "max_protocol",
+                                       "ciphers",
+                                       "ciphersuites",
+                                       "verify_host",
+                                       NULL};
     static const char *const roles[] = {"server", "client", NULL};
     static const int role_values[] = {SSLPLUGI_ROLE_SERVER, SSLPLUGI_ROLE_CLIENT};
     static const char *const modes[] = {"none", "peer", "require", NULL};
@@ -193,7 +203,8 @@ parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf
         !parse_protocol(obj, ptr, "min_protocol", &c->min_protocol, err) ||
         !parse_protocol(obj, ptr, "max_protocol", &c->max_protocol, err) ||
         !get_string(obj, ptr, "ciphers", &c->ciphers, err) ||
-        !get_string(obj, ptr, "ciphersuites", &c->ciphersuites, err)) {
+        !get_string(obj, ptr, "ciphersuites", &c->ciphersuites, err) ||
+        !get_string(obj, ptr, "verify_host", &c->verify_host, err)) {
         return 0;
     }
     if (!sub && role < 0) {
@@ -250,7 +261,8 @@ context_copy(sslplugi_context_conf *dst, const sslplugi_context_conf *src)
            copy_string(&dst->private_key, src->private_key) &&
            copy_string(&dst->ca_file, src->ca_file) && copy_string(&dst->ca_path, src->ca_path) &&
            copy_string(&dst->ciphers, src->ciphers) &&
-           copy_string(&dst->ciphersuites, src->ciphersuites);
+           copy_string(&dst->ciphersuites, src->ciphersuites) &&
+           copy_string(&dst->verify_host, src->verify_host);
 }
 
 static void
@@ -262,6 +274,7 @@ context_free(sslplugi_context_conf *c)
     free(c->ca_path);
     free(c->ciphers);
     free(c->ciphersuites);
+    free(c->verify_host);
 }
 
 /* "contexts": {"name": {settings}} — virtual hosts a servername callback switches to. */
@@ -642,6 +655,18 @@ check_consistency(sslplugi_config *c, sslplug_error *err)
                                "their verdict would be ignored");
             return 0;
         }
+    }
+    if (c->context.verify_host != NULL && c->context.role != SSLPLUGI_ROLE_CLIENT) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify_host",
+                           "verify_host is the name a client expects of the server; role is "
+                           "\"server\"");
+        return 0;
+    }
+    if (c->context.verify_host != NULL && c->context.verify == SSLPLUGI_VERIFY_NONE) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify_host",
+                           "verify_host is only checked when the server is verified; verify is "
+                           "\"none\"");
+        return 0;
     }
     if (has_servername && c->context.role != SSLPLUGI_ROLE_SERVER) {
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/callbacks/servername",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "internal.h"
 
@@ -125,6 +126,17 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const sslplugi_trust *tr
     }
     if (c->verify_depth >= 0) {
         SSL_CTX_set_verify_depth(ctx, c->verify_depth);
+    }
+    /*
+     * Every connection starts with this name to check (SSL_set1_host
+     * replaces it per connection); it is sent as SNI when the application
+     * sends none (cb_info.c).
+     */
+    if (c->verify_host != NULL &&
+        !X509_VERIFY_PARAM_set1_host(SSL_CTX_get0_param(ctx), c->verify_host, 0)) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, P("verify_host"), "cannot use \"%s\": %s",
+                           c->verify_host, sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
     }
     /*
      * Sessions are only resumed under the configuration that made them:

@@ -82,7 +82,8 @@ typedef struct sslplugi_context_conf {
     int max_protocol;
     char *ciphers;
     char *ciphersuites;
-    int check_files; /* owner and mode checks of the files named (not insecure_allow_writable) */
+    char *verify_host; /* client: the name the server's certificate must have, and the SNI */
+    int check_files;   /* owner and mode checks of the files named (not insecure_allow_writable) */
 } sslplugi_context_conf;
 
 /* A named sub-context: the main context's settings with some overridden. */

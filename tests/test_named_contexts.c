@@ -275,8 +275,11 @@ test_named_contexts_keep_application_settings(void **state)
     sslplug_host_free(host);
 }
 
-/* Keys a named context cannot give: "role" is the main context's. */
-static const char *const not_per_context[] = {"role"};
+/*
+ * Keys a named context cannot give: "role" is the main context's, and named
+ * contexts serve, while verify_host is a client's.
+ */
+static const char *const not_per_context[] = {"role", "verify_host"};
 
 /* The keys this file tests, each through a switch (private_key goes with certificate). */
 static const char *const tested[] = {

@@ -167,6 +167,10 @@ SSLPLUG_API void sslplug_host_set_log(sslplug_host *host, sslplug_log_fn fn, voi
  * Make a new SSL_CTX for the configured role with every context setting
  * applied, the private key read through the password callback, and every
  * configured callback bound.  The first call loads and initialises plugins.
+ * A client checks the server's name only if the configuration gives one
+ * (verify_host) or the application names the server on each connection:
+ * SSL_set1_host(ssl, name) and SSL_set_tlsext_host_name(ssl, name), which
+ * replace verify_host for that connection.
  * @returns a new context owned by the caller (SSL_CTX_free), or NULL.
  */
 SSLPLUG_API SSL_CTX *sslplug_ctx_new(sslplug_host *host, sslplug_error *err);
