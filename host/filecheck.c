@@ -15,10 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "internal.h"
 
@@ -246,23 +243,9 @@ carries_openssl(const unsigned char *map, size_t size)
 }
 
 int
-sslplugi_file_inspect(int fd, unsigned char digest[32], int *openssl_inside)
+sslplugi_file_carries_openssl(const unsigned char *map, size_t size)
 {
-    struct stat st;
-    void *map = MAP_FAILED;
-    int ok = 0;
-
-    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
-        return 0;
-    }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        return 0;
-    }
-    ok = EVP_Digest(map, (size_t)st.st_size, digest, NULL, EVP_sha256(), NULL);
-    *openssl_inside = carries_openssl(map, (size_t)st.st_size);
-    munmap(map, (size_t)st.st_size);
-    return ok;
+    return carries_openssl(map, size);
 }
 
 int

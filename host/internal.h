@@ -138,11 +138,8 @@ int sslplugi_file_check_stat(const struct stat *st, const char *file, const char
                              sslplug_error *err);
 /* The directory rule alone, for every directory above file (the configuration). */
 int sslplugi_file_check_dirs(const char *file, const char *pointer, sslplug_error *err);
-/*
- * SHA-256 of the open file, and whether it carries a copy of libcrypto
- * (OpenSSL's version text).  Returns 1, or 0 when it cannot be read.
- */
-int sslplugi_file_inspect(int fd, unsigned char digest[32], int *openssl_inside);
+/* Whether a mapped plugin file carries a copy of libcrypto (OpenSSL's version text). */
+int sslplugi_file_carries_openssl(const unsigned char *map, size_t size);
 
 /* ---- loader (loader.c) ---- */
 

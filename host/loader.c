@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
+#include "elf.h"
 #include "internal.h"
 
 #ifndef SSLPLUG_BUILD_TREE
@@ -91,65 +93,110 @@ check_pin(const unsigned char digest[32], const sslplugi_entry *e, sslplug_error
     return 0;
 }
 
-/* digest: the SHA-256 of exactly the file that is loaded. */
-static sslplugi_module *
-module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned char digest[32],
-           sslplug_error *err)
-{
-    sslplugi_module *m = NULL;
-    char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64];
+/*
+ * One entry's plugin file while it is being loaded: opened under the file
+ * rules and read as an ELF object from that descriptor, before any of its
+ * code runs.
+ */
+typedef struct plugin_file {
+    int fd;
     struct stat st;
-    int fd, openssl_inside = 0;
+    sslplugi_elf elf;
+} plugin_file;
+
+#define PLUGIN_FILE_INIT                                                                           \
+    {                                                                                              \
+        -1, {0},                                                                                   \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
+
+static void
+plugin_file_close(plugin_file *pf)
+{
+    sslplugi_elf_close(&pf->elf);
+    if (pf->fd >= 0) {
+        close(pf->fd);
+    }
+    pf->fd = -1;
+}
+
+/* digest: the SHA-256 of exactly the file that is loaded. */
+static int
+plugin_file_open(const sslplugi_entry *e, const sslplugi_file_rules *rules, plugin_file *pf,
+                 unsigned char digest[32], sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], why[256];
 
     entry_ptr_plugin(e, ptr, sizeof(ptr));
-    if ((fd = sslplugi_file_open_checked(e->file, rules, ptr, &st, err)) < 0) {
-        return NULL;
+    if ((pf->fd = sslplugi_file_open_checked(e->file, rules, ptr, &pf->st, err)) < 0) {
+        return 0;
     }
-    if (!sslplugi_file_inspect(fd, digest, &openssl_inside)) {
+    /* The dynamic linker trusts the headers: a truncated file would be a SIGBUS, not an error. */
+    if (!sslplugi_elf_open(pf->fd, &pf->elf, why, sizeof(why))) {
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr, "cannot load plugin %s: %s", e->file,
+                           why);
+        goto fail;
+    }
+    if (!EVP_Digest(pf->elf.map, pf->elf.size, digest, NULL, EVP_sha256(), NULL)) {
         sslplugi_error_set(err, SSLPLUG_E_IO, ptr, "cannot read %s to digest it", e->file);
-        close(fd);
-        return NULL;
+        goto fail;
     }
-    if (openssl_inside) {
+    if (sslplugi_file_carries_openssl(pf->elf.map, pf->elf.size)) {
         sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
                            "plugin %s brings its own OpenSSL (a libcrypto linked into it); it "
                            "must use the process's shared libcrypto",
                            e->file);
-        close(fd);
-        return NULL;
+        goto fail;
     }
     if (!check_pin(digest, e, err)) {
-        close(fd);
-        return NULL;
+        goto fail;
     }
+    return 1;
+fail:
+    plugin_file_close(pf);
+    return 0;
+}
+
+/* The module of the open file pf, loaded now unless this process has it already. */
+static sslplugi_module *
+module_get(const sslplugi_entry *e, plugin_file *pf, sslplug_error *err)
+{
+    sslplugi_module *m = NULL;
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64];
+
+    entry_ptr_plugin(e, ptr, sizeof(ptr));
     pthread_mutex_lock(&registry_lock);
     for (m = registry; m != NULL; m = m->next) {
-        if (m->dev == st.st_dev && m->ino == st.st_ino) {
-            close(fd);
+        if (m->dev == pf->st.st_dev && m->ino == pf->st.st_ino) {
             goto check;
         }
     }
     if ((m = calloc(1, sizeof(*m))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
-        goto fail;
+        goto done;
     }
     /*
      * Load exactly the inode that was checked.  RTLD_NOW: an unresolved
      * symbol fails here, not mid-handshake.
      */
-    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pf->fd);
     m->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (m->dl == NULL) {
         const char *why = dlerror();
 
         sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr, "cannot load plugin %s: %s", e->file,
                            why != NULL ? why : "dlopen failed");
-        goto fail;
+        free(m);
+        m = NULL;
+        goto done;
     }
     /* Mapped for good: registered even if refused below, so its fd-name stays reserved. */
-    m->fd = fd;
-    m->dev = st.st_dev;
-    m->ino = st.st_ino;
+    m->fd = pf->fd;
+    pf->fd = -1;
+    m->dev = pf->st.st_dev;
+    m->ino = pf->st.st_ino;
     pthread_mutex_init(&m->lifecycle_lock, NULL);
     m->next = registry;
     registry = m;
@@ -157,11 +204,6 @@ check:
     if (!same_openssl(m, e->file, ptr, err)) {
         m = NULL;
     }
-    goto done;
-fail:
-    close(fd);
-    free(m);
-    m = NULL;
 done:
     pthread_mutex_unlock(&registry_lock);
     return m;
@@ -405,12 +447,12 @@ raw_label(const sslplugi_entry *e)
  * plugin directory.
  */
 static sslplugi_module *
-load_module(const sslplugi_config *c, const sslplugi_entry *e, unsigned char digest[32],
-            sslplug_error *err)
+load_module(const sslplugi_config *c, const sslplugi_entry *e, plugin_file *pf,
+            unsigned char digest[32], sslplug_error *err)
 {
     sslplugi_file_rules rules = {!c->insecure_allow_writable, NULL, 0};
     const char **dirs = NULL;
-    sslplugi_module *m;
+    sslplugi_module *m = NULL;
     size_t n = 0;
 
     if (c->restrict_dirs) {
@@ -429,7 +471,9 @@ load_module(const sslplugi_config *c, const sslplugi_entry *e, unsigned char dig
         rules.allowed = dirs;
         rules.allowed_count = n;
     }
-    m = module_get(e, &rules, digest, err);
+    if (plugin_file_open(e, &rules, pf, digest, err)) {
+        m = module_get(e, pf, err);
+    }
     free(dirs);
     return m;
 }
@@ -439,6 +483,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
                       void *log_arg, sslplug_error *err)
 {
     sslplugi_instance *inst;
+    plugin_file pf = PLUGIN_FILE_INIT;
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
 
     if (e->file == NULL) {
@@ -476,14 +521,16 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
         goto fail;
     }
-    if ((inst->module = load_module(config, e, inst->file_sha256, err)) == NULL) {
+    if ((inst->module = load_module(config, e, &pf, inst->file_sha256, err)) == NULL) {
         goto fail;
     }
     if (!(inst->abi ? bind_abi(inst, e, err) : bind_raw(inst, e, err))) {
         goto fail;
     }
+    plugin_file_close(&pf);
     return inst;
 fail:
+    plugin_file_close(&pf);
     sslplugi_instance_unref(inst);
     return NULL;
 }
