@@ -418,6 +418,26 @@ sslplugi_elf_is_function(const Elf64_Sym *s)
     return type == STT_FUNC || type == STT_GNU_IFUNC;
 }
 
+const char *
+sslplugi_elf_kind(const Elf64_Sym *s)
+{
+    switch (ELF64_ST_TYPE(s->st_info)) {
+    case STT_FUNC:
+        return "a function";
+    case STT_GNU_IFUNC:
+        return "an indirect function";
+    case STT_OBJECT:
+    case STT_COMMON:
+        return "a data object";
+    case STT_TLS:
+        return "a thread-local variable";
+    case STT_NOTYPE:
+        return "an untyped symbol (an assembler label or a linker-defined address)";
+    default:
+        return "a symbol of an unknown type";
+    }
+}
+
 const Elf64_Sym *
 sslplugi_elf_export(const sslplugi_elf *elf, const char *name)
 {

@@ -49,6 +49,8 @@ const char *sslplugi_elf_str(const sslplugi_elf *elf, uint64_t off);
 int sslplugi_elf_is_export(const Elf64_Sym *s);
 /* Whether s is code: STT_FUNC or STT_GNU_IFUNC. */
 int sslplugi_elf_is_function(const Elf64_Sym *s);
+/* What s is, for messages: "a function", "a data object", "a thread-local variable", ... */
+const char *sslplugi_elf_kind(const Elf64_Sym *s);
 /* The exported symbol called name, or NULL. */
 const Elf64_Sym *sslplugi_elf_export(const sslplugi_elf *elf, const char *name);
 /* The lowest PT_LOAD segment: the one the dynamic linker maps the ELF header with. */

@@ -213,9 +213,40 @@ done:
  * Copy the plugin's descriptor into *view, zero-extended: members beyond the
  * size the plugin was built with read as NULL.
  */
+/*
+ * A symbol of the plugin's own dynamic symbol table that is code: calling
+ * a data object's address crashes the first handshake, or the load.
+ */
 static int
-read_descriptor(const sslplugi_module *m, const sslplugi_entry *e, sslplug_plugin *view,
-                sslplug_error *err)
+exported_function(const sslplugi_elf *elf, const sslplugi_entry *e, const char *name,
+                  const char *ptr, sslplug_error *err)
+{
+    const Elf64_Sym *s = sslplugi_elf_export(elf, name);
+
+    if (s == NULL) {
+        if (e->symbol != NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr, "%s exports no symbol \"%s\"", e->file,
+                               name);
+        } else {
+            sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
+                               "%s exports no %s: not an sslplug plugin (bind a raw function "
+                               "with \"symbol\" instead)",
+                               e->file, name);
+        }
+        return 0;
+    }
+    if (!sslplugi_elf_is_function(s)) {
+        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
+                           "%s: \"%s\" is %s, not a function; only functions can be called",
+                           e->file, name, sslplugi_elf_kind(s));
+        return 0;
+    }
+    return 1;
+}
+
+static int
+read_descriptor(const sslplugi_module *m, const sslplugi_elf *elf, const sslplugi_entry *e,
+                sslplug_plugin *view, sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
     sslplug_plugin_entry_fn entry;
@@ -224,13 +255,16 @@ read_descriptor(const sslplugi_module *m, const sslplugi_entry *e, sslplug_plugi
 
     entry_ptr_plugin(e, ptr, sizeof(ptr));
     memset(view, 0, sizeof(*view));
+    if (!exported_function(elf, e, SSLPLUG_PLUGIN_ENTRY_SYMBOL, ptr, err)) {
+        return 0;
+    }
     dlerror();
     sym = dlsym(m->dl, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
     if (sym == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
-                           "%s exports no %s: not an sslplug plugin (bind a raw function with "
-                           "\"symbol\" instead)",
-                           e->file, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+        const char *why = dlerror();
+
+        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr, "%s: cannot find %s: %s", e->file,
+                           SSLPLUG_PLUGIN_ENTRY_SYMBOL, why != NULL ? why : "dlsym failed");
         return 0;
     }
     /* POSIX guarantees this conversion for dlsym results. */
@@ -337,12 +371,16 @@ serialise(sslplugi_instance *inst, sslplug_error *err)
 }
 
 static int
-bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
+bind_raw(sslplugi_instance *inst, const sslplugi_elf *elf, const sslplugi_entry *e,
+         sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
     void *sym;
 
     snprintf(ptr, sizeof(ptr), "%s/symbol", e->pointer);
+    if (!exported_function(elf, e, e->symbol, ptr, err)) {
+        return 0;
+    }
     dlerror();
     if ((sym = dlsym(inst->module->dl, e->symbol)) == NULL) {
         const char *why = dlerror();
@@ -357,14 +395,15 @@ bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
 }
 
 static int
-bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
+bind_abi(sslplugi_instance *inst, const sslplugi_elf *elf, const sslplugi_entry *e,
+         sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX], types[128];
     sslplug_plugin d;
     sslplug_error init_err;
     char *label;
 
-    if (!read_descriptor(inst->module, e, &d, err)) {
+    if (!read_descriptor(inst->module, elf, e, &d, err)) {
         return 0;
     }
     if (d.name != NULL && d.name[0] != '\0') {
@@ -524,7 +563,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
     if ((inst->module = load_module(config, e, &pf, inst->file_sha256, err)) == NULL) {
         goto fail;
     }
-    if (!(inst->abi ? bind_abi(inst, e, err) : bind_raw(inst, e, err))) {
+    if (!(inst->abi ? bind_abi(inst, &pf.elf, e, err) : bind_raw(inst, &pf.elf, e, err))) {
         goto fail;
     }
     plugin_file_close(&pf);

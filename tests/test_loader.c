@@ -529,6 +529,51 @@ test_loader_rejects_missing_raw_symbol(void **state)
     free(cb);
 }
 
+/*
+ * A data object under a callback's name is refused at load, not called in
+ * the handshake; the real function before it in the same file binds.
+ */
+static void
+test_loader_rejects_raw_symbol_that_is_data(void **state)
+{
+    const char *file = tu_test_plugin("ldr_data_symbol");
+    char *cb = NULL;
+    reject_case rc = {NULL,
+                      SSLPLUG_E_SYMBOL,
+                      "/callbacks/verify/1/symbol",
+                      file,
+                      "\"ldr_data_verify\" is a data object, not a function",
+                      NULL};
+
+    (void)state;
+    assert_true(
+        asprintf(&cb,
+                 "{\"verify\": [{\"plugin\": \"%s\", \"symbol\": \"ldr_data_real_verify\"}, "
+                 "{\"plugin\": \"%s\", \"symbol\": \"ldr_data_verify\"}]}",
+                 file, file) >= 0);
+    rc.callbacks = cb;
+    expect_rejected(&rc);
+    free(cb);
+}
+
+/* The entry is called while loading: as a data object it would crash the load. */
+static void
+test_loader_rejects_entry_that_is_data(void **state)
+{
+    const char *file = tu_test_plugin("ldr_data_entry");
+    char *cb = one_entry("verify", file);
+    reject_case rc = {cb,
+                      SSLPLUG_E_SYMBOL,
+                      "/callbacks/verify/plugin",
+                      file,
+                      "\"sslplug_plugin_entry\" is a data object, not a function",
+                      NULL};
+
+    (void)state;
+    expect_rejected(&rc);
+    free(cb);
+}
+
 static void
 test_loader_rejects_type_the_plugin_lacks(void **state)
 {
@@ -1462,6 +1507,8 @@ main(void)
         LOADER_TEST(test_loader_rejects_descriptor_larger_than_host),
         LOADER_TEST(test_loader_rejects_missing_entry_symbol),
         LOADER_TEST(test_loader_rejects_missing_raw_symbol),
+        LOADER_TEST(test_loader_rejects_raw_symbol_that_is_data),
+        LOADER_TEST(test_loader_rejects_entry_that_is_data),
         LOADER_TEST(test_loader_rejects_type_the_plugin_lacks),
         LOADER_TEST(test_loader_rejects_init_error_naming_key),
         LOADER_TEST(test_loader_rejects_init_failure_without_reason),
