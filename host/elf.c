@@ -458,7 +458,7 @@ sslplugi_elf_first_load(const sslplugi_elf *elf)
     const Elf64_Phdr *first = NULL;
 
     for (unsigned i = 0; i < elf->eh->e_phnum; i++) {
-        if (elf->ph[i].p_type == PT_LOAD &&
+        if (elf->ph[i].p_type == PT_LOAD && elf->ph[i].p_filesz > 0 &&
             (first == NULL || elf->ph[i].p_vaddr < first->p_vaddr)) {
             first = &elf->ph[i];
         }

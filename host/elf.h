@@ -53,7 +53,7 @@ int sslplugi_elf_is_function(const Elf64_Sym *s);
 const char *sslplugi_elf_kind(const Elf64_Sym *s);
 /* The exported symbol called name, or NULL. */
 const Elf64_Sym *sslplugi_elf_export(const sslplugi_elf *elf, const char *name);
-/* The lowest PT_LOAD segment: the one the dynamic linker maps the ELF header with. */
+/* The lowest PT_LOAD segment with file contents: where the object's file mapping starts. */
 const Elf64_Phdr *sslplugi_elf_first_load(const sslplugi_elf *elf);
 
 #endif /* SSLPLUG_HOST_ELF_H */

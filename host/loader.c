@@ -4,9 +4,12 @@
  * instances made from them; an instance is one configured entry with its
  * resolved function and the state its plugin's init returned.
  */
-#define _GNU_SOURCE /* dladdr */
+#define _GNU_SOURCE /* dladdr, dlinfo, dl_iterate_phdr */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,9 @@ struct sslplugi_module {
     ino_t ino;
     /*
      * The checked file, loaded as /proc/self/fd/N: the dynamic linker knows
-     * the object by that name, so N stays reserved for it.
+     * the object by that name, which stays true while N is open.  The
+     * application may close N behind our back; fresh_fd_name makes sure no
+     * later load reuses the name anyway.
      */
     int fd;
     void *dl;
@@ -159,12 +164,124 @@ fail:
     return 0;
 }
 
+typedef struct name_query {
+    const char *name;
+} name_query;
+
+static int
+has_name(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    const name_query *q = arg;
+
+    (void)size;
+    return info->dlpi_name != NULL && strcmp(info->dlpi_name, q->name) == 0;
+}
+
+/*
+ * dlopen returns an object already loaded under the same name without
+ * opening anything, so /proc/self/fd/N may only be used while no loaded
+ * object has that name: the application may have closed the descriptor an
+ * earlier plugin was loaded by, and the number came back to us.  Moves
+ * pf->fd to a number whose name is free; name gets that name.
+ */
+static int
+fresh_fd_name(plugin_file *pf, char *name, size_t len)
+{
+    name_query q = {name};
+
+    for (;;) {
+        int next;
+
+        snprintf(name, len, "/proc/self/fd/%d", pf->fd);
+        if (dl_iterate_phdr(has_name, &q) == 0) {
+            return 1;
+        }
+        if ((next = fcntl(pf->fd, F_DUPFD_CLOEXEC, pf->fd + 1)) < 0) {
+            return 0;
+        }
+        close(pf->fd);
+        pf->fd = next;
+    }
+}
+
+typedef struct mapping {
+    int found; /* 1: addr lies in a file mapping at the expected offset; -1: elsewhere */
+    unsigned major, minor;
+    unsigned long inode;
+} mapping;
+
+/* What /proc/self/maps says is mapped at addr, expected to show file offset off. */
+static void
+maps_find(const char *line, uintptr_t addr, uint64_t off, mapping *m)
+{
+    unsigned long start, end, offset, inode;
+    unsigned major, minor;
+    char perms[5];
+
+    if (m->found != 0 ||
+        sscanf(line, "%lx-%lx %4s %lx %x:%x %lu", &start, &end, perms, &offset, &major, &minor,
+               &inode) != 7 ||
+        addr < start || addr >= end) {
+        return;
+    }
+    m->found = inode != 0 && offset + (addr - start) == off ? 1 : -1;
+    m->major = major;
+    m->minor = minor;
+    m->inode = inode;
+}
+
+/*
+ * Prove that the object dlopen returned is the file that was checked and
+ * digested: the pages of its first segment come from the same file as our
+ * own mapping of the opened descriptor.  Both sides are read from
+ * /proc/self/maps, which names the file a stacking filesystem (overlayfs)
+ * really maps, where fstat of the descriptor would name another device.
+ */
+static int
+proven_same_file(void *dl, const sslplugi_elf *elf, char *why, size_t len)
+{
+    const Elf64_Phdr *first = sslplugi_elf_first_load(elf);
+    struct link_map *lm = NULL;
+    mapping theirs = {0}, ours = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    FILE *maps;
+
+    if (first == NULL || dlinfo(dl, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL) {
+        snprintf(why, len, "the dynamic linker does not say where it mapped the object");
+        return 0;
+    }
+    if ((maps = fopen("/proc/self/maps", "re")) == NULL) {
+        snprintf(why, len, "cannot read /proc/self/maps");
+        return 0;
+    }
+    while (getline(&line, &cap, maps) > 0) {
+        maps_find(line, (uintptr_t)lm->l_addr + first->p_vaddr, first->p_offset, &theirs);
+        maps_find(line, (uintptr_t)elf->map, 0, &ours);
+    }
+    free(line);
+    fclose(maps);
+    if (ours.found != 1) {
+        snprintf(why, len, "cannot find the opened file in /proc/self/maps");
+        return 0;
+    }
+    if (theirs.found != 1 || theirs.major != ours.major || theirs.minor != ours.minor ||
+        theirs.inode != ours.inode) {
+        snprintf(why, len,
+                 "the object the dynamic linker returned is not mapped from the opened file "
+                 "(device %02x:%02x inode %lu); it is another object known by the same name",
+                 ours.major, ours.minor, ours.inode);
+        return 0;
+    }
+    return 1;
+}
+
 /* The module of the open file pf, loaded now unless this process has it already. */
 static sslplugi_module *
 module_get(const sslplugi_entry *e, plugin_file *pf, sslplug_error *err)
 {
     sslplugi_module *m = NULL;
-    char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64];
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64], why[256];
 
     entry_ptr_plugin(e, ptr, sizeof(ptr));
     pthread_mutex_lock(&registry_lock);
@@ -177,20 +294,31 @@ module_get(const sslplugi_entry *e, plugin_file *pf, sslplug_error *err)
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
         goto done;
     }
+    if (!fresh_fd_name(pf, fdpath, sizeof(fdpath))) {
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr,
+                           "cannot load plugin %s: no free descriptor to load it by: %s", e->file,
+                           strerror(errno));
+        goto fail;
+    }
     /*
      * Load exactly the inode that was checked.  RTLD_NOW: an unresolved
      * symbol fails here, not mid-handshake.
      */
-    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pf->fd);
     m->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (m->dl == NULL) {
-        const char *why = dlerror();
+        const char *reason = dlerror();
 
         sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr, "cannot load plugin %s: %s", e->file,
-                           why != NULL ? why : "dlopen failed");
-        free(m);
-        m = NULL;
-        goto done;
+                           reason != NULL ? reason : "dlopen failed");
+        goto fail;
+    }
+    if (!proven_same_file(m->dl, &pf->elf, why, sizeof(why))) {
+        sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
+                           "plugin %s cannot be proven to be the code that was loaded: %s; "
+                           "refusing it",
+                           e->file, why);
+        dlclose(m->dl);
+        goto fail;
     }
     /* Mapped for good: registered even if refused below, so its fd-name stays reserved. */
     m->fd = pf->fd;
@@ -204,6 +332,10 @@ check:
     if (!same_openssl(m, e->file, ptr, err)) {
         m = NULL;
     }
+    goto done;
+fail:
+    free(m);
+    m = NULL;
 done:
     pthread_mutex_unlock(&registry_lock);
     return m;

@@ -972,6 +972,101 @@ test_security_sha256_malformed_pin_config_error(void **state)
     }
 }
 
+/* ---- the identity of the loaded code ---- */
+
+/* The descriptor this process has open on path, or -1. */
+static int
+fd_on(const char *path)
+{
+    char link[64], target[PATH_MAX];
+
+    for (int fd = 0; fd < 1024; fd++) {
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            if (strcmp(target, path) == 0) {
+                return fd;
+            }
+        }
+    }
+    return -1;
+}
+
+/*
+ * An application that closes descriptors it does not own (daemonising code
+ * does) frees the number the host loaded a.so by, /proc/self/fd/N.  When the
+ * next plugin file opens as N, the dynamic linker knows an object by that
+ * name already and would return a.so's code for b.so's entry, although b.so
+ * is pinned.  b.so must run (its log proves it) or be refused; a.so never.
+ */
+static void
+test_security_reused_descriptor_never_runs_another_plugin(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *a = copy_verify_log(dir, "a.so", 0644);
+    char *b = copy_file(tu_test_plugin("cb_verify_record"), dir, "b.so", 0644);
+    char hex[65], pin[96];
+    int fillers[64], nfill = 0;
+    int spare = open("/dev/null", O_RDONLY | O_CLOEXEC), fd;
+    tu_log log = {.with_host = 1, .with_level = 1};
+    sslplug_host *host;
+    sslplug_error err;
+    sslplug_pair pair;
+    SSL_CTX *client, *server;
+
+    assert_true(spare >= 0);
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, a, ""));
+    if ((fd = fd_on(a)) >= 0) {
+        assert_int_equal(close(fd), 0);
+        /*
+         * Every free number below N taken, then the spare one given back:
+         * b.so's directory opens there, and b.so itself as N.
+         */
+        for (;;) {
+            int x = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+            assert_true(x >= 0);
+            if (x >= fd) {
+                close(x);
+                break;
+            }
+            assert_true(nfill < 64);
+            fillers[nfill++] = x;
+        }
+    }
+    close(spare);
+    file_sha256_hex(b, hex);
+    snprintf(pin, sizeof(pin), ", \"sha256\": \"%s\"", hex);
+    host = tu_host(VERIFY_CONF, b, pin);
+    sslplug_host_set_log(host, tu_log_fn, &log);
+    client = sslplug_ctx_new(host, &err);
+    sslplug_host_free(host);
+    if (client == NULL) {
+        /* Failing closed is the other acceptable outcome. */
+        assert_error(&err, SSLPLUG_E_INTEGRITY, VERIFY_PTR, b, NULL);
+    } else {
+        server = tu_plain_server(0);
+        assert_true(tu_handshake(server, client, &pair));
+        sslplug_pair_cleanup(&pair);
+        SSL_CTX_free(server);
+        SSL_CTX_free(client);
+        if (tu_log_has(&log, "verify_log:")) {
+            print_error("a.so's code ran for b.so's entry:\n%s\n", log.text);
+        }
+        assert_false(tu_log_has(&log, "verify_log:"));
+        assert_true(tu_log_has(&log, "record depth=0 ok=1"));
+    }
+    for (int i = 0; i < nfill; i++) {
+        close(fillers[i]);
+    }
+    tu_log_free(&log);
+    free(b);
+    free(a);
+}
+
 /* ---- one OpenSSL per process ---- */
 
 #define STATIC_OPENSSL_RULE "brings its own OpenSSL"
@@ -1314,6 +1409,7 @@ main(void)
         SEC_TEST(test_security_sha256_wrong_pin_in_array_names_entry),
         SEC_TEST(test_security_sha256_wrong_pin_refused_when_insecure),
         SEC_TEST(test_security_sha256_malformed_pin_config_error),
+        SEC_TEST(test_security_reused_descriptor_never_runs_another_plugin),
         SEC_TEST(test_security_hidden_static_openssl_plugin_refused),
         SEC_TEST(test_security_static_openssl_plugin_refused),
         SEC_TEST(test_security_static_openssl_optional_skipped),
