@@ -56,4 +56,12 @@ const Elf64_Sym *sslplugi_elf_export(const sslplugi_elf *elf, const char *name);
 /* The lowest PT_LOAD segment with file contents: where the object's file mapping starts. */
 const Elf64_Phdr *sslplugi_elf_first_load(const sslplugi_elf *elf);
 
+/*
+ * One OpenSSL per process (one_openssl.c): whether the plugin file uses
+ * this process's libcrypto and libssl and brings no copy of its own, as far
+ * as the file tells (one_openssl.c says how far).  Returns 1, or 0 with why
+ * ("it needs libcrypto.so.1.1, but this process uses libcrypto.so.3").
+ */
+int sslplugi_one_openssl(const sslplugi_elf *elf, char *why, size_t whylen);
+
 #endif /* SSLPLUG_HOST_ELF_H */

@@ -7,8 +7,7 @@
  * following a final symlink, checked through its descriptor, and the loader
  * loads exactly that descriptor, so nothing can be swapped in between.
  */
-#define _GNU_SOURCE /* realpath, S_ISVTX, memmem */
-#include <ctype.h>
+#define _GNU_SOURCE /* realpath, S_ISVTX */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -195,57 +194,6 @@ fail:
         close(dfd);
     }
     return -1;
-}
-
-/*
- * The text OpenSSL_version() returns, as every libcrypto build embeds it:
- * "OpenSSL 3.0.22 25 Aug 2026", "OpenSSL 1.1.1w  11 Sep 2023".  A plugin
- * that carries it has a copy of libcrypto inside, exported or not.
- */
-static int
-version_text_at(const unsigned char *p, const unsigned char *end)
-{
-    int dots = 0, digits = 0;
-
-    for (; p < end && (isdigit(*p) || *p == '.'); p++) {
-        dots += *p == '.';
-        digits += isdigit(*p) != 0;
-    }
-    if (dots != 2 || digits < 3) {
-        return 0;
-    }
-    while (p < end && islower(*p)) {
-        p++;
-    }
-    if (p + 2 > end || *p++ != ' ') {
-        return 0;
-    }
-    if (*p == ' ') {
-        p++;
-    }
-    /* day, month, year: "25 Aug 2026" */
-    return end - p >= 11 && isdigit(p[0]) && (isdigit(p[1]) ? p[2] == ' ' : p[1] == ' ');
-}
-
-static int
-carries_openssl(const unsigned char *map, size_t size)
-{
-    static const char tag[] = "OpenSSL ";
-    const unsigned char *p = map, *end = map + size;
-
-    while ((p = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1)) != NULL) {
-        p += sizeof(tag) - 1;
-        if (version_text_at(p, end)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int
-sslplugi_file_carries_openssl(const unsigned char *map, size_t size)
-{
-    return carries_openssl(map, size);
 }
 
 int

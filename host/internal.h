@@ -138,8 +138,6 @@ int sslplugi_file_check_stat(const struct stat *st, const char *file, const char
                              sslplug_error *err);
 /* The directory rule alone, for every directory above file (the configuration). */
 int sslplugi_file_check_dirs(const char *file, const char *pointer, sslplug_error *err);
-/* Whether a mapped plugin file carries a copy of libcrypto (OpenSSL's version text). */
-int sslplugi_file_carries_openssl(const unsigned char *map, size_t size);
 
 /* ---- loader (loader.c) ---- */
 

@@ -58,8 +58,10 @@ entry_ptr_plugin(const sslplugi_entry *e, char *buf, size_t len)
 }
 
 /*
- * Objects crossing two copies of OpenSSL crash: refuse a plugin whose
- * libcrypto (its own static copy, or another shared one) is not ours.
+ * Objects crossing two copies of OpenSSL crash.  The plugin file itself was
+ * judged before loading (one_openssl.c); another libcrypto reached through
+ * its own dependencies only shows now, once loaded (their constructors have
+ * run): OpenSSL_version_num looked up through the plugin must be ours.
  */
 static int
 same_openssl(const sslplugi_module *m, const char *file, const char *ptr, sslplug_error *err)
@@ -72,8 +74,8 @@ same_openssl(const sslplugi_module *m, const char *file, const char *ptr, sslplu
         return 1;
     }
     sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
-                       "plugin %s brings its own OpenSSL (%s); it must use the process's "
-                       "shared libcrypto",
+                       "plugin %s brings its own OpenSSL: its dependencies loaded %s; it must "
+                       "use the process's shared libcrypto",
                        file,
                        dladdr(theirs, &info) != 0 && info.dli_fname != NULL ? info.dli_fname
                                                                             : "unknown object");
@@ -148,11 +150,11 @@ plugin_file_open(const sslplugi_entry *e, const sslplugi_file_rules *rules, plug
         sslplugi_error_set(err, SSLPLUG_E_IO, ptr, "cannot read %s to digest it", e->file);
         goto fail;
     }
-    if (sslplugi_file_carries_openssl(pf->elf.map, pf->elf.size)) {
+    if (!sslplugi_one_openssl(&pf->elf, why, sizeof(why))) {
         sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
-                           "plugin %s brings its own OpenSSL (a libcrypto linked into it); it "
-                           "must use the process's shared libcrypto",
-                           e->file);
+                           "plugin %s brings its own OpenSSL: %s; it must use the process's "
+                           "shared libcrypto and libssl (objects crossing two copies crash)",
+                           e->file, why);
         goto fail;
     }
     if (!check_pin(digest, e, err)) {

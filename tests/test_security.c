@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 #include "sslplug/plugin.h" /* SSLPLUG_LOG_* */
 
@@ -1083,7 +1084,7 @@ test_security_static_openssl_plugin_refused(void **state)
 
 /*
  * A static copy with every OpenSSL symbol hidden (-Wl,--exclude-libs,ALL)
- * exports nothing to look up; the version text it carries gives it away.
+ * exports nothing to look up; the source file names it carries give it away.
  */
 static void
 test_security_hidden_static_openssl_plugin_refused(void **state)
@@ -1097,6 +1098,80 @@ test_security_hidden_static_openssl_plugin_refused(void **state)
     }
     assert_ctx_refused(tu_host(CLIENT_CONF("{\"info\": {\"plugin\": \"%s\"}}"), plugin),
                        SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin", plugin, STATIC_OPENSSL_RULE);
+}
+
+/* An info entry naming plugin, as a client configuration. */
+#define INFO_CONF CLIENT_CONF("{\"info\": {\"plugin\": \"%s\"}}")
+
+/* plugin loads, and its init logged line. */
+static void
+assert_info_plugin_loads(const char *plugin, const char *line)
+{
+    tu_log log = handshake_with(tu_host(INFO_CONF, plugin));
+
+    tu_log_assert_has(&log, line);
+    tu_log_free(&log);
+}
+
+/*
+ * A static copy hidden with --exclude-libs that calls only EVP_Digest and
+ * SHA256 exports nothing and carries no version text (it never calls
+ * OpenSSL_version*); OpenSSL's own source file names give it away.  The
+ * same source linked with the shared libcrypto loads.
+ */
+static void
+test_security_hidden_static_digest_only_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_hidden_digest");
+
+    (void)state;
+    if (access(plugin, F_OK) != 0) {
+        skip();
+    }
+    assert_ctx_refused(tu_host(INFO_CONF, plugin), SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin",
+                       plugin,
+                       "contains a copy of OpenSSL's libcrypto (code from its source file "
+                       "crypto/err/err.c)");
+    assert_info_plugin_loads(tu_test_plugin("sec_digest_openssl"),
+                             "sec_digest_openssl: sec_digest_openssl initialised");
+}
+
+/* A hidden static libssl beside the process's shared libcrypto is a second libssl. */
+static void
+test_security_hidden_static_libssl_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_hidden_libssl");
+
+    (void)state;
+    if (access(plugin, F_OK) != 0) {
+        skip();
+    }
+    assert_ctx_refused(tu_host(INFO_CONF, plugin), SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin",
+                       plugin,
+                       "contains a copy of OpenSSL's libssl (code from its source file "
+                       "ssl/ssl_lib.c)");
+    assert_info_plugin_loads(tu_test_plugin("sec_ssl_openssl"),
+                             "sec_ssl_openssl: sec_ssl_openssl initialised");
+}
+
+/* Another shared libcrypto, by its soname in DT_NEEDED, before anything is loaded. */
+static void
+test_security_other_libcrypto_needed_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_other_libcrypto");
+
+    (void)state;
+    assert_ctx_refused(tu_host(INFO_CONF, plugin), SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin",
+                       plugin, "it needs libcrypto.so.1.1, but this process uses libcrypto.so.3");
+}
+
+/* OPENSSL_VERSION_TEXT in a plugin on the shared libcrypto is a string, not a copy. */
+static void
+test_security_openssl_version_text_alone_accepted(void **state)
+{
+    (void)state;
+    assert_info_plugin_loads(tu_test_plugin("sec_version_text"),
+                             "sec_version_text: sec_version_text built with " OPENSSL_VERSION_TEXT);
 }
 
 /* Refused as an optional entry too: skipped, never initialised, everything else works. */
@@ -1412,6 +1487,10 @@ main(void)
         SEC_TEST(test_security_reused_descriptor_never_runs_another_plugin),
         SEC_TEST(test_security_hidden_static_openssl_plugin_refused),
         SEC_TEST(test_security_static_openssl_plugin_refused),
+        SEC_TEST(test_security_hidden_static_digest_only_refused),
+        SEC_TEST(test_security_hidden_static_libssl_refused),
+        SEC_TEST(test_security_other_libcrypto_needed_refused),
+        SEC_TEST(test_security_openssl_version_text_alone_accepted),
         SEC_TEST(test_security_static_openssl_optional_skipped),
         SEC_TEST(test_security_optional_missing_info_skipped),
         SEC_TEST(test_security_optional_init_failure_info_skipped),
