@@ -222,6 +222,46 @@ SSLPLUG_API const char *sslplug_builtin_plugin_dir(void);
  */
 SSLPLUG_API char *sslplug_plugin_locate(const char *name);
 
+/**
+ * What a plugin file is, as read from the file without running any of its
+ * code (sslplug_plugin_examine).  The library allocates it and owns every
+ * pointer in it; free it with sslplug_plugin_facts_free.  Later versions may
+ * append members.
+ */
+typedef struct sslplug_plugin_facts {
+    const char *file;         /* the file examined, as given */
+    unsigned char sha256[32]; /* of the file: the value of an entry's "sha256" pin */
+    /* 1: it exports the function sslplug_plugin_entry (an sslplug plugin); 0: it
+       does not (a raw plugin); -1: it exports that name as something else, which
+       the loader refuses */
+    int entry;
+    const char *const *functions; /* the functions it exports, NULL-terminated:
+                                     what a raw entry's "symbol" may name */
+    const char *const *needed;    /* the libraries it needs (DT_NEEDED), NULL-terminated */
+    /* NULL when, as far as the file tells, it uses this process's libcrypto and
+       libssl; else why the loader refuses it as bringing its own OpenSSL */
+    const char *openssl;
+} sslplug_plugin_facts;
+
+/**
+ * Examine a plugin file the way the loader does before it loads one, and
+ * run none of its code: the loader's file checks (a regular file, not a
+ * symlink, owned by root or the effective user and not writable by group or
+ * others, and so every directory above it), its ELF structure, its SHA-256,
+ * its exported functions and needed libraries, and the one-OpenSSL verdict.
+ * A configuration's allowed_dirs and plugin_path do not apply.
+ * @param path  the plugin file; a relative path is taken from the working
+ *              directory.
+ * @param err   filled in on failure (source: path); may be NULL.
+ * @returns new facts the caller frees with sslplug_plugin_facts_free, or
+ *          NULL when the file is unsafe, unreadable or not a loadable
+ *          shared object.
+ */
+SSLPLUG_API sslplug_plugin_facts *sslplug_plugin_examine(const char *path, sslplug_error *err);
+
+/** Free what sslplug_plugin_examine returned. */
+SSLPLUG_API void sslplug_plugin_facts_free(sslplug_plugin_facts *facts);
+
 /** The name of a callback type as used in configurations ("verify", ...). */
 SSLPLUG_API const char *sslplug_cb_type_name(sslplug_cb_type type);
 
