@@ -61,8 +61,11 @@ typedef enum sslplug_code {
     SSLPLUG_E_PARSE,            /* the configuration is not valid JSON */
     SSLPLUG_E_CONFIG,           /* valid JSON, but not a valid configuration */
     SSLPLUG_E_PLUGIN_NOT_FOUND, /* a plugin file could not be found */
-    SSLPLUG_E_PLUGIN_LOAD,      /* dlopen refused the plugin file */
-    SSLPLUG_E_SYMBOL,           /* a configured symbol is not exported */
+    SSLPLUG_E_PLUGIN_LOAD,      /* the plugin file is not a loadable shared object for this
+                                   host (truncated, damaged, another machine), or dlopen
+                                   refused it */
+    SSLPLUG_E_SYMBOL,           /* a configured symbol (or sslplug_plugin_entry) is not
+                                   exported, or is not a function */
     SSLPLUG_E_ABI,              /* the plugin's descriptor is unusable */
     SSLPLUG_E_PLUGIN_TYPE,      /* the plugin lacks the configured callback type */
     SSLPLUG_E_PLUGIN_INIT,      /* the plugin's init reported an error */
@@ -75,8 +78,9 @@ typedef enum sslplug_code {
     SSLPLUG_E_UNSAFE_FILE,      /* a plugin or configuration file, or a directory above it,
                                    is writable by others, owned by another user, a symlink
                                    where none may be, or outside allowed_dirs */
-    SSLPLUG_E_INTEGRITY,        /* a plugin's SHA-256 does not match its pin, or it brings
-                                   its own copy of OpenSSL */
+    SSLPLUG_E_INTEGRITY,        /* a plugin's SHA-256 does not match its pin, it brings
+                                   its own copy of OpenSSL, or the object loaded cannot be
+                                   proven to be the file that was checked */
     SSLPLUG_E_INTERNAL          /* a bug in sslplug */
 } sslplug_code;
 
