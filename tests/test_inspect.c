@@ -207,7 +207,10 @@ test_inspect_abi_plugin_file_facts(void **state)
     assert_true(asprintf(&sha, "sha256: %s\n", digest) >= 0);
     assert_int_equal(inspect(&out, src), 0);
     assert_has(out, sha);
-    assert_has(out, "needs: libssl.so.3 libcrypto.so.3");
+    /* Sanitizer builds add their runtimes to the list. */
+    assert_has(out, "needs: ");
+    assert_has(out, " libssl.so.3 ");
+    assert_has(out, " libcrypto.so.3 ");
     assert_has(out, "openssl: this process's");
     assert_has(out, "name: info_log");
     free(out);
