@@ -107,8 +107,9 @@ wait_bounded(pid_t pid, int *status)
     return 0;
 }
 
+/* The child owns copies of path and facts; it frees them before it exits. */
 static int
-describe_isolated(const char *path)
+describe_isolated(char *path, sslplug_plugin_facts *facts)
 {
     int status = 0;
     pid_t pid;
@@ -123,6 +124,8 @@ describe_isolated(const char *path)
     if (pid == 0) {
         int rc = describe_here(path);
 
+        sslplug_plugin_facts_free(facts);
+        free(path);
         fflush(stdout);
         fflush(stderr);
         _exit(rc);
@@ -229,7 +232,7 @@ cli_inspect(int argc, char **argv)
     switch (facts->entry) {
     case 1:
         printf("kind: sslplug plugin\n");
-        rc = describe_isolated(path);
+        rc = describe_isolated(path, facts);
         break;
     case -1:
         printf("kind: sslplug plugin, unusable: %s is not a function (the loader refuses it)\n",
