@@ -322,7 +322,7 @@ module_get(const sslplugi_entry *e, plugin_file *pf, sslplug_error *err)
         dlclose(m->dl);
         goto fail;
     }
-    /* Mapped for good: registered even if refused below, so its fd-name stays reserved. */
+    /* Mapped for good: registered even if refused below, so its inode is not loaded twice. */
     m->fd = pf->fd;
     pf->fd = -1;
     m->dev = pf->st.st_dev;
