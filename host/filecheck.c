@@ -7,18 +7,14 @@
  * following a final symlink, checked through its descriptor, and the loader
  * loads exactly that descriptor, so nothing can be swapped in between.
  */
-#define _GNU_SOURCE /* realpath, S_ISVTX, memmem */
-#include <ctype.h>
+#define _GNU_SOURCE /* realpath, S_ISVTX */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "internal.h"
 
@@ -198,71 +194,6 @@ fail:
         close(dfd);
     }
     return -1;
-}
-
-/*
- * The text OpenSSL_version() returns, as every libcrypto build embeds it:
- * "OpenSSL 3.0.22 25 Aug 2026", "OpenSSL 1.1.1w  11 Sep 2023".  A plugin
- * that carries it has a copy of libcrypto inside, exported or not.
- */
-static int
-version_text_at(const unsigned char *p, const unsigned char *end)
-{
-    int dots = 0, digits = 0;
-
-    for (; p < end && (isdigit(*p) || *p == '.'); p++) {
-        dots += *p == '.';
-        digits += isdigit(*p) != 0;
-    }
-    if (dots != 2 || digits < 3) {
-        return 0;
-    }
-    while (p < end && islower(*p)) {
-        p++;
-    }
-    if (p + 2 > end || *p++ != ' ') {
-        return 0;
-    }
-    if (*p == ' ') {
-        p++;
-    }
-    /* day, month, year: "25 Aug 2026" */
-    return end - p >= 11 && isdigit(p[0]) && (isdigit(p[1]) ? p[2] == ' ' : p[1] == ' ');
-}
-
-static int
-carries_openssl(const unsigned char *map, size_t size)
-{
-    static const char tag[] = "OpenSSL ";
-    const unsigned char *p = map, *end = map + size;
-
-    while ((p = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1)) != NULL) {
-        p += sizeof(tag) - 1;
-        if (version_text_at(p, end)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int
-sslplugi_file_inspect(int fd, unsigned char digest[32], int *openssl_inside)
-{
-    struct stat st;
-    void *map = MAP_FAILED;
-    int ok = 0;
-
-    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
-        return 0;
-    }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        return 0;
-    }
-    ok = EVP_Digest(map, (size_t)st.st_size, digest, NULL, EVP_sha256(), NULL);
-    *openssl_inside = carries_openssl(map, (size_t)st.st_size);
-    munmap(map, (size_t)st.st_size);
-    return ok;
 }
 
 int

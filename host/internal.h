@@ -170,11 +170,6 @@ extern const sslplugi_data_file sslplugi_certificate_file, sslplugi_key_file, ss
  */
 int sslplugi_file_open_data(const char *file, const sslplugi_data_file *kind, int check,
                             const char *pointer, sslplug_error *err);
-/*
- * SHA-256 of the open file, and whether it carries a copy of libcrypto
- * (OpenSSL's version text).  Returns 1, or 0 when it cannot be read.
- */
-int sslplugi_file_inspect(int fd, unsigned char digest[32], int *openssl_inside);
 
 /* ---- loader (loader.c) ---- */
 

@@ -4,9 +4,12 @@
  * instances made from them; an instance is one configured entry with its
  * resolved function and the state its plugin's init returned.
  */
-#define _GNU_SOURCE /* dladdr */
+#define _GNU_SOURCE /* dladdr, dlinfo, dl_iterate_phdr */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,9 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
+#include "elf.h"
 #include "internal.h"
 
 #ifndef SSLPLUG_BUILD_TREE
@@ -33,7 +38,9 @@ struct sslplugi_module {
     ino_t ino;
     /*
      * The checked file, loaded as /proc/self/fd/N: the dynamic linker knows
-     * the object by that name, so N stays reserved for it.
+     * the object by that name, which stays true while N is open.  The
+     * application may close N behind our back; fresh_fd_name makes sure no
+     * later load reuses the name anyway.
      */
     int fd;
     void *dl;
@@ -51,8 +58,10 @@ entry_ptr_plugin(const sslplugi_entry *e, char *buf, size_t len)
 }
 
 /*
- * Objects crossing two copies of OpenSSL crash: refuse a plugin whose
- * libcrypto (its own static copy, or another shared one) is not ours.
+ * Objects crossing two copies of OpenSSL crash.  The plugin file itself was
+ * judged before loading (one_openssl.c); another libcrypto reached through
+ * its own dependencies only shows now, once loaded (their constructors have
+ * run): OpenSSL_version_num looked up through the plugin must be ours.
  */
 static int
 same_openssl(const sslplugi_module *m, const char *file, const char *ptr, sslplug_error *err)
@@ -65,8 +74,8 @@ same_openssl(const sslplugi_module *m, const char *file, const char *ptr, sslplu
         return 1;
     }
     sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
-                       "plugin %s brings its own OpenSSL (%s); it must use the process's "
-                       "shared libcrypto",
+                       "plugin %s brings its own OpenSSL: its dependencies loaded %s; it must "
+                       "use the process's shared libcrypto",
                        file,
                        dladdr(theirs, &info) != 0 && info.dli_fname != NULL ? info.dli_fname
                                                                             : "unknown object");
@@ -91,65 +100,233 @@ check_pin(const unsigned char digest[32], const sslplugi_entry *e, sslplug_error
     return 0;
 }
 
-/* digest: the SHA-256 of exactly the file that is loaded. */
-static sslplugi_module *
-module_get(const sslplugi_entry *e, const sslplugi_file_rules *rules, unsigned char digest[32],
-           sslplug_error *err)
-{
-    sslplugi_module *m = NULL;
-    char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64];
+/*
+ * One entry's plugin file while it is being loaded: opened under the file
+ * rules and read as an ELF object from that descriptor, before any of its
+ * code runs.
+ */
+typedef struct plugin_file {
+    int fd;
     struct stat st;
-    int fd, openssl_inside = 0;
+    sslplugi_elf elf;
+} plugin_file;
+
+#define PLUGIN_FILE_INIT                                                                           \
+    {                                                                                              \
+        -1, {0},                                                                                   \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
+
+static void
+plugin_file_close(plugin_file *pf)
+{
+    sslplugi_elf_close(&pf->elf);
+    if (pf->fd >= 0) {
+        close(pf->fd);
+    }
+    pf->fd = -1;
+}
+
+/* digest: the SHA-256 of exactly the file that is loaded. */
+static int
+plugin_file_open(const sslplugi_entry *e, const sslplugi_file_rules *rules, plugin_file *pf,
+                 unsigned char digest[32], sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], why[256];
 
     entry_ptr_plugin(e, ptr, sizeof(ptr));
-    if ((fd = sslplugi_file_open_checked(e->file, rules, ptr, &st, err)) < 0) {
-        return NULL;
+    if ((pf->fd = sslplugi_file_open_checked(e->file, rules, ptr, &pf->st, err)) < 0) {
+        return 0;
     }
-    if (!sslplugi_file_inspect(fd, digest, &openssl_inside)) {
+    /* The dynamic linker trusts the headers: a truncated file would be a SIGBUS, not an error. */
+    if (!sslplugi_elf_open(pf->fd, &pf->elf, why, sizeof(why))) {
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr, "cannot load plugin %s: %s", e->file,
+                           why);
+        goto fail;
+    }
+    if (!EVP_Digest(pf->elf.map, pf->elf.size, digest, NULL, EVP_sha256(), NULL)) {
         sslplugi_error_set(err, SSLPLUG_E_IO, ptr, "cannot read %s to digest it", e->file);
-        close(fd);
-        return NULL;
+        goto fail;
     }
-    if (openssl_inside) {
+    if (!sslplugi_one_openssl(&pf->elf, why, sizeof(why))) {
         sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
-                           "plugin %s brings its own OpenSSL (a libcrypto linked into it); it "
-                           "must use the process's shared libcrypto",
-                           e->file);
-        close(fd);
-        return NULL;
+                           "plugin %s brings its own OpenSSL: %s; it must use the process's "
+                           "shared libcrypto and libssl (objects crossing two copies crash)",
+                           e->file, why);
+        goto fail;
     }
     if (!check_pin(digest, e, err)) {
-        close(fd);
-        return NULL;
+        goto fail;
     }
+    return 1;
+fail:
+    plugin_file_close(pf);
+    return 0;
+}
+
+typedef struct name_query {
+    const char *name;
+} name_query;
+
+static int
+has_name(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    const name_query *q = arg;
+
+    (void)size;
+    return info->dlpi_name != NULL && strcmp(info->dlpi_name, q->name) == 0;
+}
+
+/*
+ * dlopen returns an object already loaded under the same name without
+ * opening anything, so /proc/self/fd/N may only be used while no loaded
+ * object has that name: the application may have closed the descriptor an
+ * earlier plugin was loaded by, and the number came back to us.  Moves
+ * pf->fd to a number whose name is free; name gets that name.
+ */
+static int
+fresh_fd_name(plugin_file *pf, char *name, size_t len)
+{
+    name_query q = {name};
+
+    for (;;) {
+        int next;
+
+        snprintf(name, len, "/proc/self/fd/%d", pf->fd);
+        if (dl_iterate_phdr(has_name, &q) == 0) {
+            return 1;
+        }
+        if ((next = fcntl(pf->fd, F_DUPFD_CLOEXEC, pf->fd + 1)) < 0) {
+            return 0;
+        }
+        close(pf->fd);
+        pf->fd = next;
+    }
+}
+
+typedef struct mapping {
+    int found; /* 1: addr lies in a file mapping at the expected offset; -1: elsewhere */
+    unsigned major, minor;
+    unsigned long inode;
+} mapping;
+
+/* What /proc/self/maps says is mapped at addr, expected to show file offset off. */
+static void
+maps_find(const char *line, uintptr_t addr, uint64_t off, mapping *m)
+{
+    unsigned long start, end, offset, inode;
+    unsigned major, minor;
+    char perms[5];
+
+    if (m->found != 0 ||
+        sscanf(line, "%lx-%lx %4s %lx %x:%x %lu", &start, &end, perms, &offset, &major, &minor,
+               &inode) != 7 ||
+        addr < start || addr >= end) {
+        return;
+    }
+    m->found = inode != 0 && offset + (addr - start) == off ? 1 : -1;
+    m->major = major;
+    m->minor = minor;
+    m->inode = inode;
+}
+
+/*
+ * Prove that the object dlopen returned is the file that was checked and
+ * digested: the pages of its first segment come from the same file as our
+ * own mapping of the opened descriptor.  Both sides are read from
+ * /proc/self/maps, which names the file a stacking filesystem (overlayfs)
+ * really maps, where fstat of the descriptor would name another device.
+ */
+static int
+proven_same_file(void *dl, const sslplugi_elf *elf, char *why, size_t len)
+{
+    const Elf64_Phdr *first = sslplugi_elf_first_load(elf);
+    struct link_map *lm = NULL;
+    mapping theirs = {0}, ours = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    FILE *maps;
+
+    if (first == NULL || dlinfo(dl, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL) {
+        snprintf(why, len, "the dynamic linker does not say where it mapped the object");
+        return 0;
+    }
+    if ((maps = fopen("/proc/self/maps", "re")) == NULL) {
+        snprintf(why, len, "cannot read /proc/self/maps");
+        return 0;
+    }
+    while (getline(&line, &cap, maps) > 0) {
+        maps_find(line, (uintptr_t)lm->l_addr + first->p_vaddr, first->p_offset, &theirs);
+        maps_find(line, (uintptr_t)elf->map, 0, &ours);
+    }
+    free(line);
+    fclose(maps);
+    if (ours.found != 1) {
+        snprintf(why, len, "cannot find the opened file in /proc/self/maps");
+        return 0;
+    }
+    if (theirs.found != 1 || theirs.major != ours.major || theirs.minor != ours.minor ||
+        theirs.inode != ours.inode) {
+        snprintf(why, len,
+                 "the object the dynamic linker returned is not mapped from the opened file "
+                 "(device %02x:%02x inode %lu); it is another object known by the same name",
+                 ours.major, ours.minor, ours.inode);
+        return 0;
+    }
+    return 1;
+}
+
+/* The module of the open file pf, loaded now unless this process has it already. */
+static sslplugi_module *
+module_get(const sslplugi_entry *e, plugin_file *pf, sslplug_error *err)
+{
+    sslplugi_module *m = NULL;
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], fdpath[64], why[256];
+
+    entry_ptr_plugin(e, ptr, sizeof(ptr));
     pthread_mutex_lock(&registry_lock);
     for (m = registry; m != NULL; m = m->next) {
-        if (m->dev == st.st_dev && m->ino == st.st_ino) {
-            close(fd);
+        if (m->dev == pf->st.st_dev && m->ino == pf->st.st_ino) {
             goto check;
         }
     }
     if ((m = calloc(1, sizeof(*m))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        goto done;
+    }
+    if (!fresh_fd_name(pf, fdpath, sizeof(fdpath))) {
+        sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr,
+                           "cannot load plugin %s: no free descriptor to load it by: %s", e->file,
+                           strerror(errno));
         goto fail;
     }
     /*
      * Load exactly the inode that was checked.  RTLD_NOW: an unresolved
      * symbol fails here, not mid-handshake.
      */
-    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
     m->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (m->dl == NULL) {
-        const char *why = dlerror();
+        const char *reason = dlerror();
 
         sslplugi_error_set(err, SSLPLUG_E_PLUGIN_LOAD, ptr, "cannot load plugin %s: %s", e->file,
-                           why != NULL ? why : "dlopen failed");
+                           reason != NULL ? reason : "dlopen failed");
         goto fail;
     }
-    /* Mapped for good: registered even if refused below, so its fd-name stays reserved. */
-    m->fd = fd;
-    m->dev = st.st_dev;
-    m->ino = st.st_ino;
+    if (!proven_same_file(m->dl, &pf->elf, why, sizeof(why))) {
+        sslplugi_error_set(err, SSLPLUG_E_INTEGRITY, ptr,
+                           "plugin %s cannot be proven to be the code that was loaded: %s; "
+                           "refusing it",
+                           e->file, why);
+        dlclose(m->dl);
+        goto fail;
+    }
+    /* Mapped for good: registered even if refused below, so its inode is not loaded twice. */
+    m->fd = pf->fd;
+    pf->fd = -1;
+    m->dev = pf->st.st_dev;
+    m->ino = pf->st.st_ino;
     pthread_mutex_init(&m->lifecycle_lock, NULL);
     m->next = registry;
     registry = m;
@@ -159,7 +336,6 @@ check:
     }
     goto done;
 fail:
-    close(fd);
     free(m);
     m = NULL;
 done:
@@ -171,9 +347,40 @@ done:
  * Copy the plugin's descriptor into *view, zero-extended: members beyond the
  * size the plugin was built with read as NULL.
  */
+/*
+ * A symbol of the plugin's own dynamic symbol table that is code: calling
+ * a data object's address crashes the first handshake, or the load.
+ */
 static int
-read_descriptor(const sslplugi_module *m, const sslplugi_entry *e, sslplug_plugin *view,
-                sslplug_error *err)
+exported_function(const sslplugi_elf *elf, const sslplugi_entry *e, const char *name,
+                  const char *ptr, sslplug_error *err)
+{
+    const Elf64_Sym *s = sslplugi_elf_export(elf, name);
+
+    if (s == NULL) {
+        if (e->symbol != NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr, "%s exports no symbol \"%s\"", e->file,
+                               name);
+        } else {
+            sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
+                               "%s exports no %s: not an sslplug plugin (bind a raw function "
+                               "with \"symbol\" instead)",
+                               e->file, name);
+        }
+        return 0;
+    }
+    if (!sslplugi_elf_is_function(s)) {
+        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
+                           "%s: \"%s\" is %s, not a function; only functions can be called",
+                           e->file, name, sslplugi_elf_kind(s));
+        return 0;
+    }
+    return 1;
+}
+
+static int
+read_descriptor(const sslplugi_module *m, const sslplugi_elf *elf, const sslplugi_entry *e,
+                sslplug_plugin *view, sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
     sslplug_plugin_entry_fn entry;
@@ -182,13 +389,16 @@ read_descriptor(const sslplugi_module *m, const sslplugi_entry *e, sslplug_plugi
 
     entry_ptr_plugin(e, ptr, sizeof(ptr));
     memset(view, 0, sizeof(*view));
+    if (!exported_function(elf, e, SSLPLUG_PLUGIN_ENTRY_SYMBOL, ptr, err)) {
+        return 0;
+    }
     dlerror();
     sym = dlsym(m->dl, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
     if (sym == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr,
-                           "%s exports no %s: not an sslplug plugin (bind a raw function with "
-                           "\"symbol\" instead)",
-                           e->file, SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+        const char *why = dlerror();
+
+        sslplugi_error_set(err, SSLPLUG_E_SYMBOL, ptr, "%s: cannot find %s: %s", e->file,
+                           SSLPLUG_PLUGIN_ENTRY_SYMBOL, why != NULL ? why : "dlsym failed");
         return 0;
     }
     /* POSIX guarantees this conversion for dlsym results. */
@@ -295,12 +505,16 @@ serialise(sslplugi_instance *inst, sslplug_error *err)
 }
 
 static int
-bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
+bind_raw(sslplugi_instance *inst, const sslplugi_elf *elf, const sslplugi_entry *e,
+         sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
     void *sym;
 
     snprintf(ptr, sizeof(ptr), "%s/symbol", e->pointer);
+    if (!exported_function(elf, e, e->symbol, ptr, err)) {
+        return 0;
+    }
     dlerror();
     if ((sym = dlsym(inst->module->dl, e->symbol)) == NULL) {
         const char *why = dlerror();
@@ -315,14 +529,15 @@ bind_raw(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
 }
 
 static int
-bind_abi(sslplugi_instance *inst, const sslplugi_entry *e, sslplug_error *err)
+bind_abi(sslplugi_instance *inst, const sslplugi_elf *elf, const sslplugi_entry *e,
+         sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX], types[128];
     sslplug_plugin d;
     sslplug_error init_err;
     char *label;
 
-    if (!read_descriptor(inst->module, e, &d, err)) {
+    if (!read_descriptor(inst->module, elf, e, &d, err)) {
         return 0;
     }
     if (d.name != NULL && d.name[0] != '\0') {
@@ -405,12 +620,12 @@ raw_label(const sslplugi_entry *e)
  * plugin directory.
  */
 static sslplugi_module *
-load_module(const sslplugi_config *c, const sslplugi_entry *e, unsigned char digest[32],
-            sslplug_error *err)
+load_module(const sslplugi_config *c, const sslplugi_entry *e, plugin_file *pf,
+            unsigned char digest[32], sslplug_error *err)
 {
     sslplugi_file_rules rules = {!c->insecure_allow_writable, NULL, 0};
     const char **dirs = NULL;
-    sslplugi_module *m;
+    sslplugi_module *m = NULL;
     size_t n = 0;
 
     if (c->restrict_dirs) {
@@ -429,7 +644,9 @@ load_module(const sslplugi_config *c, const sslplugi_entry *e, unsigned char dig
         rules.allowed = dirs;
         rules.allowed_count = n;
     }
-    m = module_get(e, &rules, digest, err);
+    if (plugin_file_open(e, &rules, pf, digest, err)) {
+        m = module_get(e, pf, err);
+    }
     free(dirs);
     return m;
 }
@@ -439,6 +656,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
                       void *log_arg, sslplug_error *err)
 {
     sslplugi_instance *inst;
+    plugin_file pf = PLUGIN_FILE_INIT;
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
 
     if (e->file == NULL) {
@@ -476,14 +694,16 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, e->pointer, "out of memory");
         goto fail;
     }
-    if ((inst->module = load_module(config, e, inst->file_sha256, err)) == NULL) {
+    if ((inst->module = load_module(config, e, &pf, inst->file_sha256, err)) == NULL) {
         goto fail;
     }
-    if (!(inst->abi ? bind_abi(inst, e, err) : bind_raw(inst, e, err))) {
+    if (!(inst->abi ? bind_abi(inst, &pf.elf, e, err) : bind_raw(inst, &pf.elf, e, err))) {
         goto fail;
     }
+    plugin_file_close(&pf);
     return inst;
 fail:
+    plugin_file_close(&pf);
     sslplugi_instance_unref(inst);
     return NULL;
 }

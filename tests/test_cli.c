@@ -217,6 +217,41 @@ test_cli_handshake_failure_exits_1_with_reason(void **state)
     tu_rmtree(dir);
 }
 
+/*
+ * A plugin file cut short is an error naming it, not a SIGBUS inside
+ * dlopen (exit 135): handshake loads in the tool's own process.
+ */
+static void
+test_cli_handshake_truncated_plugin_exits_1(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *src = NULL, *cut, *json = NULL, *out = NULL;
+    int rc;
+
+    (void)state;
+    assert_true(asprintf(&src, "%s/info_log.so", sslplug_builtin_plugin_dir()) >= 0);
+    cut = tu_file_copy_head(src, dir, "cli_cut.so", 1000, 0755);
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": "
+                         "\"%s\"}, \"callbacks\": {\"info\": {\"plugin\": \"%s\"}}}",
+                         tu_pki("ca.crt"), cut) >= 0);
+    free(tu_write(dir, "client.json", json, 0644));
+    rc = tu_run(&out, "%s handshake %s/server.json %s/client.json", SSLPLUG_TEST_CLI,
+                SSLPLUG_TEST_DEMO_DIR, dir);
+    if (rc != 1) {
+        print_error("exit %d:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "/callbacks/info/plugin: cannot load plugin"));
+    assert_non_null(strstr(out, cut));
+    assert_non_null(strstr(out, "past the end of the file"));
+    free(out);
+    free(json);
+    free(cut);
+    free(src);
+    tu_rmtree(dir);
+}
+
 static void
 check_crash(const char *how, const char *expect)
 {
@@ -267,6 +302,7 @@ main(void)
         cmocka_unit_test(test_cli_inspect_missing_plugin_fails),
         cmocka_unit_test(test_cli_handshake_failure_exits_1_with_reason),
         cmocka_unit_test(test_cli_check_survives_plugin_crash_in_init),
+        cmocka_unit_test(test_cli_handshake_truncated_plugin_exits_1),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -529,6 +529,51 @@ test_loader_rejects_missing_raw_symbol(void **state)
     free(cb);
 }
 
+/*
+ * A data object under a callback's name is refused at load, not called in
+ * the handshake; the real function before it in the same file binds.
+ */
+static void
+test_loader_rejects_raw_symbol_that_is_data(void **state)
+{
+    const char *file = tu_test_plugin("ldr_data_symbol");
+    char *cb = NULL;
+    reject_case rc = {NULL,
+                      SSLPLUG_E_SYMBOL,
+                      "/callbacks/verify/1/symbol",
+                      file,
+                      "\"ldr_data_verify\" is a data object, not a function",
+                      NULL};
+
+    (void)state;
+    assert_true(
+        asprintf(&cb,
+                 "{\"verify\": [{\"plugin\": \"%s\", \"symbol\": \"ldr_data_real_verify\"}, "
+                 "{\"plugin\": \"%s\", \"symbol\": \"ldr_data_verify\"}]}",
+                 file, file) >= 0);
+    rc.callbacks = cb;
+    expect_rejected(&rc);
+    free(cb);
+}
+
+/* The entry is called while loading: as a data object it would crash the load. */
+static void
+test_loader_rejects_entry_that_is_data(void **state)
+{
+    const char *file = tu_test_plugin("ldr_data_entry");
+    char *cb = one_entry("verify", file);
+    reject_case rc = {cb,
+                      SSLPLUG_E_SYMBOL,
+                      "/callbacks/verify/plugin",
+                      file,
+                      "\"sslplug_plugin_entry\" is a data object, not a function",
+                      NULL};
+
+    (void)state;
+    expect_rejected(&rc);
+    free(cb);
+}
+
 static void
 test_loader_rejects_type_the_plugin_lacks(void **state)
 {
@@ -627,6 +672,107 @@ test_loader_rejects_unresolved_symbol(void **state)
     (void)state;
     expect_rejected(&rc);
     free(cb);
+}
+
+/* ---- damaged plugin files ---- */
+
+/*
+ * Cuts of the bundled info_log plugin: inside the program header table,
+ * inside the first segment, halfway, and all but the last byte.  The
+ * dynamic linker trusts the headers and touches pages past the end of such
+ * a file, which is a SIGBUS; the host must read the file first and refuse.
+ */
+#define CUT_COUNT 4
+
+static size_t
+cut_size(size_t whole, int i)
+{
+    switch (i) {
+    case 0:
+        return 64;
+    case 1:
+        return 1000;
+    case 2:
+        return whole / 2;
+    default:
+        return whole - 1;
+    }
+}
+
+/* dir/ldr_cut_N.so: the i-th cut of info_log. */
+static char *
+cut_info_log(const char *dir, int i)
+{
+    char *src = NULL, *file;
+    char name[64];
+    struct stat st;
+
+    assert_true(asprintf(&src, "%s/info_log.so", sslplug_builtin_plugin_dir()) >= 0);
+    assert_int_equal(stat(src, &st), 0);
+    snprintf(name, sizeof(name), "ldr_cut_%zu.so", cut_size((size_t)st.st_size, i));
+    file = tu_file_copy_head(src, dir, name, cut_size((size_t)st.st_size, i), 0755);
+    free(src);
+    return file;
+}
+
+static void
+test_loader_rejects_truncated_plugin(void **state)
+{
+    char *dir = tu_tmpdir();
+
+    (void)state;
+    for (int i = 0; i < CUT_COUNT; i++) {
+        char *file = cut_info_log(dir, i);
+        char *cb = one_entry("info", file);
+        reject_case rc = {cb,   SSLPLUG_E_PLUGIN_LOAD,      "/callbacks/info/plugin",
+                          file, "past the end of the file", "truncated"};
+
+        expect_rejected(&rc);
+        free(cb);
+        free(file);
+    }
+    tu_rmtree(dir);
+}
+
+/* A reload to a truncated plugin fails and changes nothing: the old generation keeps serving. */
+static void
+test_loader_reload_to_truncated_plugin_keeps_generation(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *good = NULL, *conf;
+    sslplug_host *host;
+    sslplug_error err;
+    SSL_CTX *ctx;
+
+    (void)state;
+    assert_true(asprintf(&good, "{\"info\": {\"plugin\": \"%s\", \"config\": {\"tag\": \"kept\"}}}",
+                         tu_test_plugin("abi_counter")) >= 0);
+    conf = write_client_config(dir, "reload.json", good);
+    host = load_file(conf);
+    ctx = tu_ctx(host);
+    assert_true(handshake(ctx));
+    SSL_CTX_free(ctx);
+    for (int i = 0; i < CUT_COUNT; i++) {
+        char *file = cut_info_log(dir, i);
+        char *cb = one_entry("info", file);
+
+        free(write_client_config(dir, "reload.json", cb));
+        assert_int_equal(sslplug_host_reload(host, &err), 0);
+        tu_error_assert(&err, SSLPLUG_E_PLUGIN_LOAD, "/callbacks/info/plugin", file);
+        assert_contains(err.message, "past the end of the file");
+        assert_int_equal(sslplug_host_generation(host), 1);
+        ctx = tu_ctx(host);
+        assert_true(handshake(ctx));
+        SSL_CTX_free(ctx);
+        assert_int_equal(counter("kept", "done"), 2 + i);
+        free(cb);
+        free(file);
+    }
+    assert_int_equal(counter(NULL, "inits"), 1);
+    sslplug_host_free(host);
+    free(conf);
+    free(good);
+    tu_rmtree(dir);
 }
 
 /* ---- fail closed ---- */
@@ -1363,12 +1509,16 @@ main(void)
         LOADER_TEST(test_loader_rejects_descriptor_larger_than_host),
         LOADER_TEST(test_loader_rejects_missing_entry_symbol),
         LOADER_TEST(test_loader_rejects_missing_raw_symbol),
+        LOADER_TEST(test_loader_rejects_raw_symbol_that_is_data),
+        LOADER_TEST(test_loader_rejects_entry_that_is_data),
         LOADER_TEST(test_loader_rejects_type_the_plugin_lacks),
         LOADER_TEST(test_loader_rejects_init_error_naming_key),
         LOADER_TEST(test_loader_rejects_init_failure_without_reason),
         LOADER_TEST(test_loader_rejects_config_for_plugin_without_init),
         LOADER_TEST(test_loader_rejects_file_that_is_not_elf),
         LOADER_TEST(test_loader_rejects_unresolved_symbol),
+        LOADER_TEST(test_loader_rejects_truncated_plugin),
+        LOADER_TEST(test_loader_reload_to_truncated_plugin_keeps_generation),
         LOADER_TEST(test_loader_fail_closed_second_verify_entry),
         LOADER_TEST(test_loader_optional_info_entry_skipped_with_warning),
         LOADER_TEST(test_loader_old_descriptor_accepted_for_verify),

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 #include "sslplug/plugin.h" /* SSLPLUG_LOG_* */
 
@@ -1200,6 +1201,101 @@ test_security_sha256_malformed_pin_config_error(void **state)
     }
 }
 
+/* ---- the identity of the loaded code ---- */
+
+/* The descriptor this process has open on path, or -1. */
+static int
+fd_on(const char *path)
+{
+    char link[64], target[PATH_MAX];
+
+    for (int fd = 0; fd < 1024; fd++) {
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            if (strcmp(target, path) == 0) {
+                return fd;
+            }
+        }
+    }
+    return -1;
+}
+
+/*
+ * An application that closes descriptors it does not own (daemonising code
+ * does) frees the number the host loaded a.so by, /proc/self/fd/N.  When the
+ * next plugin file opens as N, the dynamic linker knows an object by that
+ * name already and would return a.so's code for b.so's entry, although b.so
+ * is pinned.  b.so must run (its log proves it) or be refused; a.so never.
+ */
+static void
+test_security_reused_descriptor_never_runs_another_plugin(void **state)
+{
+    const char *dir = scratch_dir(state);
+    char *a = copy_verify_log(dir, "a.so", 0644);
+    char *b = copy_file(tu_test_plugin("cb_verify_record"), dir, "b.so", 0644);
+    char hex[65], pin[96];
+    int fillers[64], nfill = 0;
+    int spare = open("/dev/null", O_RDONLY | O_CLOEXEC), fd;
+    tu_log log = {.with_host = 1, .with_level = 1};
+    sslplug_host *host;
+    sslplug_error err;
+    sslplug_pair pair;
+    SSL_CTX *client, *server;
+
+    assert_true(spare >= 0);
+    assert_verify_plugin_works(tu_host(VERIFY_CONF, a, ""));
+    if ((fd = fd_on(a)) >= 0) {
+        assert_int_equal(close(fd), 0);
+        /*
+         * Every free number below N taken, then the spare one given back:
+         * b.so's directory opens there, and b.so itself as N.
+         */
+        for (;;) {
+            int x = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+            assert_true(x >= 0);
+            if (x >= fd) {
+                close(x);
+                break;
+            }
+            assert_true(nfill < 64);
+            fillers[nfill++] = x;
+        }
+    }
+    close(spare);
+    file_sha256_hex(b, hex);
+    snprintf(pin, sizeof(pin), ", \"sha256\": \"%s\"", hex);
+    host = tu_host(VERIFY_CONF, b, pin);
+    sslplug_host_set_log(host, tu_log_fn, &log);
+    client = sslplug_ctx_new(host, &err);
+    sslplug_host_free(host);
+    if (client == NULL) {
+        /* Failing closed is the other acceptable outcome. */
+        assert_error(&err, SSLPLUG_E_INTEGRITY, VERIFY_PTR, b, NULL);
+    } else {
+        server = tu_plain_server(0);
+        assert_true(tu_handshake(server, client, &pair));
+        sslplug_pair_cleanup(&pair);
+        SSL_CTX_free(server);
+        SSL_CTX_free(client);
+        if (tu_log_has(&log, "verify_log:")) {
+            print_error("a.so's code ran for b.so's entry:\n%s\n", log.text);
+        }
+        assert_false(tu_log_has(&log, "verify_log:"));
+        assert_true(tu_log_has(&log, "record depth=0 ok=1"));
+    }
+    for (int i = 0; i < nfill; i++) {
+        close(fillers[i]);
+    }
+    tu_log_free(&log);
+    free(b);
+    free(a);
+}
+
 /* ---- one OpenSSL per process ---- */
 
 #define STATIC_OPENSSL_RULE "brings its own OpenSSL"
@@ -1216,7 +1312,7 @@ test_security_static_openssl_plugin_refused(void **state)
 
 /*
  * A static copy with every OpenSSL symbol hidden (-Wl,--exclude-libs,ALL)
- * exports nothing to look up; the version text it carries gives it away.
+ * exports nothing to look up; the source file names it carries give it away.
  */
 static void
 test_security_hidden_static_openssl_plugin_refused(void **state)
@@ -1230,6 +1326,80 @@ test_security_hidden_static_openssl_plugin_refused(void **state)
     }
     assert_ctx_refused(tu_host(CLIENT_CONF("{\"info\": {\"plugin\": \"%s\"}}"), plugin),
                        SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin", plugin, STATIC_OPENSSL_RULE);
+}
+
+/* An info entry naming plugin, as a client configuration. */
+#define INFO_CONF CLIENT_CONF("{\"info\": {\"plugin\": \"%s\"}}")
+
+/* plugin loads, and its init logged line. */
+static void
+assert_info_plugin_loads(const char *plugin, const char *line)
+{
+    tu_log log = handshake_with(tu_host(INFO_CONF, plugin));
+
+    tu_log_assert_has(&log, line);
+    tu_log_free(&log);
+}
+
+/*
+ * A static copy hidden with --exclude-libs that calls only EVP_Digest and
+ * SHA256 exports nothing and carries no version text (it never calls
+ * OpenSSL_version*); OpenSSL's own source file names give it away.  The
+ * same source linked with the shared libcrypto loads.
+ */
+static void
+test_security_hidden_static_digest_only_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_hidden_digest");
+
+    (void)state;
+    if (access(plugin, F_OK) != 0) {
+        skip();
+    }
+    assert_ctx_refused(tu_host(INFO_CONF, plugin), SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin",
+                       plugin,
+                       "contains a copy of OpenSSL's libcrypto (code from its source file "
+                       "crypto/err/err.c)");
+    assert_info_plugin_loads(tu_test_plugin("sec_digest_openssl"),
+                             "sec_digest_openssl: sec_digest_openssl initialised");
+}
+
+/* A hidden static libssl beside the process's shared libcrypto is a second libssl. */
+static void
+test_security_hidden_static_libssl_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_hidden_libssl");
+
+    (void)state;
+    if (access(plugin, F_OK) != 0) {
+        skip();
+    }
+    assert_ctx_refused(tu_host(INFO_CONF, plugin), SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin",
+                       plugin,
+                       "contains a copy of OpenSSL's libssl (code from its source file "
+                       "ssl/ssl_lib.c)");
+    assert_info_plugin_loads(tu_test_plugin("sec_ssl_openssl"),
+                             "sec_ssl_openssl: sec_ssl_openssl initialised");
+}
+
+/* Another shared libcrypto, by its soname in DT_NEEDED, before anything is loaded. */
+static void
+test_security_other_libcrypto_needed_refused(void **state)
+{
+    const char *plugin = tu_test_plugin("sec_other_libcrypto");
+
+    (void)state;
+    assert_ctx_refused(tu_host(INFO_CONF, plugin), SSLPLUG_E_INTEGRITY, "/callbacks/info/plugin",
+                       plugin, "it needs libcrypto.so.1.1, but this process uses libcrypto.so.3");
+}
+
+/* OPENSSL_VERSION_TEXT in a plugin on the shared libcrypto is a string, not a copy. */
+static void
+test_security_openssl_version_text_alone_accepted(void **state)
+{
+    (void)state;
+    assert_info_plugin_loads(tu_test_plugin("sec_version_text"),
+                             "sec_version_text: sec_version_text built with " OPENSSL_VERSION_TEXT);
 }
 
 /* Refused as an optional entry too: skipped, never initialised, everything else works. */
@@ -1555,8 +1725,13 @@ main(void)
         SEC_TEST(test_security_sha256_wrong_pin_in_array_names_entry),
         SEC_TEST(test_security_sha256_wrong_pin_refused_when_insecure),
         SEC_TEST(test_security_sha256_malformed_pin_config_error),
+        SEC_TEST(test_security_reused_descriptor_never_runs_another_plugin),
         SEC_TEST(test_security_hidden_static_openssl_plugin_refused),
         SEC_TEST(test_security_static_openssl_plugin_refused),
+        SEC_TEST(test_security_hidden_static_digest_only_refused),
+        SEC_TEST(test_security_hidden_static_libssl_refused),
+        SEC_TEST(test_security_other_libcrypto_needed_refused),
+        SEC_TEST(test_security_openssl_version_text_alone_accepted),
         SEC_TEST(test_security_static_openssl_optional_skipped),
         SEC_TEST(test_security_optional_missing_info_skipped),
         SEC_TEST(test_security_optional_init_failure_info_skipped),

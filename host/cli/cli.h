@@ -48,12 +48,4 @@ void cli_print_text(FILE *out, const char *label, const char *text, size_t len);
 /* 1 when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);
 
-/*
- * Call fn for each function a shared object exports (default visibility,
- * defined, global or weak).  Returns the count, or -1 with why filled in
- * when the file is not a readable 64-bit ELF object.
- */
-int cli_elf_functions(const char *path, void (*fn)(const char *name, void *arg), void *arg,
-                      char *why, size_t whylen);
-
 #endif /* SSLPLUG_CLI_H */

@@ -1,23 +1,29 @@
 /*
- * sslplug inspect: what a plugin file offers.  The descriptor is read as it
- * is, whatever its version, so an incompatible plugin can still be described.
+ * sslplug inspect: what a plugin file offers.  Everything the file itself
+ * tells is read by sslplug_plugin_examine, under the loader's file checks
+ * and without running any of the plugin's code.  The descriptor of an
+ * sslplug plugin only exists once its code runs (constructors, then the
+ * entry), so that happens in a forked child with a deadline: a plugin that
+ * crashes or hangs there is reported, as `sslplug check` does, instead of
+ * taking the tool down.  The descriptor is read as it is, whatever its
+ * version, so an incompatible plugin can still be described.
  */
+#define _GNU_SOURCE /* strsignal */
 #include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sslplug/plugin.h"
 
 #include "cli.h"
 
-static void
-print_function(const char *name, void *arg)
-{
-    (void)arg;
-    printf("  %s\n", name);
-}
+/* Bound on loading a plugin and calling its entry: a hang is a failure. */
+#define INSPECT_TIMEOUT_S 10
 
 static void
 describe(const sslplug_plugin *d)
@@ -25,7 +31,6 @@ describe(const sslplug_plugin *d)
     sslplug_plugin view;
     size_t n = d->size < sizeof(view) ? d->size : sizeof(view);
 
-    printf("kind: sslplug plugin\n");
     if (d->magic != SSLPLUG_PLUGIN_MAGIC) {
         printf("descriptor: bad magic 0x%08x (expected 0x%08x)\n", d->magic, SSLPLUG_PLUGIN_MAGIC);
         return;
@@ -55,44 +60,126 @@ describe(const sslplug_plugin *d)
     }
 }
 
-/* The value to paste into an entry's "sha256" pin. */
+/* In the child: load the plugin, call its entry, print the descriptor.  Exit status. */
 static int
-print_sha256(const char *path)
+describe_here(const char *path)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    unsigned char buf[16384];
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    int ok = ctx != NULL && f != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    sslplug_plugin_entry_fn entry;
+    const sslplug_plugin *d;
+    void *dl, *sym;
 
-    while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
-        ok = EVP_DigestUpdate(ctx, buf, n);
+    if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+        fprintf(stderr, "sslplug inspect: %s\n", dlerror());
+        return CLI_FAIL;
     }
-    ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &len);
-    if (ok) {
-        printf("sha256: ");
-        for (unsigned i = 0; i < len; i++) {
-            printf("%02x", md[i]);
-        }
-        printf("\n");
+    if ((sym = dlsym(dl, SSLPLUG_PLUGIN_ENTRY_SYMBOL)) == NULL) {
+        fprintf(stderr, "sslplug inspect: %s: %s\n", path, dlerror());
+        return CLI_FAIL;
+    }
+    /* POSIX guarantees this conversion for dlsym results. */
+    memcpy(&entry, &sym, sizeof(entry));
+    if ((d = entry()) == NULL) {
+        printf("descriptor: NULL (unusable)\n");
     } else {
-        fprintf(stderr, "sslplug inspect: cannot digest %s\n", path);
+        describe(d);
     }
-    EVP_MD_CTX_free(ctx);
-    if (f != NULL) {
-        fclose(f);
+    return CLI_OK;
+}
+
+/* Wait for pid until the deadline, then kill it.  Returns 1 with *status, 0 when killed. */
+static int
+wait_bounded(pid_t pid, int *status)
+{
+    const struct timespec tick = {0, 10 * 1000 * 1000};
+
+    for (int waited = 0; waited < INSPECT_TIMEOUT_S * 100; waited++) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+
+        if (r == pid || (r < 0 && errno != EINTR)) {
+            return r == pid;
+        }
+        nanosleep(&tick, NULL);
     }
-    return ok;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+        continue;
+    }
+    return 0;
+}
+
+/* The child owns copies of path and facts; it frees them before it exits. */
+static int
+describe_isolated(char *path, sslplug_plugin_facts *facts)
+{
+    int status = 0;
+    pid_t pid;
+
+    fflush(stdout);
+    fflush(stderr);
+    if ((pid = fork()) < 0) {
+        fprintf(stderr, "sslplug inspect: cannot fork to read the descriptor: %s\n",
+                strerror(errno));
+        return CLI_FAIL;
+    }
+    if (pid == 0) {
+        int rc = describe_here(path);
+
+        sslplug_plugin_facts_free(facts);
+        free(path);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
+    if (!wait_bounded(pid, &status)) {
+        fprintf(stderr,
+                "sslplug inspect: %s: the plugin did not return its descriptor within %d s "
+                "(killed)\n",
+                path, INSPECT_TIMEOUT_S);
+        return CLI_FAIL;
+    }
+    if (WIFSIGNALED(status)) {
+        fprintf(stderr,
+                "sslplug inspect: %s: the plugin crashed (signal %d, %s) while its descriptor was "
+                "read\n",
+                path, WTERMSIG(status), strsignal(WTERMSIG(status)));
+        return CLI_FAIL;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? CLI_OK : CLI_FAIL;
+}
+
+static void
+print_sha256(const sslplug_plugin_facts *facts)
+{
+    printf("sha256: ");
+    for (size_t i = 0; i < sizeof(facts->sha256); i++) {
+        printf("%02x", facts->sha256[i]);
+    }
+    printf("\n");
+}
+
+static void
+print_file_facts(const sslplug_plugin_facts *facts)
+{
+    printf("file: %s\n", facts->file);
+    print_sha256(facts);
+    printf("needs:");
+    for (size_t i = 0; facts->needed[i] != NULL; i++) {
+        printf(" %s", facts->needed[i]);
+    }
+    printf("%s\n", facts->needed[0] == NULL ? " nothing" : "");
+    if (facts->openssl == NULL) {
+        printf("openssl: this process's (no copy of its own found)\n");
+    } else {
+        printf("openssl: refused, it brings its own: %s\n", facts->openssl);
+    }
 }
 
 int
 cli_inspect(int argc, char **argv)
 {
-    char why[256];
+    sslplug_plugin_facts *facts = NULL;
+    sslplug_error err;
     char *path = NULL;
-    void *dl = NULL, *sym;
     int rc = CLI_FAIL, sha = 0;
     const char *arg = NULL;
 
@@ -100,10 +187,14 @@ cli_inspect(int argc, char **argv)
         printf("usage: sslplug inspect [--sha256] PLUGIN\n\n"
                "PLUGIN is a path, or a bare name looked up in SSLPLUG_PLUGIN_PATH and the\n"
                "built-in plugin directory (%s).\n"
-               "Prints the ABI version, name, version and callback types of an sslplug plugin,\n"
-               "or the functions a plain shared object exports for binding with \"symbol\".\n"
+               "The file must pass the loader's checks (owner, modes, directories, no symlink).\n"
+               "Prints what the file tells without running it: SHA-256, needed libraries,\n"
+               "whether it brings its own OpenSSL, and the functions a plain shared object\n"
+               "exports for binding with \"symbol\".  For an sslplug plugin, its descriptor\n"
+               "(ABI version, name, version, callback types), read in a child process with a\n"
+               "%d s deadline, since that runs the plugin's code.\n"
                "--sha256 prints only the file's SHA-256, the value of an entry's \"sha256\" pin.\n",
-               sslplug_builtin_plugin_dir());
+               sslplug_builtin_plugin_dir(), INSPECT_TIMEOUT_S);
         return CLI_OK;
     }
     for (int i = 1; i < argc; i++) {
@@ -128,40 +219,39 @@ cli_inspect(int argc, char **argv)
                 arg, sslplug_builtin_plugin_dir());
         return CLI_FAIL;
     }
+    if ((facts = sslplug_plugin_examine(path, &err)) == NULL) {
+        fprintf(stderr, "sslplug inspect: %s\n", err.message);
+        goto done;
+    }
     if (sha) {
-        rc = print_sha256(path) ? CLI_OK : CLI_FAIL;
-        goto done;
-    }
-    printf("file: %s\n", path);
-    if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-        fprintf(stderr, "sslplug inspect: %s\n", dlerror());
-        goto done;
-    }
-    if ((sym = dlsym(dl, SSLPLUG_PLUGIN_ENTRY_SYMBOL)) != NULL) {
-        sslplug_plugin_entry_fn entry;
-        const sslplug_plugin *d;
-
-        memcpy(&entry, &sym, sizeof(entry));
-        if ((d = entry()) == NULL) {
-            printf("kind: sslplug plugin\ndescriptor: NULL (unusable)\n");
-        } else {
-            describe(d);
-        }
+        print_sha256(facts);
         rc = CLI_OK;
         goto done;
     }
-    printf("kind: raw (no %s); exported functions, bindable with \"symbol\" if their\n"
-           "signature is one of OpenSSL's callback types (a binary does not record it):\n",
-           SSLPLUG_PLUGIN_ENTRY_SYMBOL);
-    if (cli_elf_functions(path, print_function, NULL, why, sizeof(why)) < 0) {
-        fprintf(stderr, "sslplug inspect: %s: %s\n", path, why);
-        goto done;
+    print_file_facts(facts);
+    switch (facts->entry) {
+    case 1:
+        printf("kind: sslplug plugin\n");
+        rc = describe_isolated(path, facts);
+        break;
+    case -1:
+        printf("kind: sslplug plugin, unusable: %s is not a function (the loader refuses it)\n",
+               SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+        rc = CLI_OK;
+        break;
+    case 0:
+    default:
+        printf("kind: raw (no %s); exported functions, bindable with \"symbol\" if their\n"
+               "signature is one of OpenSSL's callback types (a binary does not record it):\n",
+               SSLPLUG_PLUGIN_ENTRY_SYMBOL);
+        for (size_t i = 0; facts->functions[i] != NULL; i++) {
+            printf("  %s\n", facts->functions[i]);
+        }
+        rc = CLI_OK;
+        break;
     }
-    rc = CLI_OK;
 done:
-    if (dl != NULL) {
-        dlclose(dl);
-    }
+    sslplug_plugin_facts_free(facts);
     free(path);
     return rc;
 }

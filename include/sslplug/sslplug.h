@@ -61,8 +61,11 @@ typedef enum sslplug_code {
     SSLPLUG_E_PARSE,            /* the configuration is not valid JSON */
     SSLPLUG_E_CONFIG,           /* valid JSON, but not a valid configuration */
     SSLPLUG_E_PLUGIN_NOT_FOUND, /* a plugin file could not be found */
-    SSLPLUG_E_PLUGIN_LOAD,      /* dlopen refused the plugin file */
-    SSLPLUG_E_SYMBOL,           /* a configured symbol is not exported */
+    SSLPLUG_E_PLUGIN_LOAD,      /* the plugin file is not a loadable shared object for this
+                                   host (truncated, damaged, another machine), or dlopen
+                                   refused it */
+    SSLPLUG_E_SYMBOL,           /* a configured symbol (or sslplug_plugin_entry) is not
+                                   exported, or is not a function */
     SSLPLUG_E_ABI,              /* the plugin's descriptor is unusable */
     SSLPLUG_E_PLUGIN_TYPE,      /* the plugin lacks the configured callback type */
     SSLPLUG_E_PLUGIN_INIT,      /* the plugin's init reported an error */
@@ -75,8 +78,9 @@ typedef enum sslplug_code {
     SSLPLUG_E_UNSAFE_FILE,      /* a plugin or configuration file, or a directory above it,
                                    is writable by others, owned by another user, a symlink
                                    where none may be, or outside allowed_dirs */
-    SSLPLUG_E_INTEGRITY,        /* a plugin's SHA-256 does not match its pin, or it brings
-                                   its own copy of OpenSSL */
+    SSLPLUG_E_INTEGRITY,        /* a plugin's SHA-256 does not match its pin, it brings
+                                   its own copy of OpenSSL, or the object loaded cannot be
+                                   proven to be the file that was checked */
     SSLPLUG_E_INTERNAL          /* a bug in sslplug */
 } sslplug_code;
 
@@ -225,6 +229,46 @@ SSLPLUG_API const char *sslplug_builtin_plugin_dir(void);
  * @returns a new path the caller frees, or NULL when there is no such file.
  */
 SSLPLUG_API char *sslplug_plugin_locate(const char *name);
+
+/**
+ * What a plugin file is, as read from the file without running any of its
+ * code (sslplug_plugin_examine).  The library allocates it and owns every
+ * pointer in it; free it with sslplug_plugin_facts_free.  Later versions may
+ * append members.
+ */
+typedef struct sslplug_plugin_facts {
+    const char *file;         /* the file examined, as given */
+    unsigned char sha256[32]; /* of the file: the value of an entry's "sha256" pin */
+    /* 1: it exports the function sslplug_plugin_entry (an sslplug plugin); 0: it
+       does not (a raw plugin); -1: it exports that name as something else, which
+       the loader refuses */
+    int entry;
+    const char *const *functions; /* the functions it exports, NULL-terminated:
+                                     what a raw entry's "symbol" may name */
+    const char *const *needed;    /* the libraries it needs (DT_NEEDED), NULL-terminated */
+    /* NULL when, as far as the file tells, it uses this process's libcrypto and
+       libssl; else why the loader refuses it as bringing its own OpenSSL */
+    const char *openssl;
+} sslplug_plugin_facts;
+
+/**
+ * Examine a plugin file the way the loader does before it loads one, and
+ * run none of its code: the loader's file checks (a regular file, not a
+ * symlink, owned by root or the effective user and not writable by group or
+ * others, and so every directory above it), its ELF structure, its SHA-256,
+ * its exported functions and needed libraries, and the one-OpenSSL verdict.
+ * A configuration's allowed_dirs and plugin_path do not apply.
+ * @param path  the plugin file; a relative path is taken from the working
+ *              directory.
+ * @param err   filled in on failure (source: path); may be NULL.
+ * @returns new facts the caller frees with sslplug_plugin_facts_free, or
+ *          NULL when the file is unsafe, unreadable or not a loadable
+ *          shared object.
+ */
+SSLPLUG_API sslplug_plugin_facts *sslplug_plugin_examine(const char *path, sslplug_error *err);
+
+/** Free what sslplug_plugin_examine returned. */
+SSLPLUG_API void sslplug_plugin_facts_free(sslplug_plugin_facts *facts);
 
 /** The name of a callback type as used in configurations ("verify", ...). */
 SSLPLUG_API const char *sslplug_cb_type_name(sslplug_cb_type type);

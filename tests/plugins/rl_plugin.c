@@ -18,8 +18,7 @@ typedef struct rl_state {
 } rl_state;
 
 static int
-rl_init(const sslplug_services *svc, sslplug_handle *handle, const char *config_json,
-        void **state)
+rl_init(const sslplug_services *svc, sslplug_handle *handle, const char *config_json, void **state)
 {
     const char *key = "\"password_file\":\"";
     const char *p = strstr(config_json, key);

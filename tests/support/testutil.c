@@ -501,6 +501,25 @@ tu_file_copy(const char *from, const char *dir, const char *name, unsigned mode)
     return to;
 }
 
+char *
+tu_file_copy_head(const char *from, const char *dir, const char *name, size_t len, unsigned mode)
+{
+    size_t size = 0;
+    char *content = tu_file_read(from, &size);
+    char *to = tu_path_join(dir, name);
+    FILE *out;
+
+    assert_non_null(content);
+    assert_true(len <= size);
+    out = fopen(to, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(content, 1, len, out), len);
+    assert_int_equal(fchmod(fileno(out), (mode_t)mode), 0);
+    assert_int_equal(fclose(out), 0);
+    free(content);
+    return to;
+}
+
 int
 tu_run(char **out, const char *fmt, ...)
 {

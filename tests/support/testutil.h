@@ -163,6 +163,9 @@ char *tu_path_join(const char *dir, const char *name);
 char *tu_file_read(const char *path, size_t *len);
 /* Copy the file at from to dir/name with mode (replacing it); returns the malloc'd path. */
 char *tu_file_copy(const char *from, const char *dir, const char *name, unsigned mode);
+/* As tu_file_copy, only the first len bytes: a truncated copy. */
+char *tu_file_copy_head(const char *from, const char *dir, const char *name, size_t len,
+                        unsigned mode);
 
 /* Run a command line; returns its exit status and (if out) its stdout+stderr. */
 int tu_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
