@@ -7,8 +7,17 @@
 
 #include "sslplug/plugin.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
 
 static void
 test_cli_demo_traces_all_four_types(void **state)
@@ -217,28 +226,57 @@ test_cli_handshake_failure_exits_1_with_reason(void **state)
     tu_rmtree(dir);
 }
 
-static void
-check_crash(const char *how, const char *expect)
+/* A client configuration whose second info entry is crash_init with these config members. */
+static char *
+crash_config(const char *dir, const char *members)
 {
-    char *dir = tu_tmpdir();
-    char *json = NULL, *conf, *out = NULL;
+    char *json = NULL, *conf;
 
     assert_true(asprintf(&json,
                          "{\"version\": 1, \"context\": {\"role\": \"client\"},"
                          " \"callbacks\": {\"info\": [{\"plugin\": \"info_log\"},"
-                         " {\"plugin\": \"%s\", \"config\": {\"how\": \"%s\"}}]}}",
-                         tu_test_plugin("crash_init"), how) >= 0);
+                         " {\"plugin\": \"%s\", \"config\": {%s}}]}}",
+                         tu_test_plugin("crash_init"), members) >= 0);
     conf = tu_write(dir, "crash.json", json, 0644);
-    assert_int_equal(
-        tu_run(&out, "%s check %s %s/client.json", SSLPLUG_TEST_CLI, conf, SSLPLUG_TEST_DEMO_DIR),
-        1);
+    free(json);
+    return conf;
+}
+
+/* The check of conf (and of the demo client after it) fails with expect, naming the entry. */
+static void
+check_fails(const char *conf, const char *options, const char *expect, const char *entry)
+{
+    char *out = NULL, *ok = NULL, *loading = NULL;
+    int rc = tu_run(&out, "%s check %s %s %s/client.json", SSLPLUG_TEST_CLI, options, conf,
+                    SSLPLUG_TEST_DEMO_DIR);
+
+    if (rc != 1 || strstr(out, expect) == NULL) {
+        print_error("exit %d:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 1);
     assert_non_null(strstr(out, expect));
     /* The entry being loaded is named, and the tool went on to the next file. */
-    assert_non_null(strstr(out, "while loading /callbacks/info/1"));
+    assert_true(asprintf(&loading, "while loading %s (", entry) >= 0);
+    assert_non_null(strstr(out, loading));
     assert_non_null(strstr(out, "client.json: ok"));
+    assert_true(asprintf(&ok, "%s: ok", conf) >= 0);
+    assert_null(strstr(out, ok));
+    free(loading);
+    free(ok);
     free(out);
+}
+
+static void
+check_crash(const char *how, const char *expect)
+{
+    char *dir = tu_tmpdir();
+    char *members = NULL, *conf;
+
+    assert_true(asprintf(&members, "\"how\": \"%s\"", how) >= 0);
+    conf = crash_config(dir, members);
+    check_fails(conf, "", expect, "/callbacks/info/1");
+    free(members);
     free(conf);
-    free(json);
     tu_rmtree(dir);
 }
 
@@ -248,6 +286,292 @@ test_cli_check_survives_plugin_crash_in_init(void **state)
     (void)state;
     check_crash("segv", "crashed (signal 11");
     check_crash("abort", "crashed (signal 6");
+}
+
+/* exit(0) in init is not a clean check: there was no verdict. */
+static void
+test_cli_check_fails_when_init_exits_0(void **state)
+{
+    (void)state;
+    check_crash("exit", "exited (status 0) without reporting a verdict");
+}
+
+/* Nor is exit(0) in an ELF constructor, which runs while the file is loaded. */
+static void
+test_cli_check_fails_when_constructor_exits_0(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *json = NULL, *conf;
+
+    (void)state;
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"client\"},"
+                         " \"callbacks\": {\"info\": {\"plugin\": \"%s\"}}}",
+                         tu_test_plugin("crash_ctor")) >= 0);
+    conf = tu_write(dir, "ctor.json", json, 0644);
+    check_fails(conf, "", "exited (status 0) without reporting a verdict", "/callbacks/info");
+    free(conf);
+    free(json);
+    tu_rmtree(dir);
+}
+
+/* "PID PGID" from a pidfile crash_init wrote; 0 when there is none. */
+static int
+read_pids(const char *path, pid_t *pid, pid_t *pgid)
+{
+    char *text = tu_file_read(path, NULL);
+    long a = 0, b = 0;
+    int ok = text != NULL && sscanf(text, "%ld %ld", &a, &b) == 2 && a > 1 && b > 1;
+
+    free(text);
+    *pid = (pid_t)a;
+    *pgid = (pid_t)b;
+    return ok;
+}
+
+/*
+ * Reap pid, which became this process's child (a subreaper) when its parent
+ * died, waiting at most bound_s seconds; 1 with its status when reaped.
+ */
+static int
+reap_within(pid_t pid, int bound_s, int *status)
+{
+    for (int i = 0; i < bound_s * 100; i++) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+
+        if (r == pid) {
+            return 1;
+        }
+        if (r < 0) {
+            return 0;
+        }
+        usleep(10000);
+    }
+    return 0;
+}
+
+/*
+ * An init that leaves a child running (holding the report pipe, stdout and
+ * stderr) must not keep check waiting: the verdict comes, then the whole
+ * process group of the check is killed.
+ */
+static void
+test_cli_check_kills_process_group_left_by_init(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *pidfile = tu_path_join(dir, "pids");
+    char *members = NULL, *conf, *out = NULL, *ok = NULL;
+    pid_t pid = 0, pgid = 0;
+    int rc, have, reaped, status = 0, group_gone;
+
+    (void)state;
+    /* Orphans of the check become ours, so they can be reaped and their end seen. */
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+    assert_true(asprintf(&members, "\"how\": \"fork\", \"pidfile\": \"%s\"", pidfile) >= 0);
+    conf = crash_config(dir, members);
+    rc = tu_run(&out, "%s check %s", SSLPLUG_TEST_CLI, conf);
+    have = read_pids(pidfile, &pid, &pgid);
+    reaped = have && reap_within(pid, 10, &status);
+    if (have && !reaped) {
+        kill(pid, SIGKILL);
+        reap_within(pid, 10, &status);
+    }
+    group_gone = have && kill(-pgid, 0) != 0 && errno == ESRCH;
+    if (have && !group_gone) {
+        kill(-pgid, SIGKILL);
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+
+    if (rc != 0) {
+        print_error("exit %d:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 0);
+    assert_true(asprintf(&ok, "%s: ok\n", conf) >= 0);
+    assert_non_null(strstr(out, ok));
+    assert_true(have);
+    assert_true(reaped);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    assert_true(group_gone);
+    free(ok);
+    free(out);
+    free(conf);
+    free(members);
+    free(pidfile);
+    tu_rmtree(dir);
+}
+
+/*
+ * The deadline is the parent's, not an alarm in the child: an init that
+ * ignores SIGALRM and waits for ever is killed at --timeout.
+ */
+static void
+test_cli_check_timeout_kills_init_ignoring_sigalrm(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *pidfile = tu_path_join(dir, "pids");
+    char *members = NULL, *conf;
+    pid_t pid = 0, pgid = 0;
+    int have, alive;
+
+    (void)state;
+    assert_true(asprintf(&members, "\"how\": \"ignore_alarm\", \"pidfile\": \"%s\"", pidfile) >= 0);
+    conf = crash_config(dir, members);
+    check_fails(conf, "--timeout 2", "did not finish in 2 s", "/callbacks/info/1");
+    have = read_pids(pidfile, &pid, &pgid);
+    alive = have && kill(pid, 0) == 0;
+    if (alive) {
+        kill(pid, SIGKILL);
+    }
+    assert_true(have);
+    assert_false(alive);
+    free(conf);
+    free(members);
+    free(pidfile);
+    tu_rmtree(dir);
+}
+
+/* What `sslplug check` did on a terminal of its own. */
+typedef struct pty_run {
+    int status;     /* its exit status, -1 when it had to be killed */
+    int echo_after; /* the terminal echoed again once it was done */
+    char shown[8192];
+} pty_run;
+
+/*
+ * Run `sslplug check ARGS` as the session leader of a new pseudo-terminal,
+ * as from an interactive shell, and type answer once PROMPT shows (answer
+ * NULL: type nothing).  Every wait is bounded by 30 s.
+ */
+static void
+check_on_pty(const char *args, const char *prompt, const char *answer, pty_run *run)
+{
+    char *cmd = NULL, *slave_path;
+    size_t used = 0;
+    int master, slave, answered = answer == NULL, status = 0, ended = 0;
+    struct termios t;
+    pid_t pid;
+
+    memset(run, 0, sizeof(*run));
+    assert_true(asprintf(&cmd, "exec %s check %s", SSLPLUG_TEST_CLI, args) >= 0);
+    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    slave_path = strdup(ptsname(master));
+    assert_non_null(slave_path);
+    /* Held here too, to read the terminal's settings once the tool is done. */
+    slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(slave >= 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int tty;
+
+        /* A session leader's first terminal opened becomes its controlling one. */
+        if (setsid() < 0 || (tty = open(slave_path, O_RDWR)) < 0 || dup2(tty, 0) < 0 ||
+            dup2(tty, 1) < 0 || dup2(tty, 2) < 0) {
+            _exit(120);
+        }
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 3000 && !ended; i++) {
+        struct pollfd p = {master, POLLIN, 0};
+
+        if (poll(&p, 1, 10) > 0 && (p.revents & POLLIN) != 0 && used < sizeof(run->shown) - 1) {
+            ssize_t n = read(master, run->shown + used, sizeof(run->shown) - 1 - used);
+
+            used += n > 0 ? (size_t)n : 0;
+            run->shown[used] = '\0';
+        }
+        if (!answered && strstr(run->shown, prompt) != NULL) {
+            assert_int_equal(write(master, answer, strlen(answer)), (ssize_t)strlen(answer));
+            answered = 1;
+        }
+        ended = waitpid(pid, &status, WNOHANG) == pid;
+    }
+    if (!ended) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        status = -1;
+    }
+    run->status = status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    run->echo_after = tcgetattr(slave, &t) == 0 && (t.c_lflag & ECHO) != 0;
+    close(slave);
+    close(master);
+    free(slave_path);
+    free(cmd);
+}
+
+/* A server configuration whose encrypted key is unlocked by password_prompt. */
+static char *
+prompt_config(const char *dir)
+{
+    char *json = NULL, *conf;
+
+    assert_true(asprintf(&json,
+                         "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": "
+                         "\"%s\", \"private_key\": \"%s\"}, \"callbacks\": {\"password\": "
+                         "{\"plugin\": \"password_prompt\", \"config\": {\"prompt\": "
+                         "\"Key pass phrase: \"}}}}",
+                         tu_pki("server.crt"), tu_pki("server.key")) >= 0);
+    conf = tu_write(dir, "prompt.json", json, 0644);
+    free(json);
+    return conf;
+}
+
+/*
+ * The check runs in a process group of its own, yet from an interactive
+ * shell it may still prompt: it gets the terminal for the check.
+ */
+static void
+test_cli_check_with_timeout_prompts_on_terminal(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *conf = prompt_config(dir);
+    char *args = NULL, *answer = NULL;
+    pty_run run;
+
+    (void)state;
+    assert_true(asprintf(&args, "--timeout 30 %s", conf) >= 0);
+    assert_true(asprintf(&answer, "%s\n", tu_server_password()) >= 0);
+    check_on_pty(args, "Key pass phrase: ", answer, &run);
+    if (run.status != 0) {
+        print_error("exit %d:\n%s\n", run.status, run.shown);
+    }
+    assert_int_equal(run.status, 0);
+    assert_non_null(strstr(run.shown, "prompt.json: ok"));
+    assert_null(strstr(run.shown, tu_server_password()));
+    assert_true(run.echo_after);
+    free(answer);
+    free(args);
+    free(conf);
+    tu_rmtree(dir);
+}
+
+/* A check killed at the deadline while it prompts leaves the terminal echoing again. */
+static void
+test_cli_check_deadline_during_prompt_restores_terminal(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *conf = prompt_config(dir);
+    char *args = NULL;
+    pty_run run;
+
+    (void)state;
+    assert_true(asprintf(&args, "--timeout 2 %s", conf) >= 0);
+    check_on_pty(args, "Key pass phrase: ", NULL, &run);
+    if (run.status != 1) {
+        print_error("exit %d:\n%s\n", run.status, run.shown);
+    }
+    assert_int_equal(run.status, 1);
+    assert_non_null(strstr(run.shown, "Key pass phrase: "));
+    assert_non_null(strstr(run.shown, "did not finish in 2 s while loading /callbacks/password ("));
+    assert_true(run.echo_after);
+    free(args);
+    free(conf);
+    tu_rmtree(dir);
 }
 
 int
@@ -267,6 +591,12 @@ main(void)
         cmocka_unit_test(test_cli_inspect_missing_plugin_fails),
         cmocka_unit_test(test_cli_handshake_failure_exits_1_with_reason),
         cmocka_unit_test(test_cli_check_survives_plugin_crash_in_init),
+        cmocka_unit_test(test_cli_check_fails_when_init_exits_0),
+        cmocka_unit_test(test_cli_check_fails_when_constructor_exits_0),
+        cmocka_unit_test(test_cli_check_kills_process_group_left_by_init),
+        cmocka_unit_test(test_cli_check_timeout_kills_init_ignoring_sigalrm),
+        cmocka_unit_test(test_cli_check_with_timeout_prompts_on_terminal),
+        cmocka_unit_test(test_cli_check_deadline_during_prompt_restores_terminal),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
