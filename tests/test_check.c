@@ -6,9 +6,11 @@
 #define _GNU_SOURCE /* asprintf */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -357,6 +359,142 @@ test_check_abi_1_2_plugin_loads_on_1_3_host(void **state)
     tu_log_free(&log);
 }
 
+/* The bundled plugins that write files, each with the config key of its output. */
+static const struct writer {
+    const char *type;
+    const char *plugin;
+    const char *key;
+    const char *file;
+} writers[] = {
+    {"info", "info_jsonlog", "path", "handshakes.jsonl"},
+    {"info", "info_metrics", "path", "sslplug.prom"},
+    {"keylog", "keylog_file", "path", "keys.log"},
+    {"verify", "verify_tofu", "store", "known_hosts.json"},
+};
+
+/* A client configuration with w writing to path. */
+static sslplug_host *
+writer_host(const struct writer *w, const char *path, sslplug_error *err)
+{
+    sslplug_host *host =
+        tu_host_try(err,
+                    "{\"version\": 1, \"context\": {%s}, \"callbacks\": "
+                    "{\"%s\": {\"plugin\": \"%s\", \"config\": {\"%s\": \"%s\"}}}}",
+                    TU_CLIENT_CONTEXT, w->type, w->plugin, w->key, path);
+
+    assert_non_null(host);
+    return host;
+}
+
+/* Entries in dir besides . and .. */
+static int
+entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    closedir(d);
+    return n;
+}
+
+static void
+silent(int level, const char *plugin, const char *message, void *arg)
+{
+    (void)level;
+    (void)plugin;
+    (void)message;
+    (void)arg;
+}
+
+/*
+ * Checked, the plugins that write files create nothing, yet still report a
+ * path whose directory is missing or is no directory; for use, they do
+ * write there (so the check looked at the right place).
+ */
+static void
+test_check_plugins_validate_paths_but_create_nothing(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+        const struct writer *w = &writers[i];
+        char *dir = tu_tmpdir();
+        char *out = tu_path_join(dir, "out");
+        char *path = tu_path_join(out, w->file);
+        char *missing = NULL, *under_file = NULL, *pointer = NULL;
+        sslplug_host *host;
+        sslplug_error err;
+        SSL_CTX *ctx;
+
+        assert_int_equal(mkdir(out, 0755), 0);
+        host = writer_host(w, path, &err);
+        sslplug_host_set_log(host, silent, NULL);
+        if (!sslplug_host_check(host, NULL, NULL, &err)) {
+            print_error("%s: %s: %s\n", w->plugin, err.pointer, err.message);
+        }
+        assert_int_equal(err.code, SSLPLUG_OK);
+        if (entries(out) != 0) {
+            print_error("%s: check left files in %s\n", w->plugin, out);
+        }
+        assert_int_equal(entries(out), 0);
+        ctx = tu_ctx(host);
+        SSL_CTX_free(ctx);
+        sslplug_host_free(host);
+        assert_true(entries(out) > 0);
+
+        assert_true(asprintf(&pointer, "/callbacks/%s/config/%s", w->type, w->key) >= 0);
+        assert_true(asprintf(&missing, "%s/missing/%s", out, w->file) >= 0);
+        host = writer_host(w, missing, &err);
+        sslplug_host_set_log(host, silent, NULL);
+        assert_int_equal(sslplug_host_check(host, NULL, NULL, &err), 0);
+        tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, pointer, "/missing");
+        sslplug_host_free(host);
+
+        free(tu_write(out, "regular", "", 0644));
+        assert_true(asprintf(&under_file, "%s/regular/%s", out, w->file) >= 0);
+        host = writer_host(w, under_file, &err);
+        sslplug_host_set_log(host, silent, NULL);
+        assert_int_equal(sslplug_host_check(host, NULL, NULL, &err), 0);
+        tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, pointer, "/regular");
+        sslplug_host_free(host);
+
+        free(pointer);
+        free(missing);
+        free(under_file);
+        free(path);
+        free(out);
+        tu_rmtree(dir);
+    }
+}
+
+/* An existing key log file is held to the same rules when checked, and left as it is. */
+static void
+test_check_keylog_file_still_refuses_unsafe_file(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *keys = tu_write(dir, "keys.log", "", 0644);
+    sslplug_host *host;
+    sslplug_error err;
+    struct stat st;
+
+    (void)state;
+    host = writer_host(&writers[2], keys, &err);
+    sslplug_host_set_log(host, silent, NULL);
+    assert_int_equal(sslplug_host_check(host, NULL, NULL, &err), 0);
+    tu_error_assert(&err, SSLPLUG_E_PLUGIN_INIT, "/callbacks/keylog/config/path",
+                    "open to group or others (mode 0644)");
+    sslplug_host_free(host);
+    assert_int_equal(stat(keys, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    free(keys);
+    tu_rmtree(dir);
+}
+
 /* ---- errors ---- */
 
 static void
@@ -411,6 +549,8 @@ main(void)
         cmocka_unit_test(test_check_without_warning_fn_logs_warnings),
         cmocka_unit_test(test_check_tells_plugins_they_are_checked),
         cmocka_unit_test(test_check_abi_1_2_plugin_loads_on_1_3_host),
+        cmocka_unit_test(test_check_plugins_validate_paths_but_create_nothing),
+        cmocka_unit_test(test_check_keylog_file_still_refuses_unsafe_file),
         cmocka_unit_test(test_check_fails_as_ctx_new_does),
         cmocka_unit_test(test_check_refuses_host_in_use),
     };
