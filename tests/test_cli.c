@@ -7,6 +7,9 @@
 
 #include "sslplug/plugin.h"
 
+#include <jansson.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -48,6 +52,10 @@ test_cli_usage_errors_exit_2(void **state)
     assert_int_equal(tu_run(NULL, "%s", SSLPLUG_TEST_CLI), 2);
     assert_int_equal(tu_run(NULL, "%s frobnicate", SSLPLUG_TEST_CLI), 2);
     assert_int_equal(tu_run(NULL, "%s check", SSLPLUG_TEST_CLI), 2);
+    assert_int_equal(tu_run(NULL, "%s check --timeout 0 x.json", SSLPLUG_TEST_CLI), 2);
+    assert_int_equal(tu_run(NULL, "%s check --timeout 2s x.json", SSLPLUG_TEST_CLI), 2);
+    assert_int_equal(tu_run(NULL, "%s check x.json --timeout", SSLPLUG_TEST_CLI), 2);
+    assert_int_equal(tu_run(NULL, "%s check --lint x.json", SSLPLUG_TEST_CLI), 2);
     assert_int_equal(tu_run(NULL, "%s handshake onlyone.json", SSLPLUG_TEST_CLI), 2);
     assert_int_equal(tu_run(NULL, "%s inspect", SSLPLUG_TEST_CLI), 2);
     assert_int_equal(tu_run(NULL, "%s demo extra", SSLPLUG_TEST_CLI), 2);
@@ -431,6 +439,248 @@ test_cli_check_timeout_kills_init_ignoring_sigalrm(void **state)
     tu_rmtree(dir);
 }
 
+/* ---- lints, --strict, --json ---- */
+
+/* stdout of `sslplug check ARGS` alone (stderr dropped), and its exit status. */
+static int
+check_stdout(char **out, const char *args)
+{
+    return tu_run(out, "sh -c 'exec 2>/dev/null; exec %s check %s'", SSLPLUG_TEST_CLI, args);
+}
+
+/* A server without a certificate: the lint warns at /context, and the check passes. */
+static void
+test_cli_check_prints_lint_warning_with_pointer(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *conf =
+        tu_write(dir, "nocert.json", "{\"version\": 1, \"context\": {\"role\": \"server\"}}", 0644);
+    char *out = NULL, *expect = NULL, *ok = NULL;
+
+    (void)state;
+    assert_int_equal(tu_run(&out, "%s check %s", SSLPLUG_TEST_CLI, conf), 0);
+    assert_true(asprintf(&expect, "%s: warning: /context: a server context with no", conf) >= 0);
+    assert_true(asprintf(&ok, "%s: ok\n", conf) >= 0);
+    assert_non_null(strstr(out, expect));
+    assert_non_null(strstr(out, ok));
+    free(out);
+    free(ok);
+    free(expect);
+    free(conf);
+    tu_rmtree(dir);
+}
+
+static void
+test_cli_check_strict_fails_on_warning(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *conf = tu_write(dir, "noverify.json",
+                          "{\"version\": 1, \"context\": {\"role\": \"client\", \"verify\": "
+                          "\"none\"}}",
+                          0644);
+    char *out = NULL, *expect = NULL;
+
+    (void)state;
+    assert_int_equal(tu_run(&out, "%s check --strict %s %s/client.json", SSLPLUG_TEST_CLI, conf,
+                            SSLPLUG_TEST_DEMO_DIR),
+                     1);
+    assert_true(asprintf(&expect, "%s: warning: /context/verify: ", conf) >= 0);
+    assert_non_null(strstr(out, expect));
+    free(expect);
+    assert_true(asprintf(&expect, "%s: failed: 1 warning and --strict\n", conf) >= 0);
+    assert_non_null(strstr(out, expect));
+    assert_non_null(strstr(out, "client.json: ok\n"));
+    free(out);
+    /* Without warnings, --strict passes. */
+    assert_int_equal(tu_run(&out, "%s check --strict %s/client.json %s/server.json",
+                            SSLPLUG_TEST_CLI, SSLPLUG_TEST_DEMO_DIR, SSLPLUG_TEST_DEMO_DIR),
+                     0);
+    free(out);
+    free(expect);
+    free(conf);
+    tu_rmtree(dir);
+}
+
+/* A plugin's own output never reaches the tool's stdout, so it cannot fake a verdict. */
+static void
+test_cli_check_stdout_holds_only_the_report(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *conf = crash_config(dir, "\"how\": \"fake\"");
+    char *out = NULL, *fake = NULL;
+
+    (void)state;
+    assert_int_equal(check_stdout(&out, conf), 1);
+    assert_true(asprintf(&fake, "%s: ok", conf) >= 0);
+    assert_null(strstr(out, fake));
+    assert_null(strstr(out, "{\"verdict\""));
+    assert_non_null(strstr(out, "exited (status 0) without reporting a verdict"));
+    free(fake);
+    free(out);
+    free(conf);
+    tu_rmtree(dir);
+}
+
+/* The member key of obj, which must be a string. */
+static const char *
+json_text(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+/*
+ * One JSON document for the run, whatever plugins print, with each
+ * configuration's verdict, errors and warnings (pointer, line, column,
+ * message).  A file name that is not UTF-8 is still valid JSON.
+ */
+static void
+test_cli_check_json_document(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *nocert =
+        tu_write(dir, "nocert.json", "{\"version\": 1, \"context\": {\"role\": \"server\"}}", 0644);
+    char *bad = tu_write(dir, "bad\xff.json", "{\"version\": 1,\n  \"context\": {,}\n}\n", 0644);
+    char *fake = crash_config(dir, "\"how\": \"fake\"");
+    char *args = NULL, *out = NULL;
+    const json_t *configs, *c, *w, *e;
+    json_error_t jerr;
+    json_t *doc;
+
+    (void)state;
+    assert_true(asprintf(&args, "--json %s %s %s %s/client.json", nocert, bad, fake,
+                         SSLPLUG_TEST_DEMO_DIR) >= 0);
+    assert_int_equal(check_stdout(&out, args), 1);
+    doc = json_loads(out, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        print_error("not JSON (%s at %d:%d):\n%s\n", jerr.text, jerr.line, jerr.column, out);
+    }
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(doc, "version")), 1);
+    assert_string_equal(json_text(doc, "verdict"), "failed");
+    configs = json_object_get(doc, "configs");
+    assert_int_equal(json_array_size(configs), 4);
+
+    c = json_array_get(configs, 0);
+    assert_string_equal(json_text(c, "config"), nocert);
+    assert_string_equal(json_text(c, "verdict"), "ok");
+    assert_int_equal(json_array_size(json_object_get(c, "errors")), 0);
+    w = json_array_get(json_object_get(c, "warnings"), 0);
+    assert_string_equal(json_text(w, "pointer"), "/context");
+    assert_int_equal(json_integer_value(json_object_get(w, "code")), SSLPLUG_E_CERTIFICATE);
+    assert_non_null(strstr(json_text(w, "message"), "no shared cipher"));
+
+    c = json_array_get(configs, 1);
+    assert_non_null(strstr(json_text(c, "config"), "bad\xef\xbf\xbd.json"));
+    assert_string_equal(json_text(c, "verdict"), "failed");
+    e = json_array_get(json_object_get(c, "errors"), 0);
+    assert_int_equal(json_integer_value(json_object_get(e, "code")), SSLPLUG_E_PARSE);
+    assert_int_equal(json_integer_value(json_object_get(e, "line")), 2);
+    assert_true(json_integer_value(json_object_get(e, "column")) > 0);
+
+    c = json_array_get(configs, 2);
+    assert_string_equal(json_text(c, "verdict"), "failed");
+    e = json_array_get(json_object_get(c, "errors"), 0);
+    assert_string_equal(json_text(e, "pointer"), "/callbacks/info/1");
+    assert_non_null(strstr(json_text(e, "message"), "without reporting a verdict"));
+
+    c = json_array_get(configs, 3);
+    assert_string_equal(json_text(c, "verdict"), "ok");
+    json_decref(doc);
+    free(out);
+
+    /* No file is a usage error, with no document. */
+    assert_int_equal(check_stdout(&out, "--json --strict"), 2);
+    assert_string_equal(out, "");
+    free(out);
+    /* --strict turns the warning into a failure, in the document too. */
+    free(args);
+    assert_true(asprintf(&args, "--strict --json %s", nocert) >= 0);
+    assert_int_equal(check_stdout(&out, args), 1);
+    assert_non_null(doc = json_loads(out, 0, &jerr));
+    assert_string_equal(json_text(doc, "verdict"), "failed");
+    assert_true(json_is_true(json_object_get(doc, "strict")));
+    c = json_array_get(json_object_get(doc, "configs"), 0);
+    assert_string_equal(json_text(c, "verdict"), "failed");
+    json_decref(doc);
+    free(out);
+    free(args);
+    free(fake);
+    free(bad);
+    free(nocert);
+    tu_rmtree(dir);
+}
+
+/* The bundled plugins that write files, and the config key of each one's output. */
+static const struct {
+    const char *type;
+    const char *plugin;
+    const char *key;
+} file_writers[] = {
+    {"info", "info_jsonlog", "path"},
+    {"info", "info_metrics", "path"},
+    {"keylog", "keylog_file", "path"},
+    {"verify", "verify_tofu", "store"},
+};
+
+/* Entries in dir besides . and .. */
+static int
+dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* `sslplug check` leaves no file behind, and still reports a missing directory. */
+static void
+test_cli_check_leaves_no_files_behind(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(file_writers) / sizeof(file_writers[0]); i++) {
+        char *dir = tu_tmpdir();
+        char *out_dir = tu_path_join(dir, "out");
+        char *json = NULL, *conf, *out = NULL, *expect = NULL;
+        const char *sub[] = {"out/file", "out/missing/file"};
+
+        assert_int_equal(mkdir(out_dir, 0755), 0);
+        for (int bad = 0; bad < 2; bad++) {
+            assert_true(asprintf(&json,
+                                 "{\"version\": 1, \"context\": {\"role\": \"client\", "
+                                 "\"ca_file\": \"%s\"}, \"callbacks\": {\"%s\": {\"plugin\": "
+                                 "\"%s\", \"config\": {\"%s\": \"%s\"}}}}",
+                                 tu_pki("ca.crt"), file_writers[i].type, file_writers[i].plugin,
+                                 file_writers[i].key, sub[bad]) >= 0);
+            conf = tu_write(dir, "conf.json", json, 0644);
+            assert_int_equal(tu_run(&out, "%s check %s", SSLPLUG_TEST_CLI, conf), bad);
+            if (dir_entries(out_dir) != 0) {
+                print_error("%s: check left files in %s:\n%s\n", file_writers[i].plugin, out_dir,
+                            out);
+            }
+            assert_int_equal(dir_entries(out_dir), 0);
+            assert_true(asprintf(&expect, "%s: /callbacks/%s/config/%s: ", conf,
+                                 file_writers[i].type, file_writers[i].key) >= 0);
+            assert_true(bad ? strstr(out, expect) != NULL && strstr(out, "/missing") != NULL
+                            : strstr(out, ": ok\n") != NULL);
+            free(expect);
+            free(out);
+            free(conf);
+            free(json);
+        }
+        free(out_dir);
+        tu_rmtree(dir);
+    }
+}
+
 /* What `sslplug check` did on a terminal of its own. */
 typedef struct pty_run {
     int status;     /* its exit status, -1 when it had to be killed */
@@ -595,6 +845,11 @@ main(void)
         cmocka_unit_test(test_cli_check_fails_when_constructor_exits_0),
         cmocka_unit_test(test_cli_check_kills_process_group_left_by_init),
         cmocka_unit_test(test_cli_check_timeout_kills_init_ignoring_sigalrm),
+        cmocka_unit_test(test_cli_check_prints_lint_warning_with_pointer),
+        cmocka_unit_test(test_cli_check_strict_fails_on_warning),
+        cmocka_unit_test(test_cli_check_stdout_holds_only_the_report),
+        cmocka_unit_test(test_cli_check_json_document),
+        cmocka_unit_test(test_cli_check_leaves_no_files_behind),
         cmocka_unit_test(test_cli_check_with_timeout_prompts_on_terminal),
         cmocka_unit_test(test_cli_check_deadline_during_prompt_restores_terminal),
     };

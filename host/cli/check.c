@@ -1,7 +1,8 @@
 /*
- * sslplug check: everything sslplug_ctx_new does, then nothing, in a child
- * process per configuration, so that nothing a plugin does can pass for a
- * verdict or keep the tool from giving one:
+ * sslplug check: sslplug_host_check (a context made and freed with plugins
+ * told they are only checked, then the lints) in a child process per
+ * configuration, so that nothing a plugin does can pass for a verdict or
+ * keep the tool from giving one:
  *  - the verdict is a record the child sends over a pipe once the context
  *    and the host are freed; an exit without it (whatever the status), a
  *    signal, a closed pipe or a malformed record is a failure;
@@ -29,8 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
-
 #include "sslplug/plugin.h" /* SSLPLUG_LOG_* */
 
 #include "check.h"
@@ -39,10 +38,13 @@
 #define CHECK_TIMEOUT_S 60
 #define CHECK_TIMEOUT_MAX_S 86400
 
-static const char usage_text[] = "usage: sslplug check [--timeout SECONDS] CONFIG...\n";
+static const char usage_text[] =
+    "usage: sslplug check [--strict] [--json] [--timeout SECONDS] CONFIG...\n";
 
 typedef struct check_options {
     int timeout_s;
+    int strict;
+    int json;
 } check_options;
 
 /* ---- the child ---- */
@@ -78,6 +80,18 @@ child_log(int level, const char *plugin, const char *message, void *arg)
     send_record(*fd, &rec);
 }
 
+static void
+child_warning(const sslplug_error *w, void *arg)
+{
+    const int *fd = arg;
+    check_record rec;
+
+    memset(&rec, 0, sizeof(rec));
+    rec.kind = CHECK_WARNING;
+    rec.e = *w;
+    send_record(*fd, &rec);
+}
+
 /* What a plugin prints goes to stderr, never where the parent prints results. */
 static void
 stdout_to_stderr(void)
@@ -98,8 +112,8 @@ child_main(const char *path, int fd, pid_t parent)
 {
     sslplug_error err;
     sslplug_host *host;
-    SSL_CTX *ctx = NULL;
     check_record rec;
+    int ok = 0;
 
     /* A parent killed outright (SIGKILL) takes the check with it. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
@@ -108,17 +122,16 @@ child_main(const char *path, int fd, pid_t parent)
     stdout_to_stderr();
     if ((host = sslplug_host_load(path, &err)) != NULL) {
         sslplug_host_set_log(host, child_log, &fd);
-        ctx = sslplug_ctx_new(host, &err);
+        ok = sslplug_host_check(host, child_warning, &fd, &err);
     }
     memset(&rec, 0, sizeof(rec));
     rec.kind = CHECK_RESULT;
-    rec.ok = ctx != NULL;
-    if (!rec.ok) {
+    rec.ok = ok;
+    if (!ok) {
         rec.e = err;
     }
-    SSL_CTX_free(ctx);
     sslplug_host_free(host);
-    /* Last: a crash while the context or the host is freed is a crash, not a verdict. */
+    /* Last: a crash while the host is freed is a crash, not a verdict. */
     send_record(fd, &rec);
     _exit(0);
 }
@@ -491,6 +504,10 @@ parse_options(int argc, char **argv, check_options *o, char **files, int *nfiles
     for (int i = 1; i < argc; i++) {
         if (options && strcmp(argv[i], "--") == 0) {
             options = 0;
+        } else if (options && strcmp(argv[i], "--strict") == 0) {
+            o->strict = 1;
+        } else if (options && strcmp(argv[i], "--json") == 0) {
+            o->json = 1;
         } else if (options && strcmp(argv[i], "--timeout") == 0) {
             if (i + 1 >= argc || !parse_timeout(argv[++i], &o->timeout_s)) {
                 return 0;
@@ -508,24 +525,31 @@ parse_options(int argc, char **argv, check_options *o, char **files, int *nfiles
 int
 cli_check(int argc, char **argv)
 {
-    check_options o = {CHECK_TIMEOUT_S};
+    check_options o = {CHECK_TIMEOUT_S, 0, 0};
     check_report *r;
     char **files;
     int nfiles, ok;
 
     if (cli_wants_help(argc, argv)) {
         printf("%s\n"
-               "Parse each configuration, load and initialise its plugins, create a context\n"
-               "(reading the private key through the password callback) and free it, in a\n"
-               "child process of its own, and print the verdict that child reports.\n"
+               "Check each configuration as a deployment would use it, without side effects:\n"
+               "parse it, load and initialise its plugins in check mode (they validate their\n"
+               "configuration but create no files), create a context (reading the private key\n"
+               "through the password callback) and free it, then lint it: a server context\n"
+               "without a certificate or cert callback, an expired or not yet valid\n"
+               "certificate, a client that does not verify its peer.  Each configuration is\n"
+               "checked in a child process of its own; its verdict is what that child reports.\n"
+               "  --strict           warnings (and warnings or errors plugins log) fail too\n"
+               "  --json             print one JSON document for the whole run on stdout\n"
                "  --timeout SECONDS  deadline for each configuration (default %d); then the\n"
                "                     child's whole process group is killed\n"
                "A child that crashes, exits without a verdict or misses the deadline is a\n"
                "failure naming the entry it was loading.  Errors are printed as\n"
-               "CONFIG:LINE:COL: message or CONFIG: /json/pointer: message; warnings (a\n"
-               "skipped optional entry, insecure_allow_writable) and errors that plugins log\n"
-               "as CONFIG: warning: PLUGIN: message.\n"
-               "Exit 0 when every configuration is usable, 1 otherwise, 2 on usage errors.\n",
+               "CONFIG:LINE:COL: message or CONFIG: /json/pointer: message, warnings as\n"
+               "CONFIG: warning: /json/pointer: message, and what plugins log as\n"
+               "CONFIG: warning: PLUGIN: message (or error:).\n"
+               "Exit 0 when every configuration is usable (and, with --strict, has no\n"
+               "warnings), 1 otherwise, 2 on usage errors.\n",
                usage_text, CHECK_TIMEOUT_S);
         return CLI_OK;
     }
@@ -538,7 +562,7 @@ cli_check(int argc, char **argv)
         free(files);
         return CLI_USAGE;
     }
-    if ((r = check_report_new()) == NULL) {
+    if ((r = check_report_new(o.json, o.strict, o.timeout_s)) == NULL) {
         perror("sslplug check");
         free(files);
         return CLI_FAIL;

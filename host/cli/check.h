@@ -38,11 +38,14 @@ _Static_assert(sizeof(check_record) <= PIPE_BUF, "a record must fit one atomic p
 
 /*
  * What one run prints: a line for each result of each configuration, as
- * it arrives.  The report decides each configuration's verdict.
+ * it arrives, or (json) one JSON document on stdout when the run ends.  The
+ * report decides each configuration's verdict: usable, without errors,
+ * and (strict) without warnings, counting what plugins logged as warnings
+ * or errors.
  */
 typedef struct check_report check_report;
 
-check_report *check_report_new(void);
+check_report *check_report_new(int json, int strict, int timeout_s);
 /* Start the results of one configuration. */
 void check_report_begin(check_report *r, const char *path);
 /* A warning or error a plugin logged. */

@@ -6,7 +6,9 @@
  *   "exit"           exit(0), as if all had gone well;
  *   "fork"           leave a child behind that sleeps 300 s holding every
  *                    descriptor, and succeed;
- *   "ignore_alarm"   ignore SIGALRM and wait for ever.
+ *   "ignore_alarm"   ignore SIGALRM and wait for ever;
+ *   "fake"           print "CONFIG: ok" and a JSON verdict to stdout, as
+ *                    the tool would, then exit(0).
  * With "pidfile", "fork" writes "CHILD PGID\n" there (the child's pid and
  * process group) and "ignore_alarm" writes "PID PGID\n" (its own), before
  * anything else, so a test can make sure the process is gone.
@@ -41,8 +43,6 @@ crash_init(const sslplug_services *services, sslplug_handle *handle, const char 
     char how[32] = "segv";
     pid_t child;
 
-    (void)services;
-    (void)handle;
     *state = NULL;
     cb_config_string(config_json, "how", how, sizeof(how));
     if (strcmp(how, "hang") == 0) {
@@ -54,6 +54,11 @@ crash_init(const sslplug_services *services, sslplug_handle *handle, const char 
         abort();
     }
     if (strcmp(how, "exit") == 0) {
+        exit(0);
+    }
+    if (strcmp(how, "fake") == 0) {
+        printf("%s: ok\n{\"verdict\": \"ok\"}\n", services->config_path(handle));
+        fflush(stdout);
         exit(0);
     }
     if (strcmp(how, "fork") == 0) {
