@@ -200,3 +200,16 @@ sslplugi_generation_load(sslplugi_generation *gen, sslplug_log_fn log_fn, void *
     pthread_mutex_unlock(&gen->load_lock);
     return ok;
 }
+
+void
+sslplugi_generation_unload(sslplugi_generation *gen)
+{
+    pthread_mutex_lock(&gen->load_lock);
+    if (atomic_load_explicit(&gen->loaded, memory_order_relaxed)) {
+        release_instances(gen->instances, gen->instance_count);
+        gen->instances = NULL;
+        gen->instance_count = 0;
+        atomic_store_explicit(&gen->loaded, 0, memory_order_release);
+    }
+    pthread_mutex_unlock(&gen->load_lock);
+}

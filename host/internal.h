@@ -6,7 +6,8 @@
  * loaded yet); paths.c resolves every file they name; host.c owns them;
  * loader.c makes one refcounted instance per configured entry; binding.c
  * attaches refs to those instances to each SSL_CTX and holds the
- * trampolines; context.c applies the context settings.
+ * trampolines; context.c applies the context settings; lint.c checks a
+ * configuration (sslplug_host_check).
  */
 #ifndef SSLPLUG_HOST_INTERNAL_H
 #define SSLPLUG_HOST_INTERNAL_H
@@ -235,8 +236,13 @@ void sslplugi_instance_ref(sslplugi_instance *inst);
  * X509_V_ERR_* code into success; error 0: whether it may override anything.
  */
 int sslplugi_may_override(const sslplugi_instance *inst, int error);
-/* The services table given to every plugin's init (services.c). */
+/*
+ * The services table given to every plugin's init (services.c): the one
+ * whose `checking` answers 1 while sslplugi_services_set_checking(1) holds
+ * on the calling thread (sslplug_host_check), else the usual one.
+ */
 const sslplug_services *sslplugi_services(void);
+void sslplugi_services_set_checking(int on);
 /* Deliver a log message to fn, or without one to stderr (info and above). */
 void sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin,
                        const char *message);
@@ -335,6 +341,12 @@ sslplugi_generation *sslplugi_generation_new(sslplugi_config *config, unsigned l
 /* Load and initialise every plugin once; all or nothing but optional entries. */
 int sslplugi_generation_load(sslplugi_generation *gen, sslplug_log_fn log_fn, void *log_arg,
                              sslplug_error *err);
+/*
+ * Drop the instances a load made (fini runs once no context holds them), so
+ * that the next context loads anew: after sslplug_host_check, whose
+ * instances were made for a check only.  No context may be in the making.
+ */
+void sslplugi_generation_unload(sslplugi_generation *gen);
 void sslplugi_generation_ref(sslplugi_generation *gen);
 void sslplugi_generation_unref(sslplugi_generation *gen);
 

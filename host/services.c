@@ -1,7 +1,8 @@
 /*
  * The services table the host hands every plugin's init: logging, init
  * errors with JSON pointers, path resolution, and what the host is doing
- * (the configuration file, the key being read, the override policy).
+ * (the configuration file, the key being read, the override policy, whether
+ * the entry is only being checked).
  * Grows only at the end, with the ABI minor (see plugin.h).
  */
 #include <stdio.h>
@@ -105,6 +106,24 @@ sslplugi_may_override(const sslplugi_instance *h, int error)
     return 0;
 }
 
+static int
+svc_not_checking(const sslplug_handle *h)
+{
+    (void)h;
+    return 0;
+}
+
+static int
+svc_checking(const sslplug_handle *h)
+{
+    (void)h;
+    return 1;
+}
+
+/*
+ * Two tables that differ only in `checking`: a plugin may keep the table it
+ * got at init and ask later, and the answer must stay the one of its init.
+ */
 static const sslplug_services services_table = {
     .size = sizeof(sslplug_services),
     .abi_major = SSLPLUG_ABI_MAJOR,
@@ -115,10 +134,33 @@ static const sslplug_services services_table = {
     .config_path = svc_config_path,
     .key_file = svc_key_file,
     .may_override = sslplugi_may_override,
+    .checking = svc_not_checking,
 };
+
+static const sslplug_services checking_table = {
+    .size = sizeof(sslplug_services),
+    .abi_major = SSLPLUG_ABI_MAJOR,
+    .abi_minor = SSLPLUG_ABI_MINOR,
+    .log = svc_log,
+    .error = svc_error,
+    .resolve_path = svc_resolve_path,
+    .config_path = svc_config_path,
+    .key_file = svc_key_file,
+    .may_override = sslplugi_may_override,
+    .checking = svc_checking,
+};
+
+/* Set by sslplug_host_check around the load it makes on this thread. */
+static _Thread_local int check_mode;
+
+void
+sslplugi_services_set_checking(int on)
+{
+    check_mode = on;
+}
 
 const sslplug_services *
 sslplugi_services(void)
 {
-    return &services_table;
+    return check_mode ? &checking_table : &services_table;
 }

@@ -573,8 +573,9 @@ test_security_insecure_warning_in_check_output(void **state)
         print_error("%s\n", out);
     }
     assert_int_equal(rc, 0);
-    assert_true(asprintf(&warning, "%s: warning: sslplug: insecure_allow_writable is on", conf) >=
-                0);
+    assert_true(asprintf(&warning,
+                         "%s: warning: /insecure_allow_writable: insecure_allow_writable is on",
+                         conf) >= 0);
     assert_true(asprintf(&ok, "%s: ok\n", conf) >= 0);
     assert_true(contains(out, warning));
     assert_true(contains(out, ok));
@@ -1532,7 +1533,7 @@ test_security_optional_warning_in_check_output(void **state)
     }
     assert_int_equal(rc, 0);
     assert_true(asprintf(&expect,
-                         "%s: warning: sslplug: optional entry /callbacks/info skipped: plugin "
+                         "%s: warning: /callbacks/info: optional entry skipped: plugin "
                          "\"sec_no_such_plugin\" not found",
                          conf) >= 0);
     assert_true(contains(out, expect));

@@ -8,7 +8,9 @@ static const struct verb {
     int (*run)(int argc, char **argv);
     const char *summary;
 } verbs[] = {
-    {"check", cli_check, "check CONFIG...                 load, initialise and free a context"},
+    {"check", cli_check,
+     "check [--strict] [--json] [--timeout S] CONFIG...\n"
+     "                                  load and lint in a child, plugins creating nothing"},
     {"inspect", cli_inspect, "inspect PLUGIN                  show a plugin's ABI, name and types"},
     {"handshake", cli_handshake,
      "handshake SERVER CLIENT [--servername NAME]\n"

@@ -18,7 +18,8 @@
  *    members that lie inside `size`; members past it count as NULL.  New
  *    members are only ever appended, with a minor bump; removing or changing
  *    a member is a major bump.  The same rules hold for sslplug_services,
- *    whose `size` a plugin must check before it uses a member.
+ *    whose `size` a plugin must check before it uses a member added after
+ *    1.0 (SSLPLUG_SERVICES_HAS): a plugin may run on an older host.
  *  - NULL.  Every callback member may be NULL: the plugin does not provide
  *    that type, and configuring it for that type is an error.  `init` may be
  *    NULL only for plugins that take no `config`; `fini` may be NULL.
@@ -44,6 +45,10 @@
  *    process (RTLD_NODELETE): a context, an OpenSSL object or an atexit
  *    handler may still point into its code.  A replaced file (another inode)
  *    is loaded anew beside it.
+ *  - Checking.  A host may load an entry only to check the configuration
+ *    (services->checking, ABI 1.3): init then validates as usual and reports
+ *    what is wrong, but leaves no trace (no file created or written, no
+ *    thread or process started).
  *  - Secrets.  A plugin must not log passwords, and should wipe any copy it
  *    keeps (OPENSSL_cleanse) before freeing it.
  *
@@ -67,7 +72,7 @@ extern "C" {
 
 /* ABI version this header describes. */
 #define SSLPLUG_ABI_MAJOR 1
-#define SSLPLUG_ABI_MINOR 2
+#define SSLPLUG_ABI_MINOR 3
 
 /* The one symbol the host looks up in an ABI plugin. */
 #define SSLPLUG_PLUGIN_ENTRY_SYMBOL "sslplug_plugin_entry"
@@ -159,7 +164,32 @@ typedef struct sslplug_services {
      * host would refuse its overrides.
      */
     int (*may_override)(const sslplug_handle *handle, int error);
+
+    /* ---- ABI 1.3 ---- */
+
+    /*
+     * 1 when the host loads this entry only to check the configuration
+     * (`sslplug check`, sslplug_host_check), else 0; the answer is fixed for
+     * the life of the state.  A checked entry's context is made and freed
+     * with no connection, so init should validate everything it would
+     * otherwise (the config, files it reads, and that the files it would
+     * write can be made: their directory exists and is writable) and report
+     * problems as usual, but create, truncate or write no file and start no
+     * thread or process; fini then has nothing to undo.  Check
+     * services->size first: older hosts have no check mode.
+     */
+    int (*checking)(const sslplug_handle *handle);
+
+    /* New members go here, with SSLPLUG_ABI_MINOR bumped. */
 } sslplug_services;
+
+/*
+ * 1 when the host's services table has `member` (a plugin built against a
+ * newer plugin.h than the host's): SSLPLUG_SERVICES_HAS(services, checking).
+ */
+#define SSLPLUG_SERVICES_HAS(services, member)                                                     \
+    ((services)->size >=                                                                           \
+     offsetof(sslplug_services, member) + sizeof(((const sslplug_services *)0)->member))
 
 /*
  * The descriptor.  Declare it `static const` in the plugin and return its

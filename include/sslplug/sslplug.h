@@ -191,6 +191,46 @@ SSLPLUG_API SSL_CTX *sslplug_ctx_new(sslplug_host *host, sslplug_error *err);
  */
 SSLPLUG_API int sslplug_ctx_apply(sslplug_host *host, SSL_CTX *ctx, sslplug_error *err);
 
+/*
+ * One warning of sslplug_host_check: something that does not keep a context
+ * from being made, but should not be deployed.  Shaped like an error: code
+ * (the SSLPLUG_E_* it would be as an error), source, pointer of the key at
+ * fault ("" when none), line and column 0, message.  Borrowed for the call.
+ */
+typedef void (*sslplug_warning_fn)(const sslplug_error *warning, void *arg);
+
+/**
+ * Check a configuration without using it, as `sslplug check` does: load and
+ * initialise every plugin in check mode (their services->checking answers
+ * 1: they validate their configuration but create no file and start no
+ * thread), make a context as sslplug_ctx_new does (reading the private key
+ * through the password callback), run the lints, free the context and
+ * finalise the plugins.
+ *
+ * The lints, for the main context and each named one in "contexts":
+ *  - a server context with no certificate and no cert callback, whose
+ *    every handshake fails ("no shared cipher"): at "/context" or
+ *    "/contexts/NAME";
+ *  - a certificate (or one of its chain) that has expired or is not yet
+ *    valid, with its notBefore and notAfter: at ".../certificate";
+ *  - a client that does not verify its peer: at "/context/verify".
+ * The host's own warnings during the check (insecure_allow_writable at
+ * "/insecure_allow_writable", a skipped optional entry at its pointer, key
+ * logging at the keylog entry) are warnings too, and do not go to the log
+ * sink; what plugins log still does.
+ *
+ * Call it on a host from which no context has been made yet (nor reloaded),
+ * and not while other threads use the host.  Afterwards the host is as it
+ * was loaded: the next sslplug_ctx_new loads and initialises the plugins
+ * anew, for use.
+ * @param warning_fn  called once per distinct warning; NULL sends them to the
+ *                    log sink instead (SSLPLUG_LOG_WARNING, "POINTER: message").
+ * @param err         filled in as sslplug_ctx_new would on failure; may be NULL.
+ * @returns 1 when a context could be made, with or without warnings; else 0.
+ */
+SSLPLUG_API int sslplug_host_check(sslplug_host *host, sslplug_warning_fn warning_fn, void *arg,
+                                   sslplug_error *err);
+
 /**
  * Re-read the configuration file the host was loaded from, load and
  * initialise its plugins, and make it current: later sslplug_ctx_new and

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -135,6 +136,45 @@ sslplugi_cfg_may_override(const sslplugi_cfg *cfg, int error)
         return -1;
     }
     return cfg->services->may_override(cfg->handle, error) ? 1 : 0;
+}
+
+int
+sslplugi_cfg_checking(const sslplugi_cfg *cfg)
+{
+    return SERVICES_HAVE(cfg->services, checking) && cfg->services->checking(cfg->handle) == 1;
+}
+
+int
+sslplugi_cfg_creatable(const sslplugi_cfg *cfg, const char *key, const char *what, const char *path)
+{
+    char errbuf[128];
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    struct stat st;
+    int ok = 0;
+
+    if (slash == NULL) {
+        dir = strdup(".");
+    } else {
+        dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    }
+    if (dir == NULL) {
+        sslplugi_cfg_error(cfg, NULL, "out of memory");
+        return 0;
+    }
+    if (stat(dir, &st) != 0) {
+        sslplugi_cfg_error(cfg, key, "cannot create %s %s: directory %s: %s", what, path, dir,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+    } else if (!S_ISDIR(st.st_mode)) {
+        sslplugi_cfg_error(cfg, key, "cannot create %s %s: %s is not a directory", what, path, dir);
+    } else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0) {
+        sslplugi_cfg_error(cfg, key, "cannot create %s %s: directory %s: %s", what, path, dir,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+    } else {
+        ok = 1;
+    }
+    free(dir);
+    return ok;
 }
 
 void

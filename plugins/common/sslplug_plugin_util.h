@@ -95,6 +95,23 @@ int sslplugi_cfg_may_override(const sslplugi_cfg *cfg, int error);
 void sslplugi_cfg_warn_may_override(const sslplugi_cfg *cfg, const char *name, const char *what,
                                     const char *need);
 
+/**
+ * Whether the host loads this entry only to check the configuration
+ * (services->checking, ABI 1.3).  Then init validates everything as usual
+ * but creates no file and starts no thread; fini has nothing to undo.
+ * @returns 1 or 0; 0 on hosts older than 1.3, which have no check mode.
+ */
+int sslplugi_cfg_checking(const sslplugi_cfg *cfg);
+
+/**
+ * For init in check mode, instead of creating the file at path (absolute):
+ * whether it could be created, that is whether its directory exists, is a
+ * directory and may be written and searched by this process.  Otherwise
+ * reports at key "cannot create WHAT PATH: REASON" and returns 0.
+ */
+int sslplugi_cfg_creatable(const sslplugi_cfg *cfg, const char *key, const char *what,
+                           const char *path);
+
 /** The type of a JSON value as config errors name it: "object", "array", "boolean", ... */
 const char *sslplugi_json_type_name(const json_t *value);
 

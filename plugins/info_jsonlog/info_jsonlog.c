@@ -2,7 +2,8 @@
  * info_jsonlog: one JSON object per line for each handshake start, end and
  * alert, for log shippers.  Each line is built whole and written with one
  * write() to a file opened with O_APPEND, so lines from many connections,
- * threads and processes never interleave.
+ * threads and processes never interleave.  When the entry is only checked,
+ * the file is validated but neither created nor opened.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -216,6 +217,45 @@ ij_free(info_jsonlog *ij)
     free(ij);
 }
 
+/*
+ * Checked (services->checking): the file is neither created nor opened; an
+ * existing one must be writable, a missing one possible to create.
+ */
+static int
+validate_log(const sslplugi_cfg *cfg, const char *path)
+{
+    char errbuf[128];
+
+    if (access(path, F_OK) != 0 && errno == ENOENT) {
+        return sslplugi_cfg_creatable(cfg, "path", "log file", path);
+    }
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0) {
+        sslplugi_cfg_error(cfg, "path", "cannot open %s for appending: %s", path,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        return 0;
+    }
+    return 1;
+}
+
+/* The file, opened for appending; only validated when the entry is checked. */
+static int
+open_log(const sslplugi_cfg *cfg, info_jsonlog *ij)
+{
+    char errbuf[128];
+
+    if (sslplugi_cfg_checking(cfg)) {
+        return validate_log(cfg, ij->path);
+    }
+    ij->fd = open(ij->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+    if (ij->fd < 0) {
+        sslplugi_cfg_error(cfg, "path", "cannot open %s for appending: %s", ij->path,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        return 0;
+    }
+    ij->own_fd = 1;
+    return 1;
+}
+
 static int
 ij_init(const sslplug_services *services, sslplug_handle *handle, const char *config_json,
         void **state)
@@ -224,7 +264,6 @@ ij_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     sslplugi_cfg cfg;
     info_jsonlog *ij = NULL;
     const char *path = NULL;
-    char errbuf[128];
     int ok = 0;
 
     if (!sslplugi_cfg_open(&cfg, services, handle, config_json, keys) ||
@@ -244,16 +283,9 @@ ij_init(const sslplug_services *services, sslplug_handle *handle, const char *co
             goto done;
         }
     } else {
-        if (!sslplugi_cfg_path(&cfg, "path", SSLPLUGI_REQUIRED, &ij->path)) {
+        if (!sslplugi_cfg_path(&cfg, "path", SSLPLUGI_REQUIRED, &ij->path) || !open_log(&cfg, ij)) {
             goto done;
         }
-        ij->fd = open(ij->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
-        if (ij->fd < 0) {
-            sslplugi_cfg_error(&cfg, "path", "cannot open %s for appending: %s", ij->path,
-                               sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-            goto done;
-        }
-        ij->own_fd = 1;
     }
     ij->services = services;
     ij->handle = handle;

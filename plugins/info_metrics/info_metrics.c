@@ -4,6 +4,7 @@
  * node_exporter's textfile collector.  Callbacks only bump atomic
  * counters; a background thread writes the file every interval_s seconds
  * (a temporary file renamed over it), and fini writes it a last time.
+ * When the entry is only checked, nothing is written and no thread runs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -47,6 +48,7 @@ typedef struct info_metrics {
     int writer_running;
     int sync_ready; /* lock and wake initialised */
     int failing;    /* the last write failed (and was logged); writer and fini only */
+    int checking;   /* only checked: no file is written, no thread started */
 } info_metrics;
 
 /*
@@ -367,6 +369,33 @@ escape_label(const char *value)
     return out;
 }
 
+/*
+ * For use: a first write of zeros (the path is known to work, and the
+ * series exist from the start), then the writer.  Checked: nothing is
+ * written; the file is made beside itself and renamed over, so its
+ * directory is what must work.
+ */
+static int
+start(const sslplugi_cfg *cfg, info_metrics *im)
+{
+    char why[512];
+    int rc;
+
+    if (im->checking) {
+        return sslplugi_cfg_creatable(cfg, "path", "metrics file", im->path);
+    }
+    if (!write_metrics(im, why, sizeof(why))) {
+        sslplugi_cfg_error(cfg, "path", "%s", why);
+        return 0;
+    }
+    if ((rc = start_writer(im)) != 0) {
+        sslplugi_cfg_error(cfg, NULL, "cannot start the writer thread: %s",
+                           sslplugi_strerror(rc, why, sizeof(why)));
+        return 0;
+    }
+    return 1;
+}
+
 static int
 im_init(const sslplug_services *services, sslplug_handle *handle, const char *config_json,
         void **state)
@@ -375,8 +404,7 @@ im_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     sslplugi_cfg cfg;
     info_metrics *im = NULL;
     const char *name = "default";
-    char why[512];
-    int rc, ok = 0;
+    int ok = 0;
 
     if (!sslplugi_cfg_open(&cfg, services, handle, config_json, keys)) {
         goto done;
@@ -403,14 +431,8 @@ im_init(const sslplug_services *services, sslplug_handle *handle, const char *co
         sslplugi_cfg_error(&cfg, NULL, "out of memory");
         goto done;
     }
-    /* A first write of zeros: the path is known to work, and the series exist from the start. */
-    if (!write_metrics(im, why, sizeof(why))) {
-        sslplugi_cfg_error(&cfg, "path", "%s", why);
-        goto done;
-    }
-    if ((rc = start_writer(im)) != 0) {
-        sslplugi_cfg_error(&cfg, NULL, "cannot start the writer thread: %s",
-                           sslplugi_strerror(rc, why, sizeof(why)));
+    im->checking = sslplugi_cfg_checking(&cfg);
+    if (!start(&cfg, im)) {
         goto done;
     }
     *state = im;
@@ -430,7 +452,9 @@ im_fini(void *state)
     info_metrics *im = state;
 
     stop_writer(im);
-    write_and_log(im);
+    if (!im->checking) {
+        write_and_log(im);
+    }
     im_free(im);
 }
 

@@ -3,7 +3,8 @@
  * for Wireshark and friends.  The file holds secrets that decrypt the
  * traffic: it is created 0600 and refused when group or others could read
  * it, and both this plugin (at init) and the host (at every context) warn
- * loudly that key logging is on.
+ * loudly that key logging is on.  When the entry is only checked, the file
+ * is validated but neither created nor opened.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -41,6 +42,29 @@ kl_fini(void *state)
     free(kl);
 }
 
+/* The rules for an existing key log file: it holds secrets. */
+static int
+check_file(const sslplugi_cfg *cfg, const keylog_file *kl, const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode)) {
+        sslplugi_cfg_error(cfg, "path", "key log file %s is not a regular file", kl->path);
+        return 0;
+    }
+    if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        sslplugi_cfg_error(cfg, "path",
+                           "key log file %s is open to group or others (mode %04o): it holds "
+                           "secrets, make it 0600",
+                           kl->path, (unsigned)(st->st_mode & 07777));
+        return 0;
+    }
+    if (st->st_uid != geteuid()) {
+        sslplugi_cfg_error(cfg, "path", "key log file %s is owned by uid %u, not this user",
+                           kl->path, (unsigned)st->st_uid);
+        return 0;
+    }
+    return 1;
+}
+
 /* Append-only, never through a symlink, never readable by others. */
 static int
 open_log(const sslplugi_cfg *cfg, keylog_file *kl)
@@ -55,20 +79,39 @@ open_log(const sslplugi_cfg *cfg, keylog_file *kl)
                            sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         return 0;
     }
-    if (!S_ISREG(st.st_mode)) {
-        sslplugi_cfg_error(cfg, "path", "key log file %s is not a regular file", kl->path);
+    return check_file(cfg, kl, &st);
+}
+
+/*
+ * Checked (services->checking): the same rules, with nothing opened or
+ * created; a file that does not exist yet must be possible to create.
+ */
+static int
+validate_log(const sslplugi_cfg *cfg, const keylog_file *kl)
+{
+    char errbuf[256];
+    struct stat st;
+
+    if (lstat(kl->path, &st) != 0) {
+        if (errno == ENOENT) {
+            return sslplugi_cfg_creatable(cfg, "path", "key log file", kl->path);
+        }
+        sslplugi_cfg_error(cfg, "path", "cannot open key log file %s: %s", kl->path,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         return 0;
     }
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        sslplugi_cfg_error(cfg, "path",
-                           "key log file %s is open to group or others (mode %04o): it holds "
-                           "secrets, make it 0600",
-                           kl->path, (unsigned)(st.st_mode & 07777));
+    if (S_ISLNK(st.st_mode)) {
+        /* What opening it with O_NOFOLLOW would say. */
+        sslplugi_cfg_error(cfg, "path", "cannot open key log file %s: %s", kl->path,
+                           sslplugi_strerror(ELOOP, errbuf, sizeof(errbuf)));
         return 0;
     }
-    if (st.st_uid != geteuid()) {
-        sslplugi_cfg_error(cfg, "path", "key log file %s is owned by uid %u, not this user",
-                           kl->path, (unsigned)st.st_uid);
+    if (!check_file(cfg, kl, &st)) {
+        return 0;
+    }
+    if (faccessat(AT_FDCWD, kl->path, W_OK, AT_EACCESS) != 0) {
+        sslplugi_cfg_error(cfg, "path", "cannot open key log file %s: %s", kl->path,
+                           sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         return 0;
     }
     return 1;
@@ -91,7 +134,7 @@ kl_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     kl->fd = -1;
     if (!sslplugi_cfg_open(&cfg, services, handle, config_json, keys) ||
         !sslplugi_cfg_path(&cfg, "path", SSLPLUGI_REQUIRED | SSLPLUGI_NONEMPTY, &kl->path) ||
-        !open_log(&cfg, kl)) {
+        !(sslplugi_cfg_checking(&cfg) ? validate_log(&cfg, kl) : open_log(&cfg, kl))) {
         goto done;
     }
     services->log(handle, SSLPLUG_LOG_WARNING,

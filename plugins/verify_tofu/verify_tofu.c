@@ -4,7 +4,8 @@
  * afterwards a different key under that name is rejected.  The store is
  * shared safely by threads and processes: readers and writers take flock()
  * on a lock file beside it, and every update replaces the file atomically
- * (a temporary file renamed over it).
+ * (a temporary file renamed over it).  When the entry is only checked,
+ * nothing is created: the store is read, and its directory must be writable.
  */
 #define _DEFAULT_SOURCE /* flock */
 
@@ -41,12 +42,15 @@ typedef struct verify_tofu {
 
 /* ---- the store ---- */
 
-/* Lock the store: LOCK_SH to read, LOCK_EX to update.  Returns the fd to close, or -1. */
+/*
+ * Lock the store: LOCK_SH to read, LOCK_EX to update; create: make the lock
+ * file if there is none.  Returns the fd to close, or -1.
+ */
 static int
-store_lock(const verify_tofu *vt, int how, char *why, size_t whylen)
+store_lock(const verify_tofu *vt, int how, int create, char *why, size_t whylen)
 {
     char errbuf[128];
-    int fd = open(vt->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = open(vt->lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0644);
 
     if (fd < 0) {
         snprintf(why, whylen, "cannot open lock file %s: %s", vt->lock,
@@ -194,7 +198,7 @@ static int
 store_lookup(const verify_tofu *vt, const char *name, const char *pin, int record,
              char recorded[SSLPLUGI_PIN_TEXT_MAX], char *why, size_t whylen)
 {
-    int lock = store_lock(vt, record ? LOCK_EX : LOCK_SH, why, whylen);
+    int lock = store_lock(vt, record ? LOCK_EX : LOCK_SH, 1, why, whylen);
     json_t *root = NULL;
     const json_t *entry;
     int ok = 0;
@@ -341,14 +345,26 @@ vt_free(verify_tofu *vt)
     }
 }
 
-/* At init: the lock file can be made and an existing store is readable and well-formed. */
+/*
+ * At init: the lock file can be made and an existing store is readable and
+ * well-formed.  Checked (services->checking), nothing is made: the lock is
+ * taken if its file exists, and the store's directory, where the lock, the
+ * store and its temporary file go, must be writable.
+ */
 static int
-check_store(const sslplugi_cfg *cfg, const verify_tofu *vt)
+check_store(const sslplugi_cfg *cfg, const verify_tofu *vt, int checking)
 {
-    char why[512];
-    int lock = store_lock(vt, LOCK_SH, why, sizeof(why));
-    json_t *root = lock >= 0 ? store_read(vt, why, sizeof(why)) : NULL;
+    char why[512] = "";
+    int use_lock = !checking || access(vt->lock, F_OK) == 0;
+    int lock = -1;
+    json_t *root = NULL;
 
+    if (checking && !sslplugi_cfg_creatable(cfg, "store", "store", vt->store)) {
+        return 0;
+    }
+    if (!use_lock || (lock = store_lock(vt, LOCK_SH, !checking, why, sizeof(why))) >= 0) {
+        root = store_read(vt, why, sizeof(why));
+    }
     if (lock >= 0) {
         close(lock);
     }
@@ -387,7 +403,7 @@ vt_init(const sslplug_services *services, sslplug_handle *handle, const char *co
         goto done;
     }
     snprintf(vt->lock, len, "%s.lock", vt->store);
-    if (!check_store(&cfg, vt)) {
+    if (!check_store(&cfg, vt, sslplugi_cfg_checking(&cfg))) {
         goto done;
     }
     if (vt->override && sslplugi_cfg_may_override(&cfg, 0) == 0) {
