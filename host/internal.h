@@ -222,6 +222,7 @@ struct sslplug_handle {
     X509 *good_cert;
     EVP_PKEY *good_key;
     void (*fini)(void *);
+    int checking;            /* made only to check the configuration (services->checking) */
     int fini_pending;        /* init succeeded: fini runs when refs drop to 0 */
     sslplug_error *init_err; /* where services->error writes, during init only */
 };
@@ -236,13 +237,14 @@ void sslplugi_instance_ref(sslplugi_instance *inst);
  * X509_V_ERR_* code into success; error 0: whether it may override anything.
  */
 int sslplugi_may_override(const sslplugi_instance *inst, int error);
-/*
- * The services table given to every plugin's init (services.c): the one
- * whose `checking` answers 1 while sslplugi_services_set_checking(1) holds
- * on the calling thread (sslplug_host_check), else the usual one.
- */
+/* The services table given to every plugin's init (services.c). */
 const sslplug_services *sslplugi_services(void);
+/*
+ * While on holds on the calling thread (sslplug_host_check), the instances
+ * made are only checked: their services->checking answers 1 for good.
+ */
 void sslplugi_services_set_checking(int on);
+int sslplugi_services_checking(void);
 /* Deliver a log message to fn, or without one to stderr (info and above). */
 void sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin,
                        const char *message);
@@ -289,7 +291,7 @@ void sslplugi_trust_clear(sslplugi_trust *t);
 /* Add the CA file's certificates and CRLs to ctx's store; send_names: the client CA list. */
 int sslplugi_trust_apply(SSL_CTX *ctx, const sslplugi_trust *t, int send_names);
 
-/* ---- server names (cb_sni.c) ---- */
+/* ---- server names (servername.c) ---- */
 
 /*
  * The server name as plugins get it: lower case, one trailing dot removed,

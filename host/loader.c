@@ -672,6 +672,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
     pthread_mutex_init(&inst->pair_lock, NULL);
     inst->type = e->type;
     inst->abi = e->symbol == NULL;
+    inst->checking = sslplugi_services_checking();
     inst->log_fn = log_fn;
     inst->log_arg = log_arg;
     inst->override_any = e->override_any;

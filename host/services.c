@@ -107,23 +107,25 @@ sslplugi_may_override(const sslplugi_instance *h, int error)
 }
 
 static int
-svc_not_checking(const sslplug_handle *h)
+svc_checking(const sslplug_handle *h)
 {
-    (void)h;
-    return 0;
+    return h->checking;
 }
 
 static int
-svc_checking(const sslplug_handle *h)
+svc_server_name(const SSL *ssl, char *out, size_t outlen)
 {
-    (void)h;
-    return 1;
+    const char *name = ssl != NULL ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+
+    return name != NULL && sslplugi_servername_normalise(name, strlen(name), out, outlen);
 }
 
-/*
- * Two tables that differ only in `checking`: a plugin may keep the table it
- * got at init and ask later, and the answer must stay the one of its init.
- */
+static int
+svc_normalise_name(const char *name, char *out, size_t outlen)
+{
+    return name != NULL && sslplugi_servername_normalise(name, strlen(name), out, outlen);
+}
+
 static const sslplug_services services_table = {
     .size = sizeof(sslplug_services),
     .abi_major = SSLPLUG_ABI_MAJOR,
@@ -134,20 +136,9 @@ static const sslplug_services services_table = {
     .config_path = svc_config_path,
     .key_file = svc_key_file,
     .may_override = sslplugi_may_override,
-    .checking = svc_not_checking,
-};
-
-static const sslplug_services checking_table = {
-    .size = sizeof(sslplug_services),
-    .abi_major = SSLPLUG_ABI_MAJOR,
-    .abi_minor = SSLPLUG_ABI_MINOR,
-    .log = svc_log,
-    .error = svc_error,
-    .resolve_path = svc_resolve_path,
-    .config_path = svc_config_path,
-    .key_file = svc_key_file,
-    .may_override = sslplugi_may_override,
     .checking = svc_checking,
+    .server_name = svc_server_name,
+    .normalise_name = svc_normalise_name,
 };
 
 /* Set by sslplug_host_check around the load it makes on this thread. */
@@ -159,8 +150,14 @@ sslplugi_services_set_checking(int on)
     check_mode = on;
 }
 
+int
+sslplugi_services_checking(void)
+{
+    return check_mode;
+}
+
 const sslplug_services *
 sslplugi_services(void)
 {
-    return check_mode ? &checking_table : &services_table;
+    return &services_table;
 }

@@ -417,6 +417,37 @@ test_callbacks_ext_servername_names_normalised(void **state)
     tu_trace_free(&trace);
 }
 
+/* servername_map's own patterns are normalised as names are; an invalid one is refused. */
+static void
+test_callbacks_ext_servername_map_patterns_normalised(void **state)
+{
+    static const char *const server_fmt =
+        "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/server.crt\","
+        " \"private_key\": \"pki/server-plain.key\"},"
+        " \"contexts\": {\"alt\": {\"certificate\": \"pki/alt.crt\", \"private_key\":"
+        " \"pki/alt.key\"}},"
+        " \"callbacks\": {\"servername\": {\"plugin\": \"servername_map\", \"config\":"
+        " {\"names\": {\"%s\": \"alt\"}, \"unknown\": \"reject\"}}}}";
+    sslplug_host *host = tu_host(server_fmt, "ALT.Example.");
+    SSL_CTX *server = tu_ctx(host), *client = tu_plain_client(0);
+    sslplug_pair pair;
+    char *subject;
+
+    (void)state;
+    assert_int_equal(handshake_named(server, client, "alt.example", &pair), 1);
+    subject = peer_subject(pair.client);
+    assert_non_null(strstr(subject, "CN=alt.example"));
+    OPENSSL_free(subject);
+    sslplug_pair_cleanup(&pair);
+    SSL_CTX_free(server);
+    SSL_CTX_free(client);
+    sslplug_host_free(host);
+    host = tu_host(server_fmt, "bad..example");
+    tu_ctx_assert_error(host, SSLPLUG_E_PLUGIN_INIT, "/callbacks/servername/config/names",
+                        "\"bad..example\" is not a host name");
+    sslplug_host_free(host);
+}
+
 /* A session made for one name is not resumed for another (CVE-2025-23419 class). */
 static int
 connect_session(SSL_CTX *server, SSL_CTX *client, const char *name, SSL_SESSION *resume,
@@ -686,6 +717,7 @@ main(void)
         cmocka_unit_test(test_callbacks_ext_servername_raw_rejects_name),
         cmocka_unit_test(test_callbacks_ext_servername_switch_applies_context_verify),
         cmocka_unit_test(test_callbacks_ext_servername_names_normalised),
+        cmocka_unit_test(test_callbacks_ext_servername_map_patterns_normalised),
         cmocka_unit_test(test_callbacks_ext_servername_session_not_resumed_across_names),
         cmocka_unit_test(test_callbacks_ext_keylog_lines_carry_client_random),
         cmocka_unit_test(test_callbacks_ext_keylog_warns_at_every_context),

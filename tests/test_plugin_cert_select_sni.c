@@ -64,6 +64,20 @@ expect_subject(SSL_CTX *server, const char *name, const char *cn)
     SSL_CTX_free(client);
 }
 
+/* The name as the host hands it: "Alt.Example." is alt.example (services->server_name). */
+static void
+test_plugin_cert_select_sni_name_normalised(void **state)
+{
+    char *dir = vhosts();
+    SSL_CTX *server = server_ctx(dir, "");
+
+    (void)state;
+    expect_subject(server, "alt.example.", "CN=alt.example");
+    expect_subject(server, "ALT.Example.", "CN=alt.example");
+    SSL_CTX_free(server);
+    tu_rmtree(dir);
+}
+
 static void
 test_plugin_cert_select_sni_picks_chain_by_name(void **state)
 {
@@ -125,6 +139,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plugin_cert_select_sni_picks_chain_by_name),
+        cmocka_unit_test(test_plugin_cert_select_sni_name_normalised),
         cmocka_unit_test(test_plugin_cert_select_sni_default_chain),
         cmocka_unit_test(test_plugin_cert_select_sni_init_errors),
     };

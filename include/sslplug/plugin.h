@@ -180,6 +180,25 @@ typedef struct sslplug_services {
      */
     int (*checking)(const sslplug_handle *handle);
 
+    /*
+     * The server name of a connection as the host hands it to servername
+     * plugins: on a server, the SNI name the client sent, in lower case
+     * with one trailing dot removed ("Secure.Example." is secure.example),
+     * so that a name cannot slip past a rule by being spelled another way.
+     * Writes it NUL-terminated to out and returns 1; 0 when there is none,
+     * it is not a valid host name (labels of letters, digits, '-' and '_',
+     * 1 to 63 bytes, at most 253 in all) or it does not fit.  Safe from any
+     * callback.
+     */
+    int (*server_name)(const SSL *ssl, char *out, size_t outlen);
+
+    /*
+     * The same normalisation for a name of the plugin's own configuration
+     * (a rule's pattern), so rule and name compare byte for byte.  Returns
+     * 1, or 0 for a name that is not a host name or does not fit.
+     */
+    int (*normalise_name)(const char *name, char *out, size_t outlen);
+
     /* New members go here, with SSLPLUG_ABI_MINOR bumped. */
 } sslplug_services;
 

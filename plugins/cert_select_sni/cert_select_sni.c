@@ -193,8 +193,13 @@ cs_cert(void *state, SSL *ssl)
 {
     const cert_select_sni *cs = state;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    char normal[256];
     const chain *c;
 
+    /* The host's one form of the name: "Alt.Example." picks alt.example's chain. */
+    if (SSLPLUG_SERVICES_HAS(cs->services, server_name)) {
+        name = cs->services->server_name(ssl, normal, sizeof(normal)) ? normal : NULL;
+    }
     if (!SSL_is_server(ssl)) {
         return 1;
     }

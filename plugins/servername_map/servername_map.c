@@ -3,17 +3,18 @@
  * the configuration's named "contexts" (virtual hosts), keep it on the main
  * context, or refuse it.
  *
- * Names are matched case-insensitively, exactly or by a leading "*." label
- * ("*.svc.local" matches "a.svc.local", not "svc.local" nor "a.b.svc.local"),
- * in configuration order.  The host switches contexts before any session is
- * looked up, so a session made for one virtual host is never resumed on
- * another.
+ * Names are matched exactly or by a leading "*." label ("*.svc.local"
+ * matches "a.svc.local", not "svc.local" nor "a.b.svc.local"), in
+ * configuration order, in the host's one form of names (lower case, one
+ * trailing dot removed: services->normalise_name), patterns included, so
+ * "Secure.Example." reaches the rule for secure.example.  The host switches contexts before any
+ * session is looked up, so a session made for one virtual host is never resumed on another.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <ctype.h>
 
 #include <sslplug/plugin.h>
 
@@ -49,17 +50,46 @@ sm_fini(void *state)
     free(sm);
 }
 
+/* pattern and name are both in the host's one form (services->normalise_name). */
 static int
 matches(const char *pattern, const char *name)
 {
     const char *dot;
 
     if (strncmp(pattern, "*.", 2) != 0) {
-        return strcasecmp(pattern, name) == 0;
+        return strcmp(pattern, name) == 0;
     }
     /* One label, at least one character, before the rest of the pattern. */
     dot = strchr(name, '.');
-    return dot != NULL && dot != name && strcasecmp(dot + 1, pattern + 2) == 0;
+    return dot != NULL && dot != name && strcmp(dot + 1, pattern + 2) == 0;
+}
+
+/*
+ * A pattern in the form the host gives names in (lower case, no trailing
+ * dot), so "Secure.Example." in the configuration is secure.example.  A host
+ * older than ABI 1.3 hands names as the client sent them: keep the pattern,
+ * lower-cased, for it.  Returns a new string, or NULL for an invalid pattern.
+ */
+static char *
+normal_pattern(const sslplug_services *services, const char *pattern)
+{
+    int wild = strncmp(pattern, "*.", 2) == 0;
+    char name[256];
+
+    if (!SSLPLUG_SERVICES_HAS(services, normalise_name)) {
+        char *copy = strdup(pattern);
+
+        for (char *p = copy; p != NULL && *p != '\0'; p++) {
+            *p = (char)tolower((unsigned char)*p);
+        }
+        return copy;
+    }
+    if (!services->normalise_name(pattern + (wild ? 2 : 0), name + 2, sizeof(name) - 2)) {
+        return NULL;
+    }
+    name[0] = '*';
+    name[1] = '.';
+    return strdup(wild ? name : name + 2);
 }
 
 /* "names": {"pattern": "context name" | ""}, in order. */
@@ -90,10 +120,14 @@ load_routes(const sslplugi_cfg *cfg, servername_map *sm)
                                "context");
             return 0;
         }
-        r->pattern = strdup(pattern);
+        if ((r->pattern = normal_pattern(sm->services, pattern)) == NULL) {
+            sslplugi_cfg_error(cfg, "names", "\"%s\" is not a host name or a \"*.\" pattern of one",
+                               pattern);
+            return 0;
+        }
         r->context = json_string_length(target) > 0 ? strdup(json_string_value(target)) : NULL;
         sm->count++;
-        if (r->pattern == NULL || (json_string_length(target) > 0 && r->context == NULL)) {
+        if (json_string_length(target) > 0 && r->context == NULL) {
             return 0;
         }
     }
