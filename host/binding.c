@@ -169,13 +169,11 @@ verify_mode(const sslplugi_context_conf *conf)
 static void
 warn_keylog(const sslplugi_instance *inst)
 {
-    char msg[512];
-
-    snprintf(msg, sizeof(msg),
-             "KEY LOGGING IS ON (%s, plugin %s): TLS secrets of every connection of this "
-             "context are handed to the plugin; anyone who reads them can decrypt the traffic",
-             inst->pointer, inst->label);
-    sslplugi_log_emit(inst->log_fn, inst->log_arg, SSLPLUG_LOG_WARNING, "sslplug", msg);
+    sslplugi_warn(inst->log_fn, inst->log_arg, SSLPLUG_E_CONFIG, inst->pointer,
+                  "KEY LOGGING IS ON (plugin %s): TLS secrets of every connection of this "
+                  "context are handed to the plugin; anyone who reads them can decrypt the "
+                  "traffic",
+                  inst->label);
 }
 
 int

@@ -111,9 +111,9 @@ make_instances(sslplugi_generation *gen, sslplug_log_fn log_fn, void *log_arg, s
     size_t count = 0;
 
     if (c->insecure_allow_writable) {
-        host_log(log_fn, log_arg, SSLPLUG_LOG_WARNING,
-                 "insecure_allow_writable is on: plugin and configuration files are not "
-                 "checked for ownership and permissions (development only)");
+        sslplugi_warn(log_fn, log_arg, SSLPLUG_E_UNSAFE_FILE, "/insecure_allow_writable",
+                      "insecure_allow_writable is on: plugin and configuration files are not "
+                      "checked for ownership and permissions (development only)");
     }
     if (c->entry_count > 0 && (made = calloc(c->entry_count, sizeof(*made))) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
@@ -130,8 +130,8 @@ make_instances(sslplugi_generation *gen, sslplug_log_fn log_fn, void *log_arg, s
         if (made[count] != NULL) {
             count++;
         } else if (e->optional) {
-            host_log(log_fn, log_arg, SSLPLUG_LOG_WARNING, "optional entry %s skipped: %s",
-                     e->pointer, entry_err.message);
+            sslplugi_warn(log_fn, log_arg, entry_err.code, e->pointer, "optional entry skipped: %s",
+                          entry_err.message);
         } else {
             if (err != NULL) {
                 *err = entry_err;

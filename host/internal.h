@@ -245,6 +245,15 @@ const sslplug_services *sslplugi_services(void);
  */
 void sslplugi_services_set_checking(int on);
 int sslplugi_services_checking(void);
+/*
+ * The host's own warnings, each with the JSON pointer of the key at fault:
+ * to the collector this thread set (sslplug_host_check), else logged.
+ */
+typedef void (*sslplugi_warn_sink)(sslplug_code code, const char *pointer, const char *message,
+                                   void *arg);
+void sslplugi_warn_collect(sslplugi_warn_sink sink, void *arg);
+void sslplugi_warn(sslplug_log_fn log_fn, void *log_arg, sslplug_code code, const char *pointer,
+                   const char *fmt, ...) SSLPLUGI_PRINTF(5, 6);
 /* Deliver a log message to fn, or without one to stderr (info and above). */
 void sslplugi_log_emit(sslplug_log_fn fn, void *arg, int level, const char *plugin,
                        const char *message);

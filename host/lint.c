@@ -23,7 +23,7 @@ typedef struct lint_state {
     const char *source;
     sslplug_warning_fn fn;
     void *arg;
-    sslplug_log_fn log_fn; /* the application's sink, for what plugins log */
+    sslplug_log_fn log_fn; /* the application's sink, for warnings without a collector */
     void *log_arg;
     unsigned long seen[SEEN_MAX];
     size_t seen_count;
@@ -71,46 +71,11 @@ warn(lint_state *ls, sslplug_code code, const char *pointer, const char *fmt, ..
     sslplugi_log_emit(ls->log_fn, ls->log_arg, SSLPLUG_LOG_WARNING, "sslplug", line);
 }
 
-/*
- * The host's own warnings during the check (generation.c, binding.c)
- * become warnings with the pointer their text names.
- */
+/* The host's own warnings during the check (generation.c, binding.c). */
 static void
-host_warning(lint_state *ls, const char *message)
+host_warning(sslplug_code code, const char *pointer, const char *message, void *arg)
 {
-    static const char optional[] = "optional entry ", skipped[] = " skipped: ";
-    static const char keylog[] = "KEY LOGGING IS ON (";
-    char pointer[SSLPLUG_ERROR_POINTER_MAX];
-    const char *p, *end;
-
-    if (strncmp(message, "insecure_allow_writable", strlen("insecure_allow_writable")) == 0) {
-        warn(ls, SSLPLUG_E_UNSAFE_FILE, "/insecure_allow_writable", "%s", message);
-    } else if (strncmp(message, optional, strlen(optional)) == 0 &&
-               (end = strstr(message, skipped)) != NULL) {
-        p = message + strlen(optional);
-        snprintf(pointer, sizeof(pointer), "%.*s", (int)(end - p), p);
-        warn(ls, SSLPLUG_E_PLUGIN_LOAD, pointer, "optional entry skipped: %s",
-             end + strlen(skipped));
-    } else if (strncmp(message, keylog, strlen(keylog)) == 0 &&
-               (end = strchr(p = message + strlen(keylog), ',')) != NULL) {
-        snprintf(pointer, sizeof(pointer), "%.*s", (int)(end - p), p);
-        warn(ls, SSLPLUG_E_CONFIG, pointer, "%s", message);
-    } else {
-        warn(ls, SSLPLUG_E_CONFIG, NULL, "%s", message);
-    }
-}
-
-/* The log sink while checking: what plugins log goes on to the application's. */
-static void
-lint_log(int level, const char *plugin, const char *message, void *arg)
-{
-    lint_state *ls = arg;
-
-    if (level == SSLPLUG_LOG_WARNING && strcmp(plugin, "sslplug") == 0) {
-        host_warning(ls, message);
-    } else {
-        sslplugi_log_emit(ls->log_fn, ls->log_arg, level, plugin, message);
-    }
+    warn(arg, code, pointer, "%s", message);
 }
 
 /* ---- the lints ---- */
@@ -260,13 +225,11 @@ sslplug_host_check(sslplug_host *host, sslplug_warning_fn warning_fn, void *arg,
     ls.log_fn = host->log_fn;
     ls.log_arg = host->log_arg;
     /* For this call only: the host's warnings come here, and plugins are told they are checked. */
-    host->log_fn = lint_log;
-    host->log_arg = &ls;
+    sslplugi_warn_collect(host_warning, &ls);
     sslplugi_services_set_checking(1);
     ctx = sslplug_ctx_new(host, err);
     sslplugi_services_set_checking(0);
-    host->log_fn = ls.log_fn;
-    host->log_arg = ls.log_arg;
+    sslplugi_warn_collect(NULL, NULL);
     if (ctx != NULL) {
         lint_config(&ls, gen->config);
     }

@@ -143,6 +143,38 @@ static const sslplug_services services_table = {
 
 /* Set by sslplug_host_check around the load it makes on this thread. */
 static _Thread_local int check_mode;
+static _Thread_local sslplugi_warn_sink warn_sink;
+static _Thread_local void *warn_arg;
+
+void
+sslplugi_warn_collect(sslplugi_warn_sink sink, void *arg)
+{
+    warn_sink = sink;
+    warn_arg = arg;
+}
+
+void
+sslplugi_warn(sslplug_log_fn log_fn, void *log_arg, sslplug_code code, const char *pointer,
+              const char *fmt, ...)
+{
+    char msg[SSLPLUG_ERROR_MESSAGE_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (warn_sink != NULL) {
+        warn_sink(code, pointer, msg, warn_arg);
+    } else if (pointer != NULL) {
+        char line[SSLPLUG_ERROR_POINTER_MAX + SSLPLUG_ERROR_MESSAGE_MAX + 2];
+
+        /* The form every message with a location has: "POINTER: message". */
+        snprintf(line, sizeof(line), "%s: %s", pointer, msg);
+        sslplugi_log_emit(log_fn, log_arg, SSLPLUG_LOG_WARNING, "sslplug", line);
+    } else {
+        sslplugi_log_emit(log_fn, log_arg, SSLPLUG_LOG_WARNING, "sslplug", msg);
+    }
+}
 
 void
 sslplugi_services_set_checking(int on)

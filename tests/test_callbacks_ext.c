@@ -578,7 +578,7 @@ test_callbacks_ext_keylog_warns_at_every_context(void **state)
     sslplug_host_set_log(host, tu_log_fn, &log);
     SSL_CTX_free(tu_ctx(host));
     SSL_CTX_free(tu_ctx(host));
-    assert_int_equal(tu_log_has(&log, "1 sslplug: KEY LOGGING IS ON"), 2);
+    assert_int_equal(tu_log_has(&log, "1 sslplug: /callbacks/keylog: KEY LOGGING IS ON"), 2);
     sslplug_host_free(host);
     tu_log_free(&log);
     free(file);

@@ -207,7 +207,7 @@ skipped_warning(const tu_log *log, const char *pointer)
     char *prefix = NULL;
     const char *start;
 
-    assert_true(asprintf(&prefix, "%d sslplug: optional entry %s skipped: ", SSLPLUG_LOG_WARNING,
+    assert_true(asprintf(&prefix, "%d sslplug: %s: optional entry skipped: ", SSLPLUG_LOG_WARNING,
                          pointer) >= 0);
     start = log->text != NULL ? strstr(log->text, prefix) : NULL;
     free(prefix);
@@ -554,8 +554,9 @@ test_security_insecure_accepts_writable_files_and_warns(void **state)
     assert_non_null(host);
     log = handshake_with(host);
     assert_true(tu_log_has(&log, "verify_log: depth=0 ok=1"));
-    assert_true(tu_log_has(&log, "1 sslplug: insecure_allow_writable is on: plugin and "
-                                 "configuration files are not checked"));
+    assert_true(tu_log_has(
+        &log, "1 sslplug: /insecure_allow_writable: insecure_allow_writable is on: plugin and "
+              "configuration files are not checked"));
     tu_log_free(&log);
     free(conf);
 }
