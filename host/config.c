@@ -70,27 +70,39 @@ type_error(sslplug_error *err, const char *ptr, const char *expected, const json
     return 0;
 }
 
-/* Refuse keys of obj that are not in allowed (NULL-terminated). */
+/*
+ * Refuse keys of obj that are not in allowed (NULL-terminated), naming the
+ * keys that are: users see what they meant, and tests/test_schema.c reads
+ * the list to compare it with the JSON Schema's.
+ */
 static int
 check_keys(const json_t *obj, const char *ptr, const char *const *allowed, sslplug_error *err)
 {
     const char *key;
     json_t *value;
     char child[PTR_MAX];
+    char expected[512];
 
     json_object_foreach((json_t *)(uintptr_t)obj, key, value) {
-        size_t i;
+        size_t i, n = 0;
 
         for (i = 0; allowed[i] != NULL; i++) {
             if (strcmp(key, allowed[i]) == 0) {
                 break;
             }
         }
-        if (allowed[i] == NULL) {
-            ptr_child(child, ptr, key);
-            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "unknown key \"%s\"", key);
-            return 0;
+        if (allowed[i] != NULL) {
+            continue;
         }
+        expected[0] = '\0';
+        for (i = 0; allowed[i] != NULL && n < sizeof(expected); i++) {
+            n += (size_t)snprintf(expected + n, sizeof(expected) - n, "%s\"%s\"", i > 0 ? ", " : "",
+                                  allowed[i]);
+        }
+        ptr_child(child, ptr, key);
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "unknown key \"%s\": expected one of %s",
+                           key, expected);
+        return 0;
     }
     return 1;
 }
