@@ -417,18 +417,19 @@ test_callbacks_ext_servername_names_normalised(void **state)
     tu_trace_free(&trace);
 }
 
+#define MAP_SERVER_FMT                                                                             \
+    "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/server.crt\","    \
+    " \"private_key\": \"pki/server-plain.key\"},"                                                 \
+    " \"contexts\": {\"alt\": {\"certificate\": \"pki/alt.crt\", \"private_key\":"                 \
+    " \"pki/alt.key\"}},"                                                                          \
+    " \"callbacks\": {\"servername\": {\"plugin\": \"servername_map\", \"config\":"                \
+    " {\"names\": {\"%s\": \"alt\"}, \"unknown\": \"reject\"}}}}"
+
 /* servername_map's own patterns are normalised as names are; an invalid one is refused. */
 static void
 test_callbacks_ext_servername_map_patterns_normalised(void **state)
 {
-    static const char *const server_fmt =
-        "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/server.crt\","
-        " \"private_key\": \"pki/server-plain.key\"},"
-        " \"contexts\": {\"alt\": {\"certificate\": \"pki/alt.crt\", \"private_key\":"
-        " \"pki/alt.key\"}},"
-        " \"callbacks\": {\"servername\": {\"plugin\": \"servername_map\", \"config\":"
-        " {\"names\": {\"%s\": \"alt\"}, \"unknown\": \"reject\"}}}}";
-    sslplug_host *host = tu_host(server_fmt, "ALT.Example.");
+    sslplug_host *host = tu_host(MAP_SERVER_FMT, "ALT.Example.");
     SSL_CTX *server = tu_ctx(host), *client = tu_plain_client(0);
     sslplug_pair pair;
     char *subject;
@@ -442,7 +443,7 @@ test_callbacks_ext_servername_map_patterns_normalised(void **state)
     SSL_CTX_free(server);
     SSL_CTX_free(client);
     sslplug_host_free(host);
-    host = tu_host(server_fmt, "bad..example");
+    host = tu_host(MAP_SERVER_FMT, "bad..example");
     tu_ctx_assert_error(host, SSLPLUG_E_PLUGIN_INIT, "/callbacks/servername/config/names",
                         "\"bad..example\" is not a host name");
     sslplug_host_free(host);
