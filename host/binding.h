@@ -1,6 +1,7 @@
 /*
- * The binding of one SSL_CTX, shared by binding.c (which attaches it) and
- * the trampolines (cb_*.c), which find it from the connection.
+ * The binding of one SSL_CTX: the instances of each callback type bound
+ * into it, kept in the context's ex_data.  binding.c attaches and frees it;
+ * the trampolines (cb_<type>.c) find it from the connection (bound.c).
  */
 #ifndef SSLPLUG_HOST_BINDING_H
 #define SSLPLUG_HOST_BINDING_H
@@ -12,16 +13,14 @@ typedef struct sslplugi_subctx {
     SSL_CTX *ctx;
 } sslplugi_subctx;
 
+/* The instances of one type, in configuration order. */
+typedef struct sslplugi_slot {
+    sslplugi_instance **inst;
+    size_t count;
+} sslplugi_slot;
+
 typedef struct sslplugi_binding {
-    sslplugi_instance *password;
-    sslplugi_instance *client_cert;
-    sslplugi_instance *cert;
-    sslplugi_instance *servername;
-    sslplugi_instance *keylog;
-    sslplugi_instance **verify;
-    size_t verify_count;
-    sslplugi_instance **info;
-    size_t info_count;
+    sslplugi_slot slot[SSLPLUG_CB_COUNT]; /* indexed by sslplug_cb_type */
     unsigned info_events;  /* union of the info entries' events; 0 when one takes all */
     sslplugi_subctx *subs; /* named contexts the servername callback may switch to */
     size_t sub_count;
@@ -34,6 +33,17 @@ typedef struct sslplugi_binding {
     unsigned long generation;
 } sslplugi_binding;
 
+/* The one instance of a type that takes one entry, or NULL. */
+static inline sslplugi_instance *
+sslplugi_one(const sslplugi_binding *b, sslplug_cb_type type)
+{
+    return b->slot[type].count > 0 ? b->slot[type].inst[0] : NULL;
+}
+
+/* ---- bound.c: from a connection to its binding ---- */
+
+/* The SSL_CTX ex_data index of bindings (binding.c sets it, once). */
+void sslplugi_bound_set_index(int index);
 /* The binding of the connection's current context, or NULL. */
 sslplugi_binding *sslplugi_binding_of(const SSL *ssl);
 sslplugi_binding *sslplugi_binding_of_ctx(const SSL_CTX *ctx);
@@ -59,14 +69,10 @@ sslplugi_call_end(const sslplugi_instance *inst)
     }
 }
 
-/* The trampolines OpenSSL calls. */
-int sslplugi_password_cb(char *buf, int size, int rwflag, void *u);
-int sslplugi_verify_cb(int ok, X509_STORE_CTX *store);
-void sslplugi_info_cb(const SSL *ssl, int where, int ret);
-int sslplugi_client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey);
-int sslplugi_cert_cb(SSL *ssl, void *arg);
-int sslplugi_servername_cb(SSL *ssl, int *alert, void *arg);
-int sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg);
-void sslplugi_keylog_cb(const SSL *ssl, const char *line);
+/*
+ * An instance's function as the type it has: in the ABI form the state comes
+ * first; a raw function has OpenSSL's own signature (plugin.h).
+ */
+#define SSLPLUGI_FN(inst, type) ((type)(inst)->fn)
 
 #endif /* SSLPLUG_HOST_BINDING_H */

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 
 #include "binding.h"
+#include "types.h"
 
 static void
 where_string(int where, char *buf, size_t len)
@@ -64,15 +65,17 @@ drop_foreign_session(const sslplugi_binding *b, const SSL *ssl)
     SSL_set_session((SSL *)(uintptr_t)ssl, NULL);
 }
 
-void
-sslplugi_info_cb(const SSL *ssl, int where, int ret)
+static void
+info_cb(const SSL *ssl, int where, int ret)
 {
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
+    const sslplugi_slot *info;
     char flags[128] = "";
 
     if (b == NULL) {
         return;
     }
+    info = &b->slot[SSLPLUG_CB_INFO];
     if (b->client && (where & SSL_CB_HANDSHAKE_START) != 0) {
         drop_foreign_session(b, ssl);
         /* verify_host is also the SNI, unless the application named a server itself. */
@@ -81,11 +84,11 @@ sslplugi_info_cb(const SSL *ssl, int where, int ret)
         }
     }
     /* The cheap exit: no entry takes this event (about a dozen per handshake). */
-    if (b->info_count == 0 || (b->info_events != 0 && (where & (int)b->info_events) == 0)) {
+    if (info->count == 0 || (b->info_events != 0 && (where & (int)b->info_events) == 0)) {
         return;
     }
-    for (size_t i = 0; i < b->info_count; i++) {
-        const sslplugi_instance *inst = b->info[i];
+    for (size_t i = 0; i < info->count; i++) {
+        const sslplugi_instance *inst = info->inst[i];
 
         if (inst->events != 0 && (where & (int)inst->events) == 0) {
             continue;
@@ -104,10 +107,36 @@ sslplugi_info_cb(const SSL *ssl, int where, int ret)
         }
         sslplugi_call_begin(inst);
         if (inst->abi) {
-            inst->fn.info(inst->state, ssl, where, ret);
+            SSLPLUGI_FN(inst, void (*)(void *, const SSL *, int, int))
+            (inst->state, ssl, where, ret);
         } else {
-            inst->fn.raw_info(ssl, where, ret);
+            SSLPLUGI_FN(inst, sslplug_raw_info_fn)(ssl, where, ret);
         }
         sslplugi_call_end(inst);
     }
+}
+
+/* A client needs the trampoline even without info entries: it guards resumption. */
+int
+sslplugi_info_bind(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_context_conf *conf,
+                   int own_ctx, sslplug_error *err)
+{
+    const sslplugi_slot *info = &b->slot[SSLPLUG_CB_INFO];
+
+    (void)conf;
+    (void)own_ctx;
+    (void)err;
+    /* The events any info entry takes; one entry taking all (0) makes it all. */
+    b->info_events = 0;
+    for (size_t i = 0; i < info->count; i++) {
+        if (info->inst[i]->events == 0) {
+            b->info_events = 0;
+            break;
+        }
+        b->info_events |= info->inst[i]->events;
+    }
+    if (info->count > 0 || b->client) {
+        SSL_CTX_set_info_callback(ctx, info_cb);
+    }
+    return 1;
 }

@@ -12,17 +12,16 @@
 #include <openssl/pem.h>
 
 #include "binding.h"
+#include "types.h"
 
 /* Give up on a password source that keeps offering candidates. */
 #define MAX_PASSWORD_ATTEMPTS 32
 
-/* The key being read on this thread, for services->key_file. */
-static _Thread_local const char *reading_key;
-
-const char *
-sslplugi_key_being_read(void)
+/* The password source bound into b, or NULL. */
+static sslplugi_instance *
+password_of(const sslplugi_binding *b)
 {
-    return reading_key;
+    return b != NULL ? sslplugi_one(b, SSLPLUG_CB_PASSWORD) : NULL;
 }
 
 /*
@@ -34,15 +33,16 @@ static int
 call_password(const sslplugi_binding *b, int attempt, char *buf, int size, int rwflag, char *why,
               size_t whylen)
 {
-    sslplugi_instance *inst = b->password;
+    sslplugi_instance *inst = password_of(b);
     int r;
 
     if (!inst->abi && attempt > 0) {
         return SSLPLUG_PASSWORD_NO_MORE;
     }
     sslplugi_call_begin(inst);
-    r = inst->abi ? inst->fn.password(inst->state, attempt, buf, size, rwflag)
-                  : inst->fn.raw_password(buf, size, rwflag);
+    r = inst->abi ? SSLPLUGI_FN(inst, int (*)(void *, int, char *, int, int))(inst->state, attempt,
+                                                                              buf, size, rwflag)
+                  : SSLPLUGI_FN(inst, sslplug_raw_password_fn)(buf, size, rwflag);
     sslplugi_call_end(inst);
     if (r == SSLPLUG_PASSWORD_NO_MORE && inst->abi && attempt > 0) {
         if (b->trace_fn != NULL) {
@@ -75,14 +75,14 @@ call_password(const sslplugi_binding *b, int attempt, char *buf, int size, int r
 }
 
 /* Bound on the context, for keys the application reads through it later. */
-int
-sslplugi_password_cb(char *buf, int size, int rwflag, void *u)
+static int
+password_cb(char *buf, int size, int rwflag, void *u)
 {
     const sslplugi_binding *b = u;
     char why[128];
     int r;
 
-    if (b == NULL || b->password == NULL || size <= 0) {
+    if (password_of(b) == NULL || size <= 0) {
         return -1; /* never fall back to OpenSSL's terminal prompt */
     }
     r = call_password(b, 0, buf, size, rwflag, why, sizeof(why));
@@ -114,7 +114,7 @@ keyload_cb(char *buf, int size, int rwflag, void *u)
     int r;
 
     kl->called = 1;
-    if (kl->b == NULL || kl->b->password == NULL) {
+    if (password_of(kl->b) == NULL) {
         kl->failure = KEYLOAD_NO_SOURCE;
         return -1;
     }
@@ -170,7 +170,7 @@ sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *po
 
     memset(&kl, 0, sizeof(kl));
     kl.b = sslplugi_binding_of_ctx(ctx);
-    reading_key = file;
+    sslplugi_services_reading_key(file);
     ERR_clear_error();
     if ((bio = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
         close(fd);
@@ -198,14 +198,14 @@ sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *po
                                file);
             goto done;
         case KEYLOAD_BAD_CALLBACK:
-            sslplugi_error_set(err, SSLPLUG_E_PASSWORD, kl.b->password->pointer,
-                               "password callback %s for private key %s %s", kl.b->password->label,
-                               file, kl.why);
+            sslplugi_error_set(err, SSLPLUG_E_PASSWORD, password_of(kl.b)->pointer,
+                               "password callback %s for private key %s %s",
+                               password_of(kl.b)->label, file, kl.why);
             goto done;
         case KEYLOAD_NO_MORE:
             sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
                                "wrong password for private key %s (%d candidate%s from %s)", file,
-                               kl.attempt, kl.attempt == 1 ? "" : "s", kl.b->password->label);
+                               kl.attempt, kl.attempt == 1 ? "" : "s", password_of(kl.b)->label);
             goto done;
         case KEYLOAD_OK:
         default:
@@ -219,19 +219,33 @@ sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *po
         }
         /* A password was given and the key did not decrypt: a wrong password. */
         ERR_clear_error();
-        if (!kl.b->password->abi) {
+        if (!password_of(kl.b)->abi) {
             sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
                                "wrong password for private key %s (from %s)", file,
-                               kl.b->password->label);
+                               password_of(kl.b)->label);
             goto done;
         }
     }
     sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
                        "wrong password for private key %s (gave up after %d candidates from %s)",
-                       file, MAX_PASSWORD_ATTEMPTS, kl.b->password->label);
+                       file, MAX_PASSWORD_ATTEMPTS, password_of(kl.b)->label);
 done:
-    reading_key = NULL;
+    sslplugi_services_reading_key(NULL);
     keyload_forget(&kl);
     BIO_free(bio);
     return pkey;
+}
+
+int
+sslplugi_password_bind(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_context_conf *conf,
+                       int own_ctx, sslplug_error *err)
+{
+    (void)conf;
+    (void)err;
+    /* On a context of our own, never let OpenSSL prompt on a terminal. */
+    if (b->slot[SSLPLUG_CB_PASSWORD].count > 0 || own_ctx) {
+        SSL_CTX_set_default_passwd_cb(ctx, password_cb);
+        SSL_CTX_set_default_passwd_cb_userdata(ctx, b);
+    }
+    return 1;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "binding.h"
+#include "types.h"
 
 static SSL_CTX *
 find_context(const sslplugi_binding *b, const char *name)
@@ -69,8 +70,8 @@ hello_servername(SSL *ssl, char *name, size_t len)
     return NAME_VALID;
 }
 
-int
-sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
+static int
+client_hello_cb(SSL *ssl, int *alert, void *arg)
 {
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
     const sslplugi_instance *inst;
@@ -81,7 +82,7 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
     int r, result;
 
     (void)arg;
-    if (b == NULL || b->servername == NULL) {
+    if (b == NULL || (inst = sslplugi_one(b, SSLPLUG_CB_SERVERNAME)) == NULL) {
         *alert = SSL_AD_INTERNAL_ERROR;
         return SSL_CLIENT_HELLO_ERROR;
     }
@@ -89,7 +90,6 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
         /* A second ClientHello after HelloRetryRequest, already switched. */
         return SSL_CLIENT_HELLO_SUCCESS;
     }
-    inst = b->servername;
     if ((given = hello_servername(ssl, name, sizeof(name))) == NAME_INVALID) {
         /* No plugin is asked about what is not a host name: fail closed. */
         if (b->trace_fn != NULL) {
@@ -99,7 +99,8 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
         return SSL_CLIENT_HELLO_ERROR;
     }
     sslplugi_call_begin(inst);
-    r = inst->fn.servername(inst->state, ssl, given == NAME_VALID ? name : NULL, &target_name);
+    r = SSLPLUGI_FN(inst, int (*)(void *, SSL *, const char *, const char **))(
+        inst->state, ssl, given == NAME_VALID ? name : NULL, &target_name);
     sslplugi_call_end(inst);
     if (r == SSLPLUG_SNI_ACCEPT) {
         result = SSL_CLIENT_HELLO_SUCCESS;
@@ -122,8 +123,8 @@ sslplugi_client_hello_cb(SSL *ssl, int *alert, void *arg)
     return result;
 }
 
-int
-sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
+static int
+servername_cb(SSL *ssl, int *alert, void *arg)
 {
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
@@ -132,11 +133,10 @@ sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
     int r, result;
 
     (void)arg;
-    if (b == NULL || b->servername == NULL) {
+    if (b == NULL || (inst = sslplugi_one(b, SSLPLUG_CB_SERVERNAME)) == NULL) {
         *alert = SSL_AD_INTERNAL_ERROR;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
-    inst = b->servername;
     if (name != NULL &&
         !sslplugi_servername_normalise(name, strlen(name), normal, sizeof(normal))) {
         if (b->trace_fn != NULL) {
@@ -146,7 +146,7 @@ sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
     sslplugi_call_begin(inst);
-    r = inst->fn.raw_servername(ssl, alert, NULL);
+    r = SSLPLUGI_FN(inst, sslplug_raw_servername_fn)(ssl, alert, NULL);
     sslplugi_call_end(inst);
     /* OpenSSL's own results; anything unknown is a rejection. */
     result = r == SSL_TLSEXT_ERR_OK || r == SSL_TLSEXT_ERR_NOACK ? r : SSL_TLSEXT_ERR_ALERT_FATAL;
@@ -158,4 +158,35 @@ sslplugi_servername_cb(SSL *ssl, int *alert, void *arg)
                        result == SSL_TLSEXT_ERR_ALERT_FATAL ? "reject" : "accept");
     }
     return result;
+}
+
+int
+sslplugi_servername_bind(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_context_conf *conf,
+                         int own_ctx, sslplug_error *err)
+{
+    const sslplugi_instance *inst = sslplugi_one(b, SSLPLUG_CB_SERVERNAME);
+
+    (void)conf;
+    (void)own_ctx;
+    (void)err;
+    if (inst != NULL && inst->abi) {
+        /* Before session lookup: see the top of this file. */
+        SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, NULL);
+    } else if (inst != NULL) {
+        SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
+    }
+    return 1;
+}
+
+/* Named contexts are only reached through a servername callback. */
+int
+sslplugi_servername_check(const sslplugi_config *c, size_t count, sslplug_error *err)
+{
+    if (count == 0 && c->has_contexts) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/contexts",
+                           "named contexts are only used by a servername callback, and none is "
+                           "configured");
+        return 0;
+    }
+    return 1;
 }

@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 
 #include "binding.h"
+#include "types.h"
 
 static void
 trace_verify(const sslplugi_binding *b, const sslplugi_instance *inst, X509_STORE_CTX *store,
@@ -30,8 +31,8 @@ trace_verify(const sslplugi_binding *b, const sslplugi_instance *inst, X509_STOR
  * the error at hand, and clears the store's error; a rejection leaves an
  * error in the store so SSL_get_verify_result tells the truth.
  */
-int
-sslplugi_verify_cb(int ok, X509_STORE_CTX *store)
+static int
+verify_cb(int ok, X509_STORE_CTX *store)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
@@ -39,14 +40,16 @@ sslplugi_verify_cb(int ok, X509_STORE_CTX *store)
     if (b == NULL) {
         return 0; /* not our context any more: fail closed */
     }
-    for (size_t i = 0; i < b->verify_count; i++) {
-        const sslplugi_instance *inst = b->verify[i];
+    for (size_t i = 0; i < b->slot[SSLPLUG_CB_VERIFY].count; i++) {
+        const sslplugi_instance *inst = b->slot[SSLPLUG_CB_VERIFY].inst[i];
         int error = X509_STORE_CTX_get_error(store);
         const char *note = "";
         int r;
 
         sslplugi_call_begin(inst);
-        r = inst->abi ? inst->fn.verify(inst->state, ok, store) : inst->fn.raw_verify(ok, store);
+        r = inst->abi
+                ? SSLPLUGI_FN(inst, int (*)(void *, int, X509_STORE_CTX *))(inst->state, ok, store)
+                : SSLPLUGI_FN(inst, sslplug_raw_verify_fn)(ok, store);
         sslplugi_call_end(inst);
         r = r == 1;
         if (!ok && r) {
@@ -69,4 +72,61 @@ sslplugi_verify_cb(int ok, X509_STORE_CTX *store)
         ok = r;
     }
     return ok;
+}
+
+static int
+verify_mode(const sslplugi_context_conf *conf)
+{
+    switch (conf->verify) {
+    case SSLPLUGI_VERIFY_PEER:
+        return SSL_VERIFY_PEER;
+    case SSLPLUGI_VERIFY_REQUIRE:
+        return SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    case SSLPLUGI_VERIFY_NONE:
+    case SSLPLUGI_VERIFY_UNSET:
+    default:
+        return SSL_VERIFY_NONE;
+    }
+}
+
+/* The verification mode is the context's, so it is set with or without entries. */
+int
+sslplugi_verify_bind(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_context_conf *conf,
+                     int own_ctx, sslplug_error *err)
+{
+    (void)own_ctx;
+    (void)err;
+    if (conf->verify != SSLPLUGI_VERIFY_UNSET) {
+        SSL_CTX_set_verify(ctx, verify_mode(conf),
+                           b->slot[SSLPLUG_CB_VERIFY].count > 0 ? verify_cb : NULL);
+    }
+    return 1;
+}
+
+/* Verify callbacks whose verdict would be ignored: verification is off somewhere. */
+int
+sslplugi_verify_check(const sslplugi_config *c, size_t count, sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+
+    if (count == 0) {
+        return 1;
+    }
+    if (c->context.verify == SSLPLUGI_VERIFY_NONE) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify",
+                           "verify callbacks are configured but verification is \"none\"%s: "
+                           "their verdict would be ignored; set \"peer\" or \"require\"",
+                           c->verify_defaulted ? " (the server default)" : "");
+        return 0;
+    }
+    for (size_t i = 0; i < c->sub_count; i++) {
+        if (c->subs[i].conf.verify == SSLPLUGI_VERIFY_NONE) {
+            sslplugi_pointer_child(ptr, c->subs[i].pointer, "verify");
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
+                               "verify callbacks are configured but this context does not verify: "
+                               "their verdict would be ignored");
+            return 0;
+        }
+    }
+    return 1;
 }

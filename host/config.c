@@ -12,25 +12,9 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "types.h"
 
 #define PTR_MAX SSLPLUG_ERROR_POINTER_MAX
-
-/* Append "/key" to parent with RFC 6901 escaping of '~' and '/'. */
-static void
-ptr_child(char *out, const char *parent, const char *key)
-{
-    size_t n = (size_t)snprintf(out, PTR_MAX, "%s/", parent);
-
-    for (const char *k = key; *k != '\0' && n + 3 < PTR_MAX; k++) {
-        if (*k == '~' || *k == '/') {
-            out[n++] = '~';
-            out[n++] = *k == '~' ? '0' : '1';
-        } else {
-            out[n++] = *k;
-        }
-    }
-    out[n < PTR_MAX ? n : PTR_MAX - 1] = '\0';
-}
 
 static void
 ptr_index(char *out, const char *parent, size_t index)
@@ -59,6 +43,22 @@ json_type_name(const json_t *v)
         return "null";
     default:
         return "an unknown value";
+    }
+}
+
+/* The types whose rows carry flag, as "info" or "info, verify", for messages. */
+static void
+types_taking(unsigned flag, char *out, size_t len)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
+        const sslplugi_type *row = sslplugi_type_of((sslplug_cb_type)t);
+
+        if ((row->takes & flag) != 0 && n < len) {
+            n += (size_t)snprintf(out + n, len - n, "%s%s", n > 0 ? ", " : "", row->name);
+        }
     }
 }
 
@@ -99,7 +99,7 @@ check_keys(const json_t *obj, const char *ptr, const char *const *allowed, sslpl
             n += (size_t)snprintf(expected + n, sizeof(expected) - n, "%s\"%s\"", i > 0 ? ", " : "",
                                   allowed[i]);
         }
-        ptr_child(child, ptr, key);
+        sslplugi_pointer_child(child, ptr, key);
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "unknown key \"%s\": expected one of %s",
                            key, expected);
         return 0;
@@ -117,7 +117,7 @@ get_string(const json_t *obj, const char *ptr, const char *key, char **out, sslp
     if (v == NULL) {
         return 1;
     }
-    ptr_child(child, ptr, key);
+    sslplugi_pointer_child(child, ptr, key);
     if (!json_is_string(v)) {
         return type_error(err, child, "a string", v);
     }
@@ -145,7 +145,7 @@ get_enum(const json_t *obj, const char *ptr, const char *key, const char *const 
     if (v == NULL) {
         return 1;
     }
-    ptr_child(child, ptr, key);
+    sslplugi_pointer_child(child, ptr, key);
     for (size_t i = 0; names[i] != NULL; i++) {
         if (json_is_string(v) && strcmp(json_string_value(v), names[i]) == 0) {
             *out = values[i];
@@ -220,7 +220,7 @@ parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf
         return 0;
     }
     if (!sub && role < 0) {
-        ptr_child(child, ptr, "role");
+        sslplugi_pointer_child(child, ptr, "role");
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
                            "missing: \"role\" must be \"server\" or \"client\"");
         return 0;
@@ -230,7 +230,7 @@ parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf
     }
     c->verify = (sslplugi_verify_mode)verify;
     if ((depth = json_object_get(obj, "verify_depth")) != NULL) {
-        ptr_child(child, ptr, "verify_depth");
+        sslplugi_pointer_child(child, ptr, "verify_depth");
         if (!json_is_integer(depth)) {
             return type_error(err, child, "an integer", depth);
         }
@@ -243,14 +243,15 @@ parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf
         c->verify_depth = (int)json_integer_value(depth);
     }
     if (c->min_protocol != 0 && c->max_protocol != 0 && c->min_protocol > c->max_protocol) {
-        ptr_child(child, ptr, "min_protocol");
+        sslplugi_pointer_child(child, ptr, "min_protocol");
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "min_protocol is newer than max_protocol");
         return 0;
     }
     if ((json_object_get(obj, "certificate") == NULL) !=
         (json_object_get(obj, "private_key") == NULL)) {
-        ptr_child(child, ptr,
-                  json_object_get(obj, "certificate") == NULL ? "private_key" : "certificate");
+        sslplugi_pointer_child(child, ptr,
+                               json_object_get(obj, "certificate") == NULL ? "private_key"
+                                                                           : "certificate");
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
                            "\"certificate\" and \"private_key\" go together");
         return 0;
@@ -308,11 +309,12 @@ parse_contexts(const json_t *obj, sslplugi_config *c, sslplug_error *err)
     json_object_foreach((json_t *)(uintptr_t)obj, name, v) {
         sslplugi_named_context *sub = &c->subs[c->sub_count];
 
-        ptr_child(child, "/contexts", name);
+        sslplugi_pointer_child(child, "/contexts", name);
         if (name[0] == '\0') {
             sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "a context needs a non-empty name");
             return 0;
         }
+        memcpy(sub->pointer, child, sizeof(sub->pointer));
         if ((sub->name = strdup(name)) == NULL || !context_copy(&sub->conf, &c->context)) {
             free(sub->name);
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
@@ -386,13 +388,14 @@ parse_events(const json_t *v, const char *ptr, sslplug_cb_type type, sslplugi_en
         {"read", SSLPLUG_EVENT_READ},
         {"write", SSLPLUG_EVENT_WRITE},
     };
-    char child[PTR_MAX], item_ptr[PTR_MAX];
+    char child[PTR_MAX], item_ptr[PTR_MAX], takers[128];
     size_t i, k;
     json_t *item;
 
-    ptr_child(child, ptr, "events");
-    if (type != SSLPLUG_CB_INFO) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "only info entries take \"events\"");
+    sslplugi_pointer_child(child, ptr, "events");
+    if ((sslplugi_type_of(type)->takes & SSLPLUGI_TAKES_EVENTS) == 0) {
+        types_taking(SSLPLUGI_TAKES_EVENTS, takers, sizeof(takers));
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "only %s entries take \"events\"", takers);
         return 0;
     }
     if (!json_is_array(v) || json_array_size(v) == 0) {
@@ -424,7 +427,7 @@ parse_sha256(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_error 
     unsigned char *bin = NULL;
     long len = 0;
 
-    ptr_child(child, ptr, "sha256");
+    sslplugi_pointer_child(child, ptr, "sha256");
     if (!json_is_string(v)) {
         return type_error(err, child, "64 hexadecimal digits", v);
     }
@@ -448,15 +451,19 @@ static int
 parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
             sslplug_error *err)
 {
-    /* Type-specific keys are accepted everywhere so misuse gets a message, not "unknown". */
-    static const char *const keys[] = {"plugin",   "symbol",      "config", "sha256",
-                                       "optional", "thread_safe", "events", NULL};
-    static const char *const verify_keys[] = {"plugin",       "symbol",      "config",
-                                              "sha256",       "optional",    "events",
-                                              "may_override", "thread_safe", NULL};
-    const char *const *allowed = type == SSLPLUG_CB_VERIFY ? verify_keys : keys;
+    /*
+     * "optional" and "events" are accepted everywhere so misuse gets a
+     * message, not "unknown"; "may_override" only where the type takes it.
+     */
+    static const char *const keys[] = {"plugin", "symbol",       "config",
+                                       "sha256", "optional",     "thread_safe",
+                                       "events", "may_override", NULL};
+    static const char *const no_overrides[] = {"plugin",   "symbol",      "config", "sha256",
+                                               "optional", "thread_safe", "events", NULL};
+    const sslplugi_type *row = sslplugi_type_of(type);
+    const char *const *allowed = (row->takes & SSLPLUGI_TAKES_OVERRIDES) != 0 ? keys : no_overrides;
     json_t *cfg, *mo, *v;
-    char child[PTR_MAX];
+    char child[PTR_MAX], names[128];
 
     e->type = type;
     if ((e->pointer = strdup(ptr)) == NULL) {
@@ -471,12 +478,12 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
         return 0;
     }
     if (e->plugin == NULL) {
-        ptr_child(child, ptr, "plugin");
+        sslplugi_pointer_child(child, ptr, "plugin");
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "missing: every entry names a plugin");
         return 0;
     }
     cfg = json_object_get(obj, "config");
-    ptr_child(child, ptr, "config");
+    sslplugi_pointer_child(child, ptr, "config");
     if (cfg != NULL && e->symbol != NULL) {
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
                            "a raw \"symbol\" entry takes no \"config\"; drop one of them");
@@ -496,7 +503,7 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
         return 0;
     }
     if ((v = json_object_get(obj, "thread_safe")) != NULL) {
-        ptr_child(child, ptr, "thread_safe");
+        sslplugi_pointer_child(child, ptr, "thread_safe");
         if (!json_is_boolean(v)) {
             return type_error(err, child, "a boolean", v);
         }
@@ -509,16 +516,17 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
         e->thread_safe = json_is_true(v);
     }
     if ((v = json_object_get(obj, "optional")) != NULL) {
-        ptr_child(child, ptr, "optional");
+        sslplugi_pointer_child(child, ptr, "optional");
         if (!json_is_boolean(v)) {
             return type_error(err, child, "a boolean", v);
         }
         e->optional = json_is_true(v);
-        if (e->optional && type != SSLPLUG_CB_INFO) {
+        if (e->optional && (row->takes & SSLPLUGI_MAY_BE_OPTIONAL) == 0) {
+            types_taking(SSLPLUGI_MAY_BE_OPTIONAL, names, sizeof(names));
             sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
-                               "only info entries may be optional: a missing %s plugin would "
+                               "only %s entries may be optional: a missing %s plugin would "
                                "weaken the context",
-                               sslplug_cb_type_name(type));
+                               names, row->name);
             return 0;
         }
     }
@@ -526,7 +534,7 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
         return 0;
     }
     if ((mo = json_object_get(obj, "may_override")) != NULL) {
-        ptr_child(child, ptr, "may_override");
+        sslplugi_pointer_child(child, ptr, "may_override");
         return parse_may_override(mo, child, e, err);
     }
     return 1;
@@ -541,7 +549,7 @@ parse_entries(const json_t *v, const char *key, sslplug_cb_type type, int many, 
     size_t count = json_is_array(v) ? json_array_size(v) : 1;
     sslplugi_entry *grown;
 
-    ptr_child(ptr, "/callbacks", key);
+    sslplugi_pointer_child(ptr, "/callbacks", key);
     if (json_is_array(v) && !many) {
         return type_error(err, ptr, "one entry object (only one is allowed)", v);
     }
@@ -574,21 +582,23 @@ parse_entries(const json_t *v, const char *key, sslplug_cb_type type, int many, 
 static int
 parse_callbacks(const json_t *obj, sslplugi_config *c, sslplug_error *err)
 {
-    /* Same order as sslplug_cb_type. */
-    static const char *const keys[] = {"password", "verify",     "info",   "client_cert",
-                                       "cert",     "servername", "keylog", NULL};
-    static const int many[] = {0, 1, 1, 0, 0, 0, 0};
+    const char *keys[SSLPLUG_CB_COUNT + 1];
 
     if (!json_is_object(obj)) {
         return type_error(err, "/callbacks", "an object", obj);
     }
+    for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
+        keys[t] = sslplugi_type_of((sslplug_cb_type)t)->name;
+    }
+    keys[SSLPLUG_CB_COUNT] = NULL;
     if (!check_keys(obj, "/callbacks", keys, err)) {
         return 0;
     }
     for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
-        json_t *v = json_object_get(obj, keys[t]);
+        const sslplugi_type *row = sslplugi_type_of((sslplug_cb_type)t);
+        json_t *v = json_object_get(obj, row->name);
 
-        if (v != NULL && !parse_entries(v, keys[t], (sslplug_cb_type)t, many[t], c, err)) {
+        if (v != NULL && !parse_entries(v, row->name, (sslplug_cb_type)t, row->many, c, err)) {
             return 0;
         }
     }
@@ -628,44 +638,49 @@ parse_dirs(const json_t *v, const char *ptr, char ***out, size_t *count, sslplug
     return 1;
 }
 
+/* Each type in the roles it is called in, and its own rules (types.c). */
+static int
+check_types(const sslplugi_config *c, sslplug_error *err)
+{
+    static const char *const role_names[] = {"server", "client"};
+    unsigned role = c->context.role == SSLPLUGI_ROLE_SERVER ? SSLPLUGI_SERVER : SSLPLUGI_CLIENT;
+    char ptr[PTR_MAX];
+
+    for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
+        const sslplugi_type *row = sslplugi_type_of((sslplug_cb_type)t);
+        size_t count = 0;
+
+        for (size_t i = 0; i < c->entry_count; i++) {
+            count += c->entries[i].type == (sslplug_cb_type)t;
+        }
+        if (count > 0 && (row->roles & role) == 0) {
+            sslplugi_pointer_child(ptr, "/callbacks", row->name);
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
+                               "a %s callback is only called on a %s; role is \"%s\"", row->name,
+                               role_names[role == SSLPLUGI_SERVER],
+                               role_names[role != SSLPLUGI_SERVER]);
+            return 0;
+        }
+        if (row->check != NULL && !row->check(c, count, err)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Rules that span sections: settings whose combination would do less than it says. */
 static int
 check_consistency(sslplugi_config *c, sslplug_error *err)
 {
-    int has_verify = 0, has_client_cert = 0, has_servername = 0;
-    int defaulted = c->context.verify == SSLPLUGI_VERIFY_UNSET;
-
-    for (size_t i = 0; i < c->entry_count; i++) {
-        has_verify |= c->entries[i].type == SSLPLUG_CB_VERIFY;
-        has_client_cert |= c->entries[i].type == SSLPLUG_CB_CLIENT_CERT;
-        has_servername |= c->entries[i].type == SSLPLUG_CB_SERVERNAME;
-    }
-    if (defaulted) {
+    c->verify_defaulted = c->context.verify == SSLPLUGI_VERIFY_UNSET;
+    if (c->verify_defaulted) {
         /* A client that does not check the server is never a safe default. */
         c->context.verify =
             c->context.role == SSLPLUGI_ROLE_CLIENT ? SSLPLUGI_VERIFY_PEER : SSLPLUGI_VERIFY_NONE;
     }
-    if (has_verify && c->context.verify == SSLPLUGI_VERIFY_NONE) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify",
-                           "verify callbacks are configured but verification is \"none\"%s: "
-                           "their verdict would be ignored; set \"peer\" or \"require\"",
-                           defaulted ? " (the server default)" : "");
-        return 0;
-    }
     for (size_t i = 0; i < c->sub_count; i++) {
-        sslplugi_context_conf *sub = &c->subs[i].conf;
-        char ptr[PTR_MAX], child[PTR_MAX];
-
-        if (sub->verify == SSLPLUGI_VERIFY_UNSET) {
-            sub->verify = c->context.verify;
-        }
-        if (has_verify && sub->verify == SSLPLUGI_VERIFY_NONE) {
-            ptr_child(ptr, "/contexts", c->subs[i].name);
-            ptr_child(child, ptr, "verify");
-            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
-                               "verify callbacks are configured but this context does not verify: "
-                               "their verdict would be ignored");
-            return 0;
+        if (c->subs[i].conf.verify == SSLPLUGI_VERIFY_UNSET) {
+            c->subs[i].conf.verify = c->context.verify;
         }
     }
     if (c->context.verify_host != NULL && c->context.role != SSLPLUGI_ROLE_CLIENT) {
@@ -680,29 +695,7 @@ check_consistency(sslplugi_config *c, sslplug_error *err)
                            "\"none\"");
         return 0;
     }
-    if (has_servername && c->context.role != SSLPLUGI_ROLE_SERVER) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/callbacks/servername",
-                           "a servername callback is only called on a server; role is \"client\"");
-        return 0;
-    }
-    if (c->has_contexts && !has_servername) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/contexts",
-                           "named contexts are only used by a servername callback, and none is "
-                           "configured");
-        return 0;
-    }
-    if (has_client_cert && c->context.role != SSLPLUGI_ROLE_CLIENT) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/callbacks/client_cert",
-                           "a client_cert callback is only called on a client; role is \"server\"");
-        return 0;
-    }
-    if (has_client_cert && c->context.certificate != NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/callbacks/client_cert",
-                           "OpenSSL never calls client_cert when context.certificate is set; "
-                           "configure one of them");
-        return 0;
-    }
-    return 1;
+    return check_types(c, err);
 }
 
 static int

@@ -39,30 +39,6 @@ sslplug_strerror(sslplug_code code)
     return code_names[code];
 }
 
-const char *
-sslplug_cb_type_name(sslplug_cb_type type)
-{
-    switch (type) {
-    case SSLPLUG_CB_PASSWORD:
-        return "password";
-    case SSLPLUG_CB_VERIFY:
-        return "verify";
-    case SSLPLUG_CB_INFO:
-        return "info";
-    case SSLPLUG_CB_CLIENT_CERT:
-        return "client_cert";
-    case SSLPLUG_CB_CERT:
-        return "cert";
-    case SSLPLUG_CB_SERVERNAME:
-        return "servername";
-    case SSLPLUG_CB_KEYLOG:
-        return "keylog";
-    case SSLPLUG_CB_COUNT:
-    default:
-        return "unknown";
-    }
-}
-
 void
 sslplugi_error_clear(sslplug_error *err)
 {
@@ -116,4 +92,20 @@ sslplugi_openssl_reason(char *buf, size_t len)
     }
     ERR_clear_error();
     return buf;
+}
+
+void
+sslplugi_pointer_child(char *out, const char *parent, const char *token)
+{
+    size_t n = (size_t)snprintf(out, SSLPLUG_ERROR_POINTER_MAX, "%s/", parent);
+
+    for (const char *k = token; *k != '\0' && n + 3 < SSLPLUG_ERROR_POINTER_MAX; k++) {
+        if (*k == '~' || *k == '/') {
+            out[n++] = '~';
+            out[n++] = *k == '~' ? '0' : '1';
+        } else {
+            out[n++] = *k;
+        }
+    }
+    out[n < SSLPLUG_ERROR_POINTER_MAX ? n : SSLPLUG_ERROR_POINTER_MAX - 1] = '\0';
 }

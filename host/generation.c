@@ -6,10 +6,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "types.h"
 
 sslplugi_generation *
 sslplugi_generation_new(sslplugi_config *config, unsigned long number, sslplug_error *err)
@@ -79,8 +81,12 @@ session_context(const sslplugi_config *c, const sslplugi_trust *trust,
              EVP_DigestUpdate(md, c->digest, sizeof(c->digest)) &&
              EVP_DigestUpdate(md, trust->digest, sizeof(trust->digest));
 
+    /* Each entry's type and plugin file: the same file bound as another type is another policy. */
     for (size_t i = 0; ok && i < count; i++) {
-        ok = EVP_DigestUpdate(md, made[i]->file_sha256, sizeof(made[i]->file_sha256));
+        const char *type = sslplugi_type_of(made[i]->type)->name;
+
+        ok = EVP_DigestUpdate(md, type, strlen(type) + 1) &&
+             EVP_DigestUpdate(md, made[i]->file_sha256, sizeof(made[i]->file_sha256));
     }
     ok = ok && EVP_DigestFinal_ex(md, out, NULL);
     EVP_MD_CTX_free(md);
@@ -168,7 +174,7 @@ load_trust(sslplugi_generation *gen, sslplug_error *err)
         if (i == 0) {
             snprintf(ptr, sizeof(ptr), "/context");
         } else {
-            snprintf(ptr, sizeof(ptr), "/contexts/%s", c->subs[i - 1].name);
+            snprintf(ptr, sizeof(ptr), "%s", c->subs[i - 1].pointer);
         }
         if (!sslplugi_trust_load(&trust[i], conf, ptr, err)) {
             release_trust(trust, i);

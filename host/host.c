@@ -323,7 +323,7 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
                  EVP_DigestFinal_ex(md, sid, NULL);
 
         EVP_MD_CTX_free(md);
-        snprintf(ptr, sizeof(ptr), "/contexts/%s", sub->name);
+        snprintf(ptr, sizeof(ptr), "%s", sub->pointer);
         if (!ok) {
             sslplugi_error_set(err, SSLPLUG_E_TLS, ptr, "cannot create the context");
         }

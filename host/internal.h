@@ -35,6 +35,11 @@ void sslplugi_error_vset(sslplug_error *err, sslplug_code code, const char *poin
                          const char *fmt, va_list ap) SSLPLUGI_PRINTF(4, 0);
 void sslplugi_error_clear(sslplug_error *err);
 void sslplugi_error_set_source(sslplug_error *err, const char *source);
+/*
+ * out (SSLPLUG_ERROR_POINTER_MAX bytes) = parent + "/" + token, with '~' and
+ * '/' escaped as RFC 6901 says.
+ */
+void sslplugi_pointer_child(char *out, const char *parent, const char *token);
 /* Append OpenSSL's most recent reason to buf and clear its error queue. */
 const char *sslplugi_openssl_reason(char *buf, size_t len);
 
@@ -90,6 +95,7 @@ typedef struct sslplugi_context_conf {
 /* A named sub-context: the main context's settings with some overridden. */
 typedef struct sslplugi_named_context {
     char *name;
+    char pointer[SSLPLUG_ERROR_POINTER_MAX]; /* "/contexts/NAME", escaped */
     sslplugi_context_conf conf;
 } sslplugi_named_context;
 
@@ -106,6 +112,7 @@ typedef struct sslplugi_config {
     sslplugi_named_context *subs; /* "contexts", for a servername callback to switch to */
     size_t sub_count;
     int has_contexts;        /* "contexts" given, even empty */
+    int verify_defaulted;    /* context.verify was not given: the role's default */
     sslplugi_entry *entries; /* in configuration order, grouped by type */
     size_t entry_count;
     unsigned char digest[32]; /* SHA-256 of the canonical configuration */
@@ -193,23 +200,8 @@ struct sslplug_handle {
     void *log_arg;
     void *state;
     int abi; /* 1: ABI plugin (state first argument), 0: raw symbol */
-    union {
-        void (*any)(void);
-        int (*password)(void *, int, char *, int, int);
-        int (*verify)(void *, int, X509_STORE_CTX *);
-        void (*info)(void *, const SSL *, int, int);
-        int (*client_cert)(void *, SSL *, X509 **, EVP_PKEY **);
-        sslplug_raw_password_fn raw_password;
-        sslplug_raw_verify_fn raw_verify;
-        sslplug_raw_info_fn raw_info;
-        sslplug_raw_client_cert_fn raw_client_cert;
-        int (*cert)(void *, SSL *);
-        int (*servername)(void *, SSL *, const char *, const char **);
-        void (*keylog)(void *, const SSL *, const char *);
-        sslplug_raw_cert_fn raw_cert;
-        sslplug_raw_servername_fn raw_servername;
-        sslplug_raw_keylog_fn raw_keylog;
-    } fn;
+    /* The entry's function, as the type's cb_<type>.c calls it (SSLPLUGI_FN). */
+    void (*fn)(void);
     unsigned events; /* info: SSLPLUG_EVENT_* this entry is called for, 0 for all */
     int override_any;
     int *override_codes;
@@ -239,6 +231,8 @@ void sslplugi_instance_ref(sslplugi_instance *inst);
 int sslplugi_may_override(const sslplugi_instance *inst, int error);
 /* The services table given to every plugin's init (services.c). */
 const sslplug_services *sslplugi_services(void);
+/* The private key file being read on this thread (services->key_file), or NULL after. */
+void sslplugi_services_reading_key(const char *file);
 /*
  * While on holds on the calling thread (sslplug_host_check), the instances
  * made are only checked: their services->checking answers 1 for good.
@@ -278,8 +272,6 @@ int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
  * also on failure.
  */
 int sslplugi_bind_subcontext(SSL_CTX *main, const char *name, SSL_CTX *sub, sslplug_error *err);
-/* The private key file being read on this thread, or NULL (services->key_file). */
-const char *sslplugi_key_being_read(void);
 /* Read the configured private key (open as fd, which it closes) through the password callback. */
 EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *pointer,
                                     sslplug_error *err);

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "internal.h"
+#include "types.h"
 
 /* Distinct warnings remembered: one said for every context made is reported once. */
 #define SEEN_MAX 64
@@ -80,23 +81,6 @@ host_warning(sslplug_code code, const char *pointer, const char *message, void *
 
 /* ---- the lints ---- */
 
-/* parent + "/" + token, escaped as RFC 6901 says. */
-static void
-pointer_child(char *out, size_t len, const char *parent, const char *token)
-{
-    size_t n = (size_t)snprintf(out, len, "%s/", parent);
-
-    for (; *token != '\0' && n + 3 < len; token++) {
-        if (*token == '~' || *token == '/') {
-            out[n++] = '~';
-            out[n++] = *token == '~' ? '0' : '1';
-        } else {
-            out[n++] = *token;
-        }
-    }
-    out[n < len ? n : len - 1] = '\0';
-}
-
 static void
 time_text(const ASN1_TIME *t, char *out, size_t len)
 {
@@ -143,10 +127,10 @@ lint_validity(lint_state *ls, const char *file, const char *pointer)
 }
 
 static int
-has_cert_callback(const sslplugi_config *c)
+has_certificate_callback(const sslplugi_config *c)
 {
     for (size_t i = 0; i < c->entry_count; i++) {
-        if (c->entries[i].type == SSLPLUG_CB_CERT) {
+        if (sslplugi_type_of(c->entries[i].type)->sends_certificate) {
             return 1;
         }
     }
@@ -164,13 +148,14 @@ lint_context(lint_state *ls, const sslplugi_config *c, const sslplugi_context_co
                     c->context.certificate != NULL &&
                     strcmp(conf->certificate, c->context.certificate) == 0;
 
-    if (conf->role == SSLPLUGI_ROLE_SERVER && conf->certificate == NULL && !has_cert_callback(c)) {
+    if (conf->role == SSLPLUGI_ROLE_SERVER && conf->certificate == NULL &&
+        !has_certificate_callback(c)) {
         warn(ls, SSLPLUG_E_CERTIFICATE, base,
              "a server context with no \"certificate\" and no cert callback: every handshake "
              "fails (\"no shared cipher\")");
     }
     if (conf->certificate != NULL && !inherited) {
-        pointer_child(ptr, sizeof(ptr), base, "certificate");
+        sslplugi_pointer_child(ptr, base, "certificate");
         lint_validity(ls, conf->certificate, ptr);
     }
 }
@@ -178,12 +163,9 @@ lint_context(lint_state *ls, const sslplugi_config *c, const sslplugi_context_co
 static void
 lint_config(lint_state *ls, const sslplugi_config *c)
 {
-    char ptr[SSLPLUG_ERROR_POINTER_MAX];
-
     lint_context(ls, c, &c->context, "/context");
     for (size_t i = 0; i < c->sub_count; i++) {
-        pointer_child(ptr, sizeof(ptr), "/contexts", c->subs[i].name);
-        lint_context(ls, c, &c->subs[i].conf, ptr);
+        lint_context(ls, c, &c->subs[i].conf, c->subs[i].pointer);
     }
     if (c->context.role == SSLPLUGI_ROLE_CLIENT && c->context.verify == SSLPLUGI_VERIFY_NONE) {
         warn(ls, SSLPLUG_E_CONFIG, "/context/verify",

@@ -21,6 +21,7 @@
 
 #include "elf.h"
 #include "internal.h"
+#include "types.h"
 
 #ifndef SSLPLUG_BUILD_TREE
 #error "SSLPLUG_BUILD_TREE must be defined by the build"
@@ -438,39 +439,6 @@ read_descriptor(const sslplugi_module *m, const sslplugi_elf *elf, const sslplug
     return 1;
 }
 
-static void (*descriptor_fn(const sslplug_plugin *d, sslplug_cb_type type))(void)
-{
-    void (*fn)(void) = NULL;
-
-    switch (type) {
-    case SSLPLUG_CB_PASSWORD:
-        memcpy(&fn, &d->password, sizeof(fn));
-        break;
-    case SSLPLUG_CB_VERIFY:
-        memcpy(&fn, &d->verify, sizeof(fn));
-        break;
-    case SSLPLUG_CB_INFO:
-        memcpy(&fn, &d->info, sizeof(fn));
-        break;
-    case SSLPLUG_CB_CLIENT_CERT:
-        memcpy(&fn, &d->client_cert, sizeof(fn));
-        break;
-    case SSLPLUG_CB_CERT:
-        memcpy(&fn, &d->cert, sizeof(fn));
-        break;
-    case SSLPLUG_CB_SERVERNAME:
-        memcpy(&fn, &d->servername, sizeof(fn));
-        break;
-    case SSLPLUG_CB_KEYLOG:
-        memcpy(&fn, &d->keylog, sizeof(fn));
-        break;
-    case SSLPLUG_CB_COUNT:
-    default:
-        break;
-    }
-    return fn;
-}
-
 static void
 provided_types(const sslplug_plugin *d, char *buf, size_t len)
 {
@@ -478,7 +446,7 @@ provided_types(const sslplug_plugin *d, char *buf, size_t len)
 
     buf[0] = '\0';
     for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
-        if (descriptor_fn(d, (sslplug_cb_type)t) != NULL && n < len) {
+        if (sslplugi_type_function(d, (sslplug_cb_type)t) != NULL && n < len) {
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n > 0 ? ", " : "",
                                   sslplug_cb_type_name((sslplug_cb_type)t));
         }
@@ -523,7 +491,7 @@ bind_raw(sslplugi_instance *inst, const sslplugi_elf *elf, const sslplugi_entry 
                            e->symbol, why != NULL ? ": " : "", why != NULL ? why : "");
         return 0;
     }
-    memcpy(&inst->fn.any, &sym, sizeof(inst->fn.any));
+    memcpy(&inst->fn, &sym, sizeof(inst->fn));
     /* A raw function says nothing about threads: serialised unless the entry vouches. */
     return e->thread_safe || serialise(inst, err);
 }
@@ -548,13 +516,20 @@ bind_abi(sslplugi_instance *inst, const sslplugi_elf *elf, const sslplugi_entry 
         free(inst->label);
         inst->label = label;
     }
-    inst->fn.any = descriptor_fn(&d, e->type);
-    if (inst->fn.any == NULL) {
+    inst->fn = sslplugi_type_function(&d, e->type);
+    if (inst->fn == NULL) {
+        const sslplugi_type *row = sslplugi_type_of(e->type);
+        char since[96] = "";
+
         provided_types(&d, types, sizeof(types));
+        if (d.abi_minor < row->abi_minor) {
+            snprintf(since, sizeof(since), "; %s needs ABI %u.%u, the plugin is %u.%u", row->name,
+                     SSLPLUG_ABI_MAJOR, row->abi_minor, d.abi_major, d.abi_minor);
+        }
         snprintf(ptr, sizeof(ptr), "%s/plugin", e->pointer);
         sslplugi_error_set(err, SSLPLUG_E_PLUGIN_TYPE, ptr,
-                           "plugin %s (%s) provides no %s callback (it provides: %s)", inst->label,
-                           e->file, sslplug_cb_type_name(e->type), types);
+                           "plugin %s (%s) provides no %s callback (it provides: %s)%s",
+                           inst->label, e->file, row->name, types, since);
         return 0;
     }
     if (inst->events == 0) {

@@ -223,7 +223,7 @@ sslplugi_paths_resolve(sslplugi_config *c, sslplug_error *err)
         return 0;
     }
     for (size_t i = 0; i < c->sub_count; i++) {
-        snprintf(ptr, sizeof(ptr), "/contexts/%s", c->subs[i].name);
+        snprintf(ptr, sizeof(ptr), "%s", c->subs[i].pointer);
         if (!resolve_context(c, &c->subs[i].conf, ptr, err)) {
             return 0;
         }

@@ -85,11 +85,20 @@ svc_config_path(const sslplug_handle *h)
     return strcmp(h->source, "<string>") == 0 ? "" : h->source;
 }
 
+/* The key being read on this thread, for services->key_file. */
+static _Thread_local const char *reading_key;
+
+void
+sslplugi_services_reading_key(const char *file)
+{
+    reading_key = file;
+}
+
 static const char *
 svc_key_file(const sslplug_handle *h)
 {
     (void)h;
-    return sslplugi_key_being_read();
+    return reading_key;
 }
 
 int

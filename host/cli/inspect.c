@@ -51,10 +51,13 @@ describe(const sslplug_plugin *d)
     printf("thread-safe: %s\n", (view.flags & SSLPLUG_PLUGIN_THREAD_SAFE) != 0
                                     ? "yes"
                                     : "no (the host serialises its calls)");
-    printf("types:%s%s%s%s%s%s%s\n", view.password != NULL ? " password" : "",
-           view.verify != NULL ? " verify" : "", view.info != NULL ? " info" : "",
-           view.client_cert != NULL ? " client_cert" : "", view.cert != NULL ? " cert" : "",
-           view.servername != NULL ? " servername" : "", view.keylog != NULL ? " keylog" : "");
+    printf("types:");
+    for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
+        if (sslplug_plugin_provides(d, (sslplug_cb_type)t)) {
+            printf(" %s", sslplug_cb_type_name((sslplug_cb_type)t));
+        }
+    }
+    printf("\n");
     if (view.info != NULL && view.info_events != 0) {
         printf("info events: 0x%04x\n", view.info_events);
     }

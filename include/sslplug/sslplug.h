@@ -313,6 +313,18 @@ SSLPLUG_API void sslplug_plugin_facts_free(sslplug_plugin_facts *facts);
 /** The name of a callback type as used in configurations ("verify", ...). */
 SSLPLUG_API const char *sslplug_cb_type_name(sslplug_cb_type type);
 
+struct sslplug_plugin;
+
+/**
+ * Whether a plugin's descriptor (sslplug/plugin.h) provides callbacks of a
+ * type, read as the host reads it: a valid header of this ABI major, and
+ * only the members inside the descriptor's own size.  For tools that have
+ * the descriptor (sslplug inspect runs a plugin's entry in a child).
+ * @returns 1 or 0.
+ */
+SSLPLUG_API int sslplug_plugin_provides(const struct sslplug_plugin *descriptor,
+                                        sslplug_cb_type type);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,51 @@
+/*
+ * From a connection to the binding of its current context, and the trace:
+ * what every trampoline needs, apart from how bindings are made and freed
+ * (binding.c), so that the trampolines depend on nothing that loads.
+ */
+#include <stdio.h>
+
+#include "binding.h"
+
+static int ex_index = -1;
+
+void
+sslplugi_bound_set_index(int index)
+{
+    ex_index = index;
+}
+
+sslplugi_binding *
+sslplugi_binding_of_ctx(const SSL_CTX *ctx)
+{
+    if (ctx == NULL || ex_index < 0) {
+        return NULL;
+    }
+    return SSL_CTX_get_ex_data(ctx, ex_index);
+}
+
+sslplugi_binding *
+sslplugi_binding_of(const SSL *ssl)
+{
+    return ssl != NULL ? sslplugi_binding_of_ctx(SSL_get_SSL_CTX(ssl)) : NULL;
+}
+
+void
+sslplugi_trace(const sslplugi_binding *b, const sslplugi_instance *inst, const SSL *ssl,
+               const char *fmt, ...)
+{
+    sslplug_trace_event ev;
+    char detail[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    ev.type = inst->type;
+    ev.entry = inst->pointer;
+    ev.plugin = inst->label;
+    ev.ssl = ssl;
+    ev.detail = detail;
+    ev.generation = b->generation;
+    b->trace_fn(&ev, b->trace_arg);
+}
