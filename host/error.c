@@ -80,15 +80,49 @@ sslplugi_error_set(sslplug_error *err, sslplug_code code, const char *pointer, c
     va_end(ap);
 }
 
+/*
+ * The most specific reason OpenSSL's error queue holds: the system error
+ * (errno) an entry carries, else the first entry (the cause, pushed first),
+ * followed by the last (where it surfaced) when they differ:
+ * "No such file or directory (system library, then x509 certificate
+ * routines: system lib)" rather than "x509 certificate routines::system lib".
+ */
 const char *
 sslplugi_openssl_reason(char *buf, size_t len)
 {
-    unsigned long e = ERR_peek_last_error();
+    unsigned long e, first = 0, last = 0, sys = 0;
 
-    if (e == 0) {
+    while ((e = ERR_get_error()) != 0) {
+        if (first == 0) {
+            first = e;
+        }
+        if (sys == 0 && ERR_SYSTEM_ERROR(e)) {
+            sys = e;
+        }
+        last = e;
+    }
+    if (first == 0) {
         snprintf(buf, len, "no reason given by OpenSSL");
+    } else if (sys != 0) {
+        const char *where = ERR_lib_error_string(last);
+        const char *what = ERR_reason_error_string(last);
+
+        snprintf(buf, len, "%s", strerror(ERR_GET_REASON(sys)));
+        if (last != sys && what != NULL) {
+            size_t n = strlen(buf);
+
+            snprintf(buf + n, len - n, " (%s: %s)", where != NULL ? where : "OpenSSL", what);
+        }
     } else {
-        ERR_error_string_n(e, buf, len);
+        const char *lib = ERR_lib_error_string(first), *what = ERR_reason_error_string(first);
+
+        snprintf(buf, len, "%s%s%s", what != NULL ? what : "unknown error",
+                 lib != NULL ? " in " : "", lib != NULL ? lib : "");
+        if (last != first && ERR_reason_error_string(last) != NULL) {
+            size_t n = strlen(buf);
+
+            snprintf(buf + n, len - n, ", then %s", ERR_reason_error_string(last));
+        }
     }
     ERR_clear_error();
     return buf;
@@ -108,4 +142,24 @@ sslplugi_pointer_child(char *out, const char *parent, const char *token)
         }
     }
     out[n < SSLPLUG_ERROR_POINTER_MAX ? n : SSLPLUG_ERROR_POINTER_MAX - 1] = '\0';
+}
+
+size_t
+sslplug_error_format(const sslplug_error *err, char *buf, size_t len)
+{
+    const char *source;
+    int n;
+
+    if (err == NULL || buf == NULL || len == 0) {
+        return 0;
+    }
+    source = err->source[0] != '\0' ? err->source : "sslplug";
+    if (err->line > 0) {
+        n = snprintf(buf, len, "%s:%d:%d: %s", source, err->line, err->column, err->message);
+    } else if (err->pointer[0] != '\0') {
+        n = snprintf(buf, len, "%s: %s: %s", source, err->pointer, err->message);
+    } else {
+        n = snprintf(buf, len, "%s: %s", source, err->message);
+    }
+    return n < 0 ? 0 : (size_t)n;
 }

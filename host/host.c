@@ -432,3 +432,9 @@ sslplug_host_free(sslplug_host *host)
     free(host->path);
     free(host);
 }
+
+const char *
+sslplug_version(void)
+{
+    return SSLPLUG_VERSION;
+}

@@ -61,6 +61,54 @@ test_cli_usage_errors_exit_2(void **state)
     assert_int_equal(tu_run(NULL, "%s demo extra", SSLPLUG_TEST_CLI), 2);
 }
 
+/* One convention for every verb: an unknown option is a usage error that names it. */
+static void
+test_cli_every_verb_names_an_unknown_option(void **state)
+{
+    static const char *const verbs[] = {"check a.json", "inspect x",    "handshake a b",
+                                        "demo",         "serve a.json", "connect a.json h:1"};
+    char *out = NULL, *expect = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        int rc = tu_run(&out, "%s %s --frob=1", SSLPLUG_TEST_CLI, verbs[i]);
+
+        assert_true(asprintf(&expect, "sslplug %.*s: unknown option --frob",
+                             (int)strcspn(verbs[i], " "), verbs[i]) > 0);
+        if (rc != 2 || strstr(out, expect) == NULL) {
+            print_error("sslplug %s --frob=1: exit %d:\n%s\n", verbs[i], rc, out);
+        }
+        assert_int_equal(rc, 2);
+        assert_non_null(strstr(out, expect));
+        free(expect);
+        free(out);
+    }
+    /* --opt=value is --opt value. */
+    assert_int_equal(tu_run(&out, "%s check --timeout=30 %s/client.json", SSLPLUG_TEST_CLI,
+                            SSLPLUG_TEST_DEMO_DIR),
+                     0);
+    free(out);
+    assert_int_equal(tu_run(&out, "%s check --timeout=0 %s/client.json", SSLPLUG_TEST_CLI,
+                            SSLPLUG_TEST_DEMO_DIR),
+                     2);
+    assert_non_null(strstr(out, "--timeout: expected a whole number from 1 to"));
+    free(out);
+}
+
+static void
+test_cli_version(void **state)
+{
+    char *out = NULL;
+
+    (void)state;
+    assert_int_equal(tu_run(&out, "%s --version", SSLPLUG_TEST_CLI), 0);
+    assert_non_null(strstr(out, "sslplug 0.1.0\n"));
+    assert_non_null(strstr(out, "library: libsslplug.so.0, version 0.1.0\n"));
+    assert_non_null(strstr(out, "plugin ABI: 1.3"));
+    assert_non_null(strstr(out, "OpenSSL: OpenSSL 3."));
+    free(out);
+}
+
 static void
 test_cli_every_verb_has_help(void **state)
 {
@@ -866,6 +914,8 @@ main(void)
         cmocka_unit_test(test_cli_demo_traces_all_four_types),
         cmocka_unit_test(test_cli_usage_errors_exit_2),
         cmocka_unit_test(test_cli_every_verb_has_help),
+        cmocka_unit_test(test_cli_every_verb_names_an_unknown_option),
+        cmocka_unit_test(test_cli_version),
         cmocka_unit_test(test_cli_check_reports_line_and_column),
         cmocka_unit_test(test_cli_check_reports_json_pointer),
         cmocka_unit_test(test_cli_check_accepts_demo_configs),

@@ -34,6 +34,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "opts.h"
 
 #define CHECK_TIMEOUT_S 60
 #define CHECK_TIMEOUT_MAX_S 86400
@@ -477,57 +478,19 @@ check_one(check_report *r, const char *path, const check_options *o)
 
 /* ---- the verb ---- */
 
-static int
-parse_timeout(const char *text, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > CHECK_TIMEOUT_MAX_S) {
-        fprintf(stderr, "sslplug check: --timeout takes whole seconds, 1 to %d; got \"%s\"\n",
-                CHECK_TIMEOUT_MAX_S, text);
-        return 0;
-    }
-    *out = (int)v;
-    return 1;
-}
-
-/* Options may come before, between or after the files; "--" ends them. */
-static int
-parse_options(int argc, char **argv, check_options *o, char **files, int *nfiles)
-{
-    int options = 1;
-
-    *nfiles = 0;
-    for (int i = 1; i < argc; i++) {
-        if (options && strcmp(argv[i], "--") == 0) {
-            options = 0;
-        } else if (options && strcmp(argv[i], "--strict") == 0) {
-            o->strict = 1;
-        } else if (options && strcmp(argv[i], "--json") == 0) {
-            o->json = 1;
-        } else if (options && strcmp(argv[i], "--timeout") == 0) {
-            if (i + 1 >= argc || !parse_timeout(argv[++i], &o->timeout_s)) {
-                return 0;
-            }
-        } else if (options && argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "sslplug check: unknown option \"%s\"\n", argv[i]);
-            return 0;
-        } else {
-            files[(*nfiles)++] = argv[i];
-        }
-    }
-    return *nfiles > 0;
-}
-
 int
 cli_check(int argc, char **argv)
 {
     check_options o = {CHECK_TIMEOUT_S, 0, 0};
+    long timeout_s = CHECK_TIMEOUT_S;
+    const cli_opt opts[] = {
+        {"--strict", CLI_OPT_FLAG, &o.strict, 0, 0},
+        {"--json", CLI_OPT_FLAG, &o.json, 0, 0},
+        {"--timeout", CLI_OPT_NUMBER, &timeout_s, 1, CHECK_TIMEOUT_MAX_S},
+        {NULL, CLI_OPT_FLAG, NULL, 0, 0},
+    };
     check_report *r;
-    char **files;
+    const char **files;
     int nfiles, ok;
 
     if (cli_wants_help(argc, argv)) {
@@ -557,11 +520,11 @@ cli_check(int argc, char **argv)
         perror("sslplug check");
         return CLI_FAIL;
     }
-    if (!parse_options(argc, argv, &o, files, &nfiles)) {
-        fputs(usage_text, stderr);
+    if ((nfiles = cli_opts_parse(argc, argv, opts, files, 1, argc, usage_text)) < 0) {
         free(files);
         return CLI_USAGE;
     }
+    o.timeout_s = (int)timeout_s;
     if ((r = check_report_new(o.json, o.strict, o.timeout_s)) == NULL) {
         perror("sslplug check");
         free(files);

@@ -10,6 +10,7 @@
 #include "sslplug/plugin.h" /* SSLPLUG_LOG_* */
 
 #include "cli.h"
+#include "opts.h"
 #include "pair.h"
 
 static SSL_CTX *
@@ -27,7 +28,7 @@ make_ctx(const char *path, const char *side)
     }
     if (ctx == NULL) {
         printf("%s config: ", side);
-        cli_print_error(stdout, &err);
+        cli_print_error(stderr, &err);
     }
     sslplug_host_free(host);
     return ctx;
@@ -87,9 +88,14 @@ done:
 int
 cli_handshake(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "usage: sslplug handshake SERVER_CONFIG CLIENT_CONFIG [--servername NAME]\n";
     const char *servername = NULL;
     const char *confs[2];
-    int n = 0;
+    const cli_opt opts[] = {
+        {"--servername", CLI_OPT_TEXT, &servername, 0, 0},
+        {NULL, CLI_OPT_FLAG, NULL, 0, 0},
+    };
 
     if (cli_wants_help(argc, argv)) {
         printf("usage: sslplug handshake SERVER_CONFIG CLIENT_CONFIG [--servername NAME]\n\n"
@@ -100,19 +106,7 @@ cli_handshake(int argc, char **argv)
                "Exit 0 when both sides complete, 1 when the handshake fails.\n");
         return CLI_OK;
     }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--servername") == 0 && i + 1 < argc) {
-            servername = argv[++i];
-        } else if (argv[i][0] != '-' && n < 2) {
-            confs[n++] = argv[i];
-        } else {
-            n = -1;
-            break;
-        }
-    }
-    if (n != 2) {
-        fprintf(stderr, "usage: sslplug handshake SERVER_CONFIG CLIENT_CONFIG [--servername "
-                        "NAME]\n");
+    if (cli_opts_parse(argc, argv, opts, confs, 2, 2, usage_text) < 0) {
         return CLI_USAGE;
     }
     return run(confs[0], confs[1], servername);
@@ -159,8 +153,7 @@ cli_demo(int argc, char **argv)
                SSLPLUG_DEMO_DIR, SSLPLUG_INSTALL_DEMO_DIR);
         return CLI_OK;
     }
-    if (argc != 1) {
-        fprintf(stderr, "usage: sslplug demo\n");
+    if (cli_opts_parse(argc, argv, NULL, NULL, 0, 0, "usage: sslplug demo\n") < 0) {
         return CLI_USAGE;
     }
     demo_dir(dir, sizeof(dir));

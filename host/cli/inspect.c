@@ -21,6 +21,7 @@
 #include "sslplug/plugin.h"
 
 #include "cli.h"
+#include "opts.h"
 
 /* Bound on loading a plugin and calling its entry: a hang is a failure. */
 #define INSPECT_TIMEOUT_S 10
@@ -185,6 +186,10 @@ cli_inspect(int argc, char **argv)
     char *path = NULL;
     int rc = CLI_FAIL, sha = 0;
     const char *arg = NULL;
+    const cli_opt opts[] = {
+        {"--sha256", CLI_OPT_FLAG, &sha, 0, 0},
+        {NULL, CLI_OPT_FLAG, NULL, 0, 0},
+    };
 
     if (cli_wants_help(argc, argv)) {
         printf("usage: sslplug inspect [--sha256] PLUGIN\n\n"
@@ -200,18 +205,8 @@ cli_inspect(int argc, char **argv)
                sslplug_builtin_plugin_dir(), INSPECT_TIMEOUT_S);
         return CLI_OK;
     }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--sha256") == 0) {
-            sha = 1;
-        } else if (arg == NULL && argv[i][0] != '-') {
-            arg = argv[i];
-        } else {
-            arg = NULL;
-            break;
-        }
-    }
-    if (arg == NULL) {
-        fprintf(stderr, "usage: sslplug inspect [--sha256] PLUGIN\n");
+    if (cli_opts_parse(argc, argv, opts, &arg, 1, 1, "usage: sslplug inspect [--sha256] PLUGIN\n") <
+        0) {
         return CLI_USAGE;
     }
     /* The host's own lookup, so inspect sees the file a configuration would load. */

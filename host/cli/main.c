@@ -1,6 +1,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "sslplug/plugin.h" /* SSLPLUG_ABI_* */
+
 #include "cli.h"
 
 static const struct verb {
@@ -32,6 +36,8 @@ usage(FILE *out)
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
         fprintf(out, "  sslplug %s\n", verbs[i].summary);
     }
+    fprintf(out,
+            "  sslplug --version               tool, library, plugin ABI and OpenSSL versions\n");
     fprintf(out, "\nEach verb takes --help.  Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
@@ -49,15 +55,24 @@ cli_wants_help(int argc, char **argv)
 void
 cli_print_error(FILE *out, const sslplug_error *err)
 {
-    const char *source = err->source[0] != '\0' ? err->source : "sslplug";
+    char text[SSLPLUG_ERROR_TEXT_MAX];
 
-    if (err->line > 0) {
-        fprintf(out, "%s:%d:%d: %s\n", source, err->line, err->column, err->message);
-    } else if (err->pointer[0] != '\0') {
-        fprintf(out, "%s: %s: %s\n", source, err->pointer, err->message);
-    } else {
-        fprintf(out, "%s: %s\n", source, err->message);
-    }
+    sslplug_error_format(err, text, sizeof(text));
+    fprintf(out, "%s\n", text);
+}
+
+/* The tool, the library it runs with (which may be another install's), the plugin ABIs. */
+static int
+version(void)
+{
+    printf("sslplug %s\n", SSLPLUG_VERSION);
+    /* The soname's number is the library's major version. */
+    printf("library: libsslplug.so.%.*s, version %s\n", (int)strcspn(sslplug_version(), "."),
+           sslplug_version(), sslplug_version());
+    printf("plugin ABI: %d.%d (loads plugins of ABI %d.0 to %d.%d)\n", SSLPLUG_ABI_MAJOR,
+           SSLPLUG_ABI_MINOR, SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR);
+    printf("OpenSSL: %s\n", OpenSSL_version(OPENSSL_VERSION));
+    return CLI_OK;
 }
 
 int
@@ -71,6 +86,9 @@ main(int argc, char **argv)
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        return version();
     }
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
         if (strcmp(argv[1], verbs[i].name) == 0) {

@@ -9,8 +9,12 @@
  *     sslplug_host *host = sslplug_host_load("/etc/app/tls.json", &err);
  *     SSL_CTX *ctx = host != NULL ? sslplug_ctx_new(host, &err) : NULL;
  *     sslplug_host_free(host);          contexts outlive the host
- *     if (ctx == NULL)
- *         fprintf(stderr, "%s: %s\n", err.source, err.message);
+ *     if (ctx == NULL) {
+ *         char text[SSLPLUG_ERROR_TEXT_MAX];
+ *
+ *         sslplug_error_format(&err, text, sizeof(text));
+ *         fprintf(stderr, "%s\n", text);
+ *     }
  *
  * Conventions (stated once, true for every function below):
  *  - Errors.  Every fallible call takes a caller-owned sslplug_error *,
@@ -251,6 +255,25 @@ SSLPLUG_API unsigned long sslplug_host_generation(sslplug_host *host);
 
 /** Free a host.  Contexts made from it stay valid. */
 SSLPLUG_API void sslplug_host_free(sslplug_host *host);
+
+/**
+ * The one way to show an error: "SOURCE:LINE:COL: message" for a JSON syntax
+ * error, "SOURCE: /json/pointer: message" for a setting at fault, and
+ * "SOURCE: message" otherwise (SOURCE is the configuration file, or
+ * "sslplug" when there is none).
+ * @param err  the error to format; NULL writes nothing.
+ * @param buf  where the text goes, NUL-terminated, cut to len - 1 bytes.
+ * @returns the length of the whole text (as snprintf: a value of len or
+ *          more means it was cut; SSLPLUG_ERROR_TEXT_MAX is always enough).
+ */
+SSLPLUG_API size_t sslplug_error_format(const sslplug_error *err, char *buf, size_t len);
+
+/* Room for any sslplug_error_format text. */
+#define SSLPLUG_ERROR_TEXT_MAX                                                                     \
+    (SSLPLUG_ERROR_SOURCE_MAX + SSLPLUG_ERROR_POINTER_MAX + SSLPLUG_ERROR_MESSAGE_MAX + 32)
+
+/** The version of this library, as "0.1.0"; a constant string. */
+SSLPLUG_API const char *sslplug_version(void);
 
 /** A short constant description of a code, never NULL. */
 SSLPLUG_API const char *sslplug_strerror(sslplug_code code);
