@@ -159,52 +159,41 @@ keyload_forget(keyload *kl)
     kl->cache_len = 0;
 }
 
-EVP_PKEY *
-sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *pointer,
-                          sslplug_error *err)
+int
+sslplugi_unlock(SSL_CTX *ctx, const char *what, const char *file, const char *pointer,
+                sslplugi_unlock_fn *fn, void *arg, sslplug_error *err)
 {
     keyload kl;
-    EVP_PKEY *pkey = NULL;
-    BIO *bio = NULL;
     char reason[256];
+    int ok = 0;
 
     memset(&kl, 0, sizeof(kl));
     kl.b = sslplugi_binding_of_ctx(ctx);
     sslplugi_services_reading_key(file);
     ERR_clear_error();
-    if ((bio = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
-        close(fd);
-        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer, "cannot open private key %s: %s",
-                           file, sslplugi_openssl_reason(reason, sizeof(reason)));
-        goto done;
-    }
     for (kl.attempt = 0; kl.attempt < MAX_PASSWORD_ATTEMPTS; kl.attempt++) {
         kl.called = 0;
-        if (BIO_reset(bio) < 0) {
-            sslplugi_error_set(err, SSLPLUG_E_IO, pointer, "cannot rewind %s", file);
-            goto done;
-        }
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, keyload_cb, &kl);
+        ok = fn(keyload_cb, &kl, arg);
         keyload_forget(&kl);
-        if (pkey != NULL) {
+        if (ok) {
             ERR_clear_error();
             goto done;
         }
         switch (kl.failure) {
         case KEYLOAD_NO_SOURCE:
             sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
-                               "private key %s is encrypted and no password callback is "
-                               "configured (add callbacks.password)",
-                               file);
+                               "%s %s is encrypted and no password callback is configured (add "
+                               "callbacks.password)",
+                               what, file);
             goto done;
         case KEYLOAD_BAD_CALLBACK:
             sslplugi_error_set(err, SSLPLUG_E_PASSWORD, password_of(kl.b)->pointer,
-                               "password callback %s for private key %s %s",
-                               password_of(kl.b)->label, file, kl.why);
+                               "password callback %s for %s %s %s", password_of(kl.b)->label, what,
+                               file, kl.why);
             goto done;
         case KEYLOAD_NO_MORE:
             sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
-                               "wrong password for private key %s (%d candidate%s from %s)", file,
+                               "wrong password for %s %s (%d candidate%s from %s)", what, file,
                                kl.attempt, kl.attempt == 1 ? "" : "s", password_of(kl.b)->label);
             goto done;
         case KEYLOAD_OK:
@@ -212,28 +201,61 @@ sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *po
             break;
         }
         if (!kl.called) {
-            sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
-                               "cannot read private key %s: %s", file,
-                               sslplugi_openssl_reason(reason, sizeof(reason)));
+            sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer, "cannot read %s %s: %s", what,
+                               file, sslplugi_openssl_reason(reason, sizeof(reason)));
             goto done;
         }
         /* A password was given and the key did not decrypt: a wrong password. */
         ERR_clear_error();
         if (!password_of(kl.b)->abi) {
             sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
-                               "wrong password for private key %s (from %s)", file,
+                               "wrong password for %s %s (from %s)", what, file,
                                password_of(kl.b)->label);
             goto done;
         }
     }
     sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
-                       "wrong password for private key %s (gave up after %d candidates from %s)",
+                       "wrong password for %s %s (gave up after %d candidates from %s)", what,
                        file, MAX_PASSWORD_ATTEMPTS, password_of(kl.b)->label);
 done:
     sslplugi_services_reading_key(NULL);
     keyload_forget(&kl);
-    BIO_free(bio);
-    return pkey;
+    return ok;
+}
+
+typedef struct pem_key {
+    BIO *bio;
+    EVP_PKEY *pkey;
+} pem_key;
+
+static int
+pem_try(pem_password_cb *cb, void *cbarg, void *arg)
+{
+    pem_key *k = arg;
+
+    if (BIO_reset(k->bio) < 0) {
+        return 0;
+    }
+    k->pkey = PEM_read_bio_PrivateKey(k->bio, NULL, cb, cbarg);
+    return k->pkey != NULL;
+}
+
+EVP_PKEY *
+sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *pointer,
+                          sslplug_error *err)
+{
+    pem_key k = {NULL, NULL};
+    char reason[256];
+
+    if ((k.bio = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+        close(fd);
+        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer, "cannot open private key %s: %s",
+                           file, sslplugi_openssl_reason(reason, sizeof(reason)));
+        return NULL;
+    }
+    sslplugi_unlock(ctx, "private key", file, pointer, pem_try, &k, err);
+    BIO_free(k.bio);
+    return k.pkey;
 }
 
 int

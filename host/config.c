@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "settings.h"
 #include "types.h"
 
 #define PTR_MAX SSLPLUG_ERROR_POINTER_MAX
@@ -163,85 +164,192 @@ get_enum(const json_t *obj, const char *ptr, const char *key, const char *const 
 }
 
 static int
-parse_protocol(const json_t *obj, const char *ptr, const char *key, int *out, sslplug_error *err)
+get_integer(const json_t *v, const char *ptr, long min, long max, long *out, sslplug_error *err)
 {
-    static const char *const names[] = {"TLSv1.2", "TLSv1.3", NULL};
-    static const int values[] = {TLS1_2_VERSION, TLS1_3_VERSION};
+    if (!json_is_integer(v)) {
+        return type_error(err, ptr, "an integer", v);
+    }
+    if (json_integer_value(v) < min || json_integer_value(v) > max) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
+                           "must be between %ld and %ld, found %" JSON_INTEGER_FORMAT, min, max,
+                           json_integer_value(v));
+        return 0;
+    }
+    *out = (long)json_integer_value(v);
+    return 1;
+}
 
-    return get_enum(obj, ptr, key, names, values, out, err);
+/* A non-empty array of strings of min to max bytes each. */
+static int
+get_strings(const json_t *v, const char *ptr, long min, long max, sslplugi_strings *out,
+            sslplug_error *err)
+{
+    char child[PTR_MAX];
+    size_t i;
+    json_t *item;
+
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        return type_error(err, ptr, "a non-empty array of strings", v);
+    }
+    if ((out->v = calloc(json_array_size(v) + 1, sizeof(*out->v))) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return 0;
+    }
+    json_array_foreach(v, i, item) {
+        ptr_index(child, ptr, i);
+        if (!json_is_string(item)) {
+            return type_error(err, child, "a string", item);
+        }
+        if ((long)json_string_length(item) < min || (long)json_string_length(item) > max) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "must be %ld to %ld bytes long, found %zu", min, max,
+                               json_string_length(item));
+            return 0;
+        }
+        if ((out->v[out->n] = strdup(json_string_value(item))) == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
+            return 0;
+        }
+        out->n++;
+    }
+    return 1;
+}
+
+/* An object whose values are strings, kept in the order written. */
+static int
+get_pairs(const json_t *v, const char *ptr, sslplugi_pairs *out, sslplug_error *err)
+{
+    char child[PTR_MAX];
+    const char *key;
+    json_t *value;
+
+    if (!json_is_object(v)) {
+        return type_error(err, ptr, "an object of names and string values", v);
+    }
+    if ((out->names = calloc(json_object_size(v) + 1, sizeof(*out->names))) == NULL ||
+        (out->values = calloc(json_object_size(v) + 1, sizeof(*out->values))) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return 0;
+    }
+    json_object_foreach((json_t *)(uintptr_t)v, key, value) {
+        sslplugi_pointer_child(child, ptr, key);
+        if (!json_is_string(value)) {
+            return type_error(err, child, "a string", value);
+        }
+        if ((out->names[out->n] = strdup(key)) == NULL ||
+            (out->values[out->n] = strdup(json_string_value(value))) == NULL) {
+            free(out->names[out->n]);
+            out->names[out->n] = NULL;
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
+            return 0;
+        }
+        out->n++;
+    }
+    return 1;
+}
+
+/* One setting of obj into c, as its row says; a value given replaces an inherited one. */
+static int
+parse_setting(const json_t *obj, const char *ptr, const sslplugi_setting *row,
+              sslplugi_context_conf *c, sslplug_error *err)
+{
+    json_t *v = json_object_get(obj, row->name);
+    char child[PTR_MAX];
+
+    if (v == NULL) {
+        return 1;
+    }
+    sslplugi_pointer_child(child, ptr, row->name);
+    switch (row->kind) {
+    case SSLPLUGI_SET_STRING:
+    case SSLPLUGI_SET_PATH:
+        return get_string(obj, ptr, row->name, SSLPLUGI_SETTING(c, row, char *), err);
+    case SSLPLUGI_SET_ENUM:
+        return get_enum(obj, ptr, row->name, row->names, row->values,
+                        SSLPLUGI_SETTING(c, row, int), err);
+    case SSLPLUGI_SET_INTEGER:
+        return get_integer(v, child, row->min, row->max, SSLPLUGI_SETTING(c, row, long), err);
+    case SSLPLUGI_SET_BOOLEAN:
+        if (!json_is_boolean(v)) {
+            return type_error(err, child, "a boolean", v);
+        }
+        *SSLPLUGI_SETTING(c, row, int) = json_is_true(v);
+        return 1;
+    case SSLPLUGI_SET_STRINGS: {
+        sslplugi_strings *strings = SSLPLUGI_SETTING(c, row, sslplugi_strings);
+
+        for (size_t i = 0; i < strings->n; i++) {
+            free(strings->v[i]);
+        }
+        free(strings->v);
+        memset(strings, 0, sizeof(*strings));
+        return get_strings(v, child, row->min, row->max, strings, err);
+    }
+    case SSLPLUGI_SET_PAIRS: {
+        sslplugi_pairs *pairs = SSLPLUGI_SETTING(c, row, sslplugi_pairs);
+
+        for (size_t i = 0; i < pairs->n; i++) {
+            free(pairs->names[i]);
+            free(pairs->values[i]);
+        }
+        free(pairs->names);
+        free(pairs->values);
+        memset(pairs, 0, sizeof(*pairs));
+        return get_pairs(v, child, pairs, err);
+    }
+    default:
+        sslplugi_error_set(err, SSLPLUG_E_INTERNAL, child, "a setting of an unknown kind");
+        return 0;
+    }
 }
 
 /*
- * The context settings of obj at ptr into c.  For a named sub-context (sub)
- * c starts as a copy of the main context: keys present override it, "role"
- * is inherited and may not be given.
+ * Where a setting given in obj may be: a client's not on a server, and
+ * neither a client's nor the main context's alone in a named context (sub).
  */
 static int
-parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf *c,
-              sslplug_error *err)
+check_where(const json_t *obj, const char *ptr, int sub, sslplugi_role role,
+            sslplug_error *err)
 {
-    static const char *const keys[] = {"role",
-                                       "certificate",
-                                       "private_key",
-                                       "ca_file",
-                                       "ca_path",
-                                       "verify",
-                                       "verify_depth",
-                                       "min_protocol",
-                                       "max_protocol",
-                                       "ciphers",
-                                       "ciphersuites",
-                                       "verify_host",
-                                       NULL};
-    static const char *const roles[] = {"server", "client", NULL};
-    static const int role_values[] = {SSLPLUGI_ROLE_SERVER, SSLPLUGI_ROLE_CLIENT};
-    static const char *const modes[] = {"none", "peer", "require", NULL};
-    static const int mode_values[] = {SSLPLUGI_VERIFY_NONE, SSLPLUGI_VERIFY_PEER,
-                                      SSLPLUGI_VERIFY_REQUIRE};
+    size_t count;
+    const sslplugi_setting *rows = sslplugi_settings(&count);
     char child[PTR_MAX];
-    int role = -1, verify = (int)c->verify;
-    json_t *depth;
 
-    if (!json_is_object(obj)) {
-        return type_error(err, ptr, "an object", obj);
-    }
-    if (!check_keys(obj, ptr, sub ? keys + 1 : keys, err) ||
-        !get_enum(obj, ptr, "role", roles, role_values, &role, err) ||
-        !get_string(obj, ptr, "certificate", &c->certificate, err) ||
-        !get_string(obj, ptr, "private_key", &c->private_key, err) ||
-        !get_string(obj, ptr, "ca_file", &c->ca_file, err) ||
-        !get_string(obj, ptr, "ca_path", &c->ca_path, err) ||
-        !get_enum(obj, ptr, "verify", modes, mode_values, &verify, err) ||
-        !parse_protocol(obj, ptr, "min_protocol", &c->min_protocol, err) ||
-        !parse_protocol(obj, ptr, "max_protocol", &c->max_protocol, err) ||
-        !get_string(obj, ptr, "ciphers", &c->ciphers, err) ||
-        !get_string(obj, ptr, "ciphersuites", &c->ciphersuites, err) ||
-        !get_string(obj, ptr, "verify_host", &c->verify_host, err)) {
-        return 0;
-    }
-    if (!sub && role < 0) {
-        sslplugi_pointer_child(child, ptr, "role");
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
-                           "missing: \"role\" must be \"server\" or \"client\"");
-        return 0;
-    }
-    if (!sub) {
-        c->role = (sslplugi_role)role;
-    }
-    c->verify = (sslplugi_verify_mode)verify;
-    if ((depth = json_object_get(obj, "verify_depth")) != NULL) {
-        sslplugi_pointer_child(child, ptr, "verify_depth");
-        if (!json_is_integer(depth)) {
-            return type_error(err, child, "an integer", depth);
+    for (size_t i = 0; i < count; i++) {
+        const sslplugi_setting *row = &rows[i];
+
+        if (json_object_get(obj, row->name) == NULL) {
+            continue;
         }
-        if (json_integer_value(depth) < 0 || json_integer_value(depth) > 100) {
+        sslplugi_pointer_child(child, ptr, row->name);
+        if ((row->where & SSLPLUGI_SET_CLIENT) != 0 && (sub || role != SSLPLUGI_ROLE_CLIENT)) {
             sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
-                               "must be between 0 and 100, found %" JSON_INTEGER_FORMAT,
-                               json_integer_value(depth));
+                               sub ? "%s is a client's setting, and named contexts serve"
+                                   : "%s is a client's setting; role is \"server\"",
+                               row->name);
             return 0;
         }
-        c->verify_depth = (int)json_integer_value(depth);
+        if ((row->where & SSLPLUGI_SET_SERVER) != 0 && role != SSLPLUGI_ROLE_SERVER) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "%s is a server's setting; role is \"client\"", row->name);
+            return 0;
+        }
+        if ((row->where & SSLPLUGI_SET_MAIN_ONLY) != 0 && sub) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "%s is given in the main context only: %s", row->name,
+                               row->why_main);
+            return 0;
+        }
     }
+    return 1;
+}
+
+/* Rules between the settings of one context, once inheritance is done. */
+static int
+check_settings(const json_t *obj, const char *ptr, sslplugi_context_conf *c, sslplug_error *err)
+{
+    char child[PTR_MAX];
+
     if (c->min_protocol != 0 && c->max_protocol != 0 && c->min_protocol > c->max_protocol) {
         sslplugi_pointer_child(child, ptr, "min_protocol");
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "min_protocol is newer than max_protocol");
@@ -256,38 +364,84 @@ parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf
                            "\"certificate\" and \"private_key\" go together");
         return 0;
     }
+    if (json_object_get(obj, "pkcs12") != NULL && json_object_get(obj, "certificate") != NULL) {
+        sslplugi_pointer_child(child, ptr, "pkcs12");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                           "a PKCS#12 bundle holds the certificate and the key: leave out "
+                           "\"certificate\" and \"private_key\"");
+        return 0;
+    }
+    /* What a named context gives replaces what it would inherit. */
+    if (json_object_get(obj, "pkcs12") != NULL) {
+        free(c->certificate);
+        free(c->private_key);
+        c->certificate = c->private_key = NULL;
+    } else if (json_object_get(obj, "certificate") != NULL) {
+        free(c->pkcs12);
+        c->pkcs12 = NULL;
+    }
+    if (c->crl_check != 0 && c->crl_file == NULL && c->crl_path == NULL) {
+        sslplugi_pointer_child(child, ptr, "crl_check");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                           "crl_check needs revocation lists: give crl_file or crl_path");
+        return 0;
+    }
+    if (c->alpn_mismatch != 0 && c->alpn.n == 0) {
+        sslplugi_pointer_child(child, ptr, "alpn_mismatch");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                           "alpn_mismatch says what to do when no protocol of \"alpn\" is "
+                           "shared; give \"alpn\"");
+        return 0;
+    }
     return 1;
 }
 
+/*
+ * The context settings of obj at ptr into c.  For a named sub-context (sub)
+ * c starts as a copy of the main context: keys present override it, "role"
+ * is inherited and may not be given.
+ */
 static int
-copy_string(char **dst, const char *src)
+parse_context(const json_t *obj, const char *ptr, int sub, sslplugi_context_conf *c,
+              sslplug_error *err)
 {
-    *dst = NULL;
-    return src == NULL || (*dst = strdup(src)) != NULL;
-}
+    static const char *const roles[] = {"server", "client", NULL};
+    static const int role_values[] = {SSLPLUGI_ROLE_SERVER, SSLPLUGI_ROLE_CLIENT};
+    const char *keys[64];
+    size_t count, n = 0;
+    const sslplugi_setting *rows = sslplugi_settings(&count);
+    char child[PTR_MAX];
+    int role = -1;
 
-static int
-context_copy(sslplugi_context_conf *dst, const sslplugi_context_conf *src)
-{
-    *dst = *src;
-    return copy_string(&dst->certificate, src->certificate) &&
-           copy_string(&dst->private_key, src->private_key) &&
-           copy_string(&dst->ca_file, src->ca_file) && copy_string(&dst->ca_path, src->ca_path) &&
-           copy_string(&dst->ciphers, src->ciphers) &&
-           copy_string(&dst->ciphersuites, src->ciphersuites) &&
-           copy_string(&dst->verify_host, src->verify_host);
-}
-
-static void
-context_free(sslplugi_context_conf *c)
-{
-    free(c->certificate);
-    free(c->private_key);
-    free(c->ca_file);
-    free(c->ca_path);
-    free(c->ciphers);
-    free(c->ciphersuites);
-    free(c->verify_host);
+    if (!json_is_object(obj)) {
+        return type_error(err, ptr, "an object", obj);
+    }
+    if (!sub) {
+        keys[n++] = "role";
+    }
+    for (size_t i = 0; i < count && n + 1 < sizeof(keys) / sizeof(keys[0]); i++) {
+        keys[n++] = rows[i].name;
+    }
+    keys[n] = NULL;
+    if (!check_keys(obj, ptr, keys, err) ||
+        !get_enum(obj, ptr, "role", roles, role_values, &role, err)) {
+        return 0;
+    }
+    if (!sub && role < 0) {
+        sslplugi_pointer_child(child, ptr, "role");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                           "missing: \"role\" must be \"server\" or \"client\"");
+        return 0;
+    }
+    if (!sub) {
+        c->role = (sslplugi_role)role;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!parse_setting(obj, ptr, &rows[i], c, err)) {
+            return 0;
+        }
+    }
+    return check_where(obj, ptr, sub, c->role, err) && check_settings(obj, ptr, c, err);
 }
 
 /* "contexts": {"name": {settings}} — virtual hosts a servername callback switches to. */
@@ -315,7 +469,7 @@ parse_contexts(const json_t *obj, sslplugi_config *c, sslplug_error *err)
             return 0;
         }
         memcpy(sub->pointer, child, sizeof(sub->pointer));
-        if ((sub->name = strdup(name)) == NULL || !context_copy(&sub->conf, &c->context)) {
+        if ((sub->name = strdup(name)) == NULL || !sslplugi_settings_copy(&sub->conf, &c->context)) {
             free(sub->name);
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
             return 0;
@@ -683,12 +837,6 @@ check_consistency(sslplugi_config *c, sslplug_error *err)
             c->subs[i].conf.verify = c->context.verify;
         }
     }
-    if (c->context.verify_host != NULL && c->context.role != SSLPLUGI_ROLE_CLIENT) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify_host",
-                           "verify_host is the name a client expects of the server; role is "
-                           "\"server\"");
-        return 0;
-    }
     if (c->context.verify_host != NULL && c->context.verify == SSLPLUGI_VERIFY_NONE) {
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify_host",
                            "verify_host is only checked when the server is verified; verify is "
@@ -799,7 +947,7 @@ sslplugi_config_parse(const char *json, size_t len, const char *source, const ch
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
         goto done;
     }
-    c->context.verify_depth = -1;
+    sslplugi_settings_init(&c->context);
     if ((c->source = strdup(source)) == NULL || (c->base_dir = strdup(base_dir)) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
         goto done;
@@ -850,10 +998,10 @@ sslplugi_config_free(sslplugi_config *c)
         free(c->allowed_dirs[i]);
     }
     free(c->allowed_dirs);
-    context_free(&c->context);
+    sslplugi_settings_free(&c->context);
     for (size_t i = 0; i < c->sub_count; i++) {
         free(c->subs[i].name);
-        context_free(&c->subs[i].conf);
+        sslplugi_settings_free(&c->subs[i].conf);
     }
     free(c->subs);
     free(c->source);

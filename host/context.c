@@ -125,7 +125,7 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const sslplugi_trust *tr
         return 0;
     }
     if (c->verify_depth >= 0) {
-        SSL_CTX_set_verify_depth(ctx, c->verify_depth);
+        SSL_CTX_set_verify_depth(ctx, (int)c->verify_depth);
     }
     /*
      * Every connection starts with this name to check (SSL_set1_host

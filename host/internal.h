@@ -17,6 +17,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include <openssl/pem.h>
+
 #include "sslplug/plugin.h"
 #include "sslplug/sslplug.h"
 
@@ -76,20 +78,64 @@ typedef struct sslplugi_entry {
     unsigned char sha256[32];
 } sslplugi_entry;
 
+/* A list of strings (alpn) and a list of name/value pairs (openssl), in order. */
+typedef struct sslplugi_strings {
+    char **v;
+    size_t n;
+} sslplugi_strings;
+
+typedef struct sslplugi_pairs {
+    char **names;
+    char **values;
+    size_t n;
+} sslplugi_pairs;
+
+typedef enum sslplugi_alpn_mismatch {
+    SSLPLUGI_ALPN_REJECT = 1, /* no protocol in common: the no_application_protocol alert */
+    SSLPLUGI_ALPN_CONTINUE    /* go on without ALPN */
+} sslplugi_alpn_mismatch;
+
+typedef enum sslplugi_crl_check {
+    SSLPLUGI_CRL_LEAF = 1, /* the peer's certificate */
+    SSLPLUGI_CRL_CHAIN     /* every certificate of the chain */
+} sslplugi_crl_check;
+
+typedef enum sslplugi_ocsp {
+    SSLPLUGI_OCSP_OFF = 1,
+    SSLPLUGI_OCSP_IF_PRESENT, /* a stapled response is verified; none is accepted */
+    SSLPLUGI_OCSP_REQUIRE     /* a valid, good, fresh stapled response is required */
+} sslplugi_ocsp;
+
+/*
+ * One context's settings (settings.c describes each member; "not given" is
+ * NULL, 0 for enums, -1 for integers and booleans).
+ */
 typedef struct sslplugi_context_conf {
     sslplugi_role role;
-    char *certificate;
+    char *certificate; /* a PEM file, or an OSSL_STORE URI */
     char *private_key;
+    char *pkcs12; /* a PKCS#12 bundle instead of certificate and private_key */
     char *ca_file;
     char *ca_path;
-    sslplugi_verify_mode verify;
-    int verify_depth; /* -1 when not set */
-    int min_protocol; /* 0 when not set */
+    int verify; /* sslplugi_verify_mode */
+    long verify_depth;
+    int min_protocol; /* TLS1_2_VERSION ... */
     int max_protocol;
     char *ciphers;
     char *ciphersuites;
     char *verify_host; /* client: the name the server's certificate must have, and the SNI */
-    int check_files;   /* owner and mode checks of the files named (not insecure_allow_writable) */
+    sslplugi_strings alpn;
+    int alpn_mismatch;  /* sslplugi_alpn_mismatch */
+    sslplugi_pairs openssl; /* SSL_CONF commands */
+    char *crl_file;
+    char *crl_path;
+    int crl_check; /* sslplugi_crl_check */
+    char *ocsp_staple; /* server: a DER OCSP response file */
+    int ocsp;          /* client: sslplugi_ocsp */
+    int session_tickets;
+    long session_timeout;
+    long session_cache_size;
+    int check_files; /* owner and mode checks of the files named (not insecure_allow_writable) */
 } sslplugi_context_conf;
 
 /* A named sub-context: the main context's settings with some overridden. */
@@ -127,6 +173,8 @@ void sslplugi_config_free(sslplugi_config *config);
 
 /* base_dir + "/" + path unless path is absolute; NULL on allocation failure. */
 char *sslplugi_path_join(const char *base_dir, const char *path);
+/* Whether a value is an OSSL_STORE URI ("file:...", "pkcs11:...") rather than a path. */
+int sslplugi_is_store_uri(const char *value);
 /* Make every relative path of config absolute and locate every plugin file. */
 int sslplugi_paths_resolve(sslplugi_config *config, sslplug_error *err);
 
@@ -272,6 +320,20 @@ int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
  * also on failure.
  */
 int sslplugi_bind_subcontext(SSL_CTX *main, const char *name, SSL_CTX *sub, sslplug_error *err);
+/*
+ * One try at opening something locked (a key, a PKCS#12 bundle, a store):
+ * cb and cbarg are OpenSSL's pem_password_cb and its argument, asking the
+ * password source for the candidate of this attempt.  Returns 1 when it
+ * opened.
+ */
+typedef int sslplugi_unlock_fn(pem_password_cb *cb, void *cbarg, void *arg);
+/*
+ * Call fn with one password candidate after another from ctx's password
+ * source, until it opens, the source has no more, or it misbehaves; what
+ * and file name the thing in messages.  Returns 1, or 0 with err.
+ */
+int sslplugi_unlock(SSL_CTX *ctx, const char *what, const char *file, const char *pointer,
+                    sslplugi_unlock_fn *fn, void *arg, sslplug_error *err);
 /* Read the configured private key (open as fd, which it closes) through the password callback. */
 EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, const char *pointer,
                                     sslplug_error *err);

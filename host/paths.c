@@ -5,12 +5,14 @@
  * plugin directory.
  */
 #define _GNU_SOURCE /* secure_getenv */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "internal.h"
+#include "settings.h"
 
 char *
 sslplugi_path_join(const char *base_dir, const char *path)
@@ -33,6 +35,27 @@ sslplugi_path_join(const char *base_dir, const char *path)
     out[blen] = '/';
     memcpy(out + blen + 1, path, plen + 1);
     return out;
+}
+
+/*
+ * "scheme:..." (an OSSL_STORE URI such as file:/etc/key.pem or pkcs11:...):
+ * a scheme of letters, digits, '+', '-', '.' before the first ':' and no
+ * '/' before it.  Such a value is not a path to resolve.
+ */
+int
+sslplugi_is_store_uri(const char *value)
+{
+    const char *colon = strchr(value, ':'), *slash = strchr(value, '/');
+
+    if (colon == NULL || colon == value || (slash != NULL && slash < colon)) {
+        return 0;
+    }
+    for (const char *p = value; p < colon; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.') {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static int
@@ -192,26 +215,27 @@ resolve_plugin(const sslplugi_config *c, sslplugi_entry *e, sslplug_error *err)
     return r == 1;
 }
 
+/* Every file and directory a context names: the rows of kind PATH (settings.c). */
 static int
 resolve_context(const sslplugi_config *c, sslplugi_context_conf *ctx, const char *base_ptr,
                 sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    size_t count;
+    const sslplugi_setting *rows = sslplugi_settings(&count);
 
-    snprintf(ptr, sizeof(ptr), "%s/certificate", base_ptr);
-    if (!make_absolute(c, &ctx->certificate, ptr, err)) {
-        return 0;
+    for (size_t i = 0; i < count; i++) {
+        char **path = SSLPLUGI_SETTING(ctx, &rows[i], char *);
+
+        if (rows[i].kind != SSLPLUGI_SET_PATH || *path == NULL || sslplugi_is_store_uri(*path)) {
+            continue;
+        }
+        sslplugi_pointer_child(ptr, base_ptr, rows[i].name);
+        if (!make_absolute(c, path, ptr, err)) {
+            return 0;
+        }
     }
-    snprintf(ptr, sizeof(ptr), "%s/private_key", base_ptr);
-    if (!make_absolute(c, &ctx->private_key, ptr, err)) {
-        return 0;
-    }
-    snprintf(ptr, sizeof(ptr), "%s/ca_file", base_ptr);
-    if (!make_absolute(c, &ctx->ca_file, ptr, err)) {
-        return 0;
-    }
-    snprintf(ptr, sizeof(ptr), "%s/ca_path", base_ptr);
-    return make_absolute(c, &ctx->ca_path, ptr, err);
+    return 1;
 }
 
 int
