@@ -45,9 +45,15 @@ add_library(sslplug::sslplug ALIAS sslplug)
 install(TARGETS sslplug EXPORT sslplugTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 if(SSLPLUG_STATIC)
-  # The shared library's objects again (no second compile): hidden
-  # visibility changes nothing for a static link.
-  add_library(sslplug_static STATIC $<TARGET_OBJECTS:sslplug>)
+  # The shared library's objects again (no second compile: hidden
+  # visibility changes nothing for a static link), except its linkage file:
+  # a static link finds its plugins in the directory it was installed with
+  # (SslplugLinkage.cmake, host/builtin_dir.c).
+  set(_linkage_static ${PROJECT_BINARY_DIR}/host/generated/linkage_static.c)
+  sslplug_write_linkage(${_linkage_static} 1 ${SSLPLUG_INSTALL_PLUGIN_DIR})
+  add_library(sslplug_static STATIC
+    $<FILTER:$<TARGET_OBJECTS:sslplug>,EXCLUDE,linkage_shared[.]c[.]o> ${_linkage_static})
+  sslplug_warnings(sslplug_static)
   set_target_properties(sslplug_static PROPERTIES OUTPUT_NAME sslplug
     ARCHIVE_OUTPUT_DIRECTORY ${SSLPLUG_BUILD_LIB_DIR})
   target_include_directories(sslplug_static PUBLIC
@@ -60,6 +66,15 @@ if(SSLPLUG_STATIC)
   add_library(sslplug::sslplug_static ALIAS sslplug_static)
   install(TARGETS sslplug_static EXPORT sslplugStaticTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  separate_arguments(_cflags UNIX_COMMAND "${CMAKE_C_FLAGS}")
+  install(CODE "
+    include(\"${PROJECT_SOURCE_DIR}/cmake/SslplugLinkage.cmake\")
+    sslplug_install_linkage(
+      ARCHIVE \"${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:sslplug_static>\"
+      PLUGIN_DIR_REL \"${SSLPLUG_PLUGIN_DIR_REL}\"
+      WORK_DIR \"${PROJECT_BINARY_DIR}/linkage-install\"
+      CC \"${CMAKE_C_COMPILER}\" CFLAGS \"${_cflags}\" AR \"${CMAKE_AR}\"
+      RANLIB \"${CMAKE_RANLIB}\")")
   install(EXPORT sslplugStaticTargets NAMESPACE sslplug:: DESTINATION ${SSLPLUG_CMAKE_DIR})
 endif()
 
