@@ -165,11 +165,14 @@ foreach(pc sslplug sslplug-plugin)
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
-# ---- tests/test_install.c installs this very build: tell it how ----
+# ---- tests that install this very build (test_install.c, test_walkthrough.c): tell them how ----
 
-if(TARGET test_install)
-  string(REPLACE ";" "," _san "${SSLPLUG_SANITIZE}")
-  target_compile_definitions(test_install PRIVATE
+string(REPLACE ";" "," _san "${SSLPLUG_SANITIZE}")
+foreach(_test test_install test_walkthrough)
+  if(NOT TARGET ${_test})
+    continue()
+  endif()
+  target_compile_definitions(${_test} PRIVATE
     SSLPLUG_TEST_CMAKE="${CMAKE_COMMAND}"
     SSLPLUG_TEST_BUILD_DIR="${PROJECT_BINARY_DIR}"
     SSLPLUG_TEST_TOP_DIR="${PROJECT_SOURCE_DIR}"
@@ -178,4 +181,4 @@ if(TARGET test_install)
     SSLPLUG_TEST_VERSION="${PROJECT_VERSION}"
     SSLPLUG_TEST_SOVERSION="${PROJECT_VERSION_MAJOR}"
     SSLPLUG_TEST_STATIC=$<BOOL:${SSLPLUG_STATIC}>)
-endif()
+endforeach()

@@ -174,6 +174,19 @@ run(int rc, const char *fmt, ...)
     return out;
 }
 
+/* The demo PKI the README says to make, made once for the tests that need it. */
+static void
+make_demo_pki(void)
+{
+    static int made;
+
+    if (!made) {
+        free(run(0, "sh %s %s", path("share/sslplug/demo/mkpki.sh"),
+                 path("share/sslplug/demo/pki")));
+        made = 1;
+    }
+}
+
 static void
 test_install_layout(void **state)
 {
@@ -362,6 +375,19 @@ check_vendor_plugins(const char *build)
     assert_has(out, "handshake: failed");
     free(out);
 
+    /* The example's client of the installed demo server, as its README runs it. */
+    make_demo_pki();
+    out = run(0, "%s check %s/demo-client.json", cli, build);
+    assert_has(out, "demo-client.json: ok");
+    free(out);
+    out = run(0, "%s handshake %s %s/demo-client.json --servername localhost", cli,
+              path("share/sslplug/demo/server.json"), build);
+    assert_has(out, "[client] client_cert client_cert_file");
+    assert_has(out, "acme_verify: accepting CN=localhost");
+    assert_has(out, "acme_info: handshake #1 done");
+    assert_has(out, "handshake: ok");
+    free(out);
+
     /* Its config errors come back with an absolute JSON pointer. */
     out = run(1, "%s check %s", cli, bad);
     assert_has(out, "/callbacks/verify/config/deny_cn/1");
@@ -393,19 +419,6 @@ test_install_vendor_plugins_with_find_package(void **state)
     (void)state;
     check_vendor_plugins(build);
     free(build);
-}
-
-/* The demo PKI the README says to make, made once for the tests that need it. */
-static void
-make_demo_pki(void)
-{
-    static int made;
-
-    if (!made) {
-        free(run(0, "sh %s %s", path("share/sslplug/demo/mkpki.sh"),
-                 path("share/sslplug/demo/pki")));
-        made = 1;
-    }
 }
 
 /* Installed, no PKI is shipped: the demo says how to make one, not what failed to open. */
