@@ -216,6 +216,8 @@ test_install_layout(void **state)
     assert_file(path("share/sslplug/demo/server.json"), S_IFREG);
     assert_file(path("share/sslplug/demo/client.json"), S_IFREG);
     assert_file(path("share/sslplug/demo/mkpki.sh"), S_IFREG);
+    assert_file(path("share/sslplug/demo/examples"), S_IFDIR);
+    assert_file(path("share/sslplug/demo/examples/sni-virtual-hosts.json"), S_IFREG);
     assert_file(path("share/man/man1/sslplug.1"), S_IFREG);
     assert_file(path("share/man/man5/sslplug.json.5"), S_IFREG);
     assert_file(path("share/man/man7/sslplug-plugin.7"), S_IFREG);
@@ -458,6 +460,30 @@ test_install_demo_configs_run(void **state)
     free(out);
 }
 
+/* config/examples, installed beside the demo: their ../pki is the demo PKI. */
+static void
+test_install_example_configs_check(void **state)
+{
+    static const char *const examples[] = {"cert-select-sni", "info-events", "keylog",
+                                           "sni-virtual-hosts"};
+    char *out;
+
+    (void)state;
+    make_demo_pki();
+    for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+        out = run(0, "%s check %s", path("bin/sslplug"),
+                  path("share/sslplug/demo/examples/%s.json", examples[i]));
+        assert_has(out, ".json: ok\n");
+        free(out);
+    }
+    out = run(0, "%s handshake %s %s --servername alt.example", path("bin/sslplug"),
+              path("share/sslplug/demo/examples/sni-virtual-hosts.json"),
+              path("share/sslplug/demo/client.json"));
+    assert_has(out, "servername_map");
+    assert_has(out, "handshake: ok");
+    free(out);
+}
+
 static long long
 now_ms(void)
 {
@@ -625,6 +651,7 @@ main(void)
         cmocka_unit_test(test_install_vendor_plugins_with_pkgconfig),
         cmocka_unit_test(test_install_vendor_plugins_with_find_package),
         cmocka_unit_test(test_install_demo_configs_run),
+        cmocka_unit_test(test_install_example_configs_check),
         cmocka_unit_test_setup_teardown(test_install_embed_shared_with_pkgconfig, setup, teardown),
         cmocka_unit_test_setup_teardown(test_install_embed_static_with_find_package, setup,
                                         teardown),
