@@ -10,12 +10,17 @@
 #   lib/cmake/sslplug/                   find_package(sslplug): sslplug::sslplug,
 #                                        sslplug::plugin, sslplug::sslplug_static
 #   share/sslplug/sslplug.schema.json    the configuration's JSON Schema
-#   share/sslplug/demo/                  demo configurations and mkpki.sh
+#   share/sslplug/demo/                  demo configurations and mkpki.sh;
+#                                        examples/: config/examples (../pki is the demo's)
 #   share/man/man{1,5,7}/                sslplug(1), sslplug.json(5), sslplug-plugin(7)
 #   share/doc/sslplug/                   README, plugin READMEs, examples/
 #
 # Every path is relative to the prefix, so `cmake --install BUILD --prefix P`
 # works for any P; the .pc files find the prefix from their own location.
+#
+# Each rule names the Debian package it belongs to (SslplugPackage.cmake) as
+# its component: lib (libsslplug0), dev (libsslplug-dev), tool (sslplug,
+# also what names no component: the bundled plugins).
 
 include(CMakePackageConfigHelpers)
 find_package(Threads REQUIRED)
@@ -42,12 +47,19 @@ string(REGEX REPLACE ".*SSLPLUG_ABI_MINOR ([0-9]+).*" "\\1" SSLPLUG_ABI_MINOR "$
 # ---- library, static library, CLI ----
 
 add_library(sslplug::sslplug ALIAS sslplug)
-install(TARGETS sslplug EXPORT sslplugTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS sslplug EXPORT sslplugTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  COMPONENT lib NAMELINK_COMPONENT dev)
 
 if(SSLPLUG_STATIC)
-  # The shared library's objects again (no second compile): hidden
-  # visibility changes nothing for a static link.
-  add_library(sslplug_static STATIC $<TARGET_OBJECTS:sslplug>)
+  # The shared library's objects again (no second compile: hidden
+  # visibility changes nothing for a static link), except its linkage file:
+  # a static link finds its plugins in the directory it was installed with
+  # (SslplugLinkage.cmake, host/builtin_dir.c).
+  set(_linkage_static ${PROJECT_BINARY_DIR}/host/generated/linkage_static.c)
+  sslplug_write_linkage(${_linkage_static} 1 ${SSLPLUG_INSTALL_PLUGIN_DIR})
+  add_library(sslplug_static STATIC
+    $<FILTER:$<TARGET_OBJECTS:sslplug>,EXCLUDE,linkage_shared[.]c[.]o> ${_linkage_static})
+  sslplug_warnings(sslplug_static)
   set_target_properties(sslplug_static PROPERTIES OUTPUT_NAME sslplug
     ARCHIVE_OUTPUT_DIRECTORY ${SSLPLUG_BUILD_LIB_DIR})
   target_include_directories(sslplug_static PUBLIC
@@ -59,17 +71,27 @@ if(SSLPLUG_STATIC)
             ${CMAKE_DL_LIBS} Threads::Threads)
   add_library(sslplug::sslplug_static ALIAS sslplug_static)
   install(TARGETS sslplug_static EXPORT sslplugStaticTargets
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(EXPORT sslplugStaticTargets NAMESPACE sslplug:: DESTINATION ${SSLPLUG_CMAKE_DIR})
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+  separate_arguments(_cflags UNIX_COMMAND "${CMAKE_C_FLAGS}")
+  install(CODE "
+    include(\"${PROJECT_SOURCE_DIR}/cmake/SslplugLinkage.cmake\")
+    sslplug_install_linkage(
+      ARCHIVE \"${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:sslplug_static>\"
+      PLUGIN_DIR_REL \"${SSLPLUG_PLUGIN_DIR_REL}\"
+      WORK_DIR \"${PROJECT_BINARY_DIR}/linkage-install\"
+      CC \"${CMAKE_C_COMPILER}\" CFLAGS \"${_cflags}\" AR \"${CMAKE_AR}\"
+      RANLIB \"${CMAKE_RANLIB}\")" COMPONENT dev)
+  install(EXPORT sslplugStaticTargets NAMESPACE sslplug:: DESTINATION ${SSLPLUG_CMAKE_DIR}
+    COMPONENT dev)
 endif()
 
 # An installed CLI finds its library in a non-system prefix.
 set_target_properties(sslplug_cli PROPERTIES
   INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
-install(TARGETS sslplug_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS sslplug_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tool)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sslplug
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.h")
 
 # ---- sslplug::plugin: what a plugin compiles with; it links nothing ----
 # OpenSSL's headers (plugin.h includes them) and hidden visibility, so that
@@ -85,14 +107,21 @@ target_include_directories(sslplug_plugin_sdk INTERFACE
 target_compile_options(sslplug_plugin_sdk INTERFACE
   $<$<COMPILE_LANGUAGE:C,CXX>:-fvisibility=hidden>)
 add_library(sslplug::plugin ALIAS sslplug_plugin_sdk)
-install(TARGETS sslplug_plugin_sdk EXPORT sslplugTargets)
+install(TARGETS sslplug_plugin_sdk EXPORT sslplugTargets COMPONENT dev)
 
 # ---- data, man pages, documentation ----
 
-install(FILES ${PROJECT_SOURCE_DIR}/config/sslplug.schema.json DESTINATION ${SSLPLUG_DATA_DIR_REL})
+install(FILES ${PROJECT_SOURCE_DIR}/config/sslplug.schema.json DESTINATION ${SSLPLUG_DATA_DIR_REL}
+  COMPONENT tool)
 file(GLOB _demo_configs ${PROJECT_SOURCE_DIR}/config/demo/*.json)
-install(FILES ${_demo_configs} DESTINATION ${SSLPLUG_DATA_DIR_REL}/demo)
-install(PROGRAMS ${PROJECT_SOURCE_DIR}/tests/pki/mkpki.sh DESTINATION ${SSLPLUG_DATA_DIR_REL}/demo)
+install(FILES ${_demo_configs} DESTINATION ${SSLPLUG_DATA_DIR_REL}/demo COMPONENT tool)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/tests/pki/mkpki.sh DESTINATION ${SSLPLUG_DATA_DIR_REL}/demo
+  COMPONENT tool)
+# Beside the demo, as the build tree has them (build/demo/examples): their
+# "../pki/" paths are the demo PKI's.
+file(GLOB _example_configs ${PROJECT_SOURCE_DIR}/config/examples/*.json)
+install(FILES ${_example_configs} DESTINATION ${SSLPLUG_DATA_DIR_REL}/demo/examples
+  COMPONENT tool)
 if(SSLPLUG_INSTALL_DEMO_PKI)
   install(CODE "
     set(_pki \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${SSLPLUG_DATA_DIR_REL}/demo/pki\")
@@ -103,21 +132,28 @@ if(SSLPLUG_INSTALL_DEMO_PKI)
       if(NOT _rc EQUAL 0)
         message(FATAL_ERROR \"mkpki.sh failed: \${_rc}\")
       endif()
-    endif()")
+    endif()" COMPONENT tool)
 endif()
 
+# The plugin author's page goes with the headers; the tool's and the
+# configuration's with the tool.
 foreach(section 1 5 7)
   file(GLOB _pages ${PROJECT_SOURCE_DIR}/docs/man/*.${section})
-  install(FILES ${_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  if(section EQUAL 7)
+    set(_component dev)
+  else()
+    set(_component tool)
+  endif()
+  install(FILES ${_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section} COMPONENT ${_component})
 endforeach()
 
-install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT tool)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
-  PATTERN "build*" EXCLUDE)
+  COMPONENT dev PATTERN "build*" EXCLUDE)
 
 # ---- CMake package ----
 
-install(EXPORT sslplugTargets NAMESPACE sslplug:: DESTINATION ${SSLPLUG_CMAKE_DIR})
+install(EXPORT sslplugTargets NAMESPACE sslplug:: DESTINATION ${SSLPLUG_CMAKE_DIR} COMPONENT dev)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/sslplugConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/sslplugConfig.cmake
   INSTALL_DESTINATION ${SSLPLUG_CMAKE_DIR}
@@ -131,7 +167,8 @@ endif()
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/cmake/sslplugConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY ${_compat})
 install(FILES ${PROJECT_BINARY_DIR}/cmake/sslplugConfig.cmake
-  ${PROJECT_BINARY_DIR}/cmake/sslplugConfigVersion.cmake DESTINATION ${SSLPLUG_CMAKE_DIR})
+  ${PROJECT_BINARY_DIR}/cmake/sslplugConfigVersion.cmake DESTINATION ${SSLPLUG_CMAKE_DIR}
+  COMPONENT dev)
 
 # ---- pkg-config ----
 
@@ -147,14 +184,18 @@ foreach(pc sslplug sslplug-plugin)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc
     @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc
-    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 endforeach()
 
-# ---- tests/test_install.c installs this very build: tell it how ----
+# ---- tests that install this very build or package this tree (test_install.c,
+# test_walkthrough.c, test_package.c): tell them how ----
 
-if(TARGET test_install)
-  string(REPLACE ";" "," _san "${SSLPLUG_SANITIZE}")
-  target_compile_definitions(test_install PRIVATE
+string(REPLACE ";" "," _san "${SSLPLUG_SANITIZE}")
+foreach(_test test_install test_walkthrough test_package)
+  if(NOT TARGET ${_test})
+    continue()
+  endif()
+  target_compile_definitions(${_test} PRIVATE
     SSLPLUG_TEST_CMAKE="${CMAKE_COMMAND}"
     SSLPLUG_TEST_BUILD_DIR="${PROJECT_BINARY_DIR}"
     SSLPLUG_TEST_TOP_DIR="${PROJECT_SOURCE_DIR}"
@@ -162,5 +203,7 @@ if(TARGET test_install)
     SSLPLUG_TEST_SANITIZE="${_san}"
     SSLPLUG_TEST_VERSION="${PROJECT_VERSION}"
     SSLPLUG_TEST_SOVERSION="${PROJECT_VERSION_MAJOR}"
-    SSLPLUG_TEST_STATIC=$<BOOL:${SSLPLUG_STATIC}>)
-endif()
+    SSLPLUG_TEST_STATIC=$<BOOL:${SSLPLUG_STATIC}>
+    SSLPLUG_TEST_CPACK="${CMAKE_CPACK_COMMAND}"
+    SSLPLUG_TEST_MULTIARCH="${CMAKE_LIBRARY_ARCHITECTURE}")
+endforeach()

@@ -8,7 +8,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +21,6 @@
 #include "elf.h"
 #include "internal.h"
 #include "types.h"
-
-#ifndef SSLPLUG_BUILD_TREE
-#error "SSLPLUG_BUILD_TREE must be defined by the build"
-#endif
 
 /*
  * Modules are never unloaded (RTLD_NODELETE) and never freed: unmapping code
@@ -715,43 +710,4 @@ sslplugi_instance_unref(sslplugi_instance *inst)
     free(inst->base_dir);
     free(inst->override_codes);
     free(inst);
-}
-
-static char builtin_dir[4096];
-static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
-
-/*
- * Running from the build tree: the plugins built there.  Installed: the
- * plugins beside the library that is running (LIBDIR/sslplug/plugins), so
- * an install under any prefix finds its own; the configured path only when
- * the library cannot tell where it is.
- */
-static void
-find_builtin_dir(void)
-{
-    static const char build_tree[] = SSLPLUG_BUILD_TREE "/";
-    void *self = (void *)(uintptr_t)sslplug_builtin_plugin_dir;
-    const char *slash;
-    Dl_info info;
-
-    snprintf(builtin_dir, sizeof(builtin_dir), "%s", SSLPLUG_INSTALL_PLUGIN_DIR);
-    if (dladdr(self, &info) == 0 || info.dli_fname == NULL || info.dli_fname[0] != '/') {
-        return;
-    }
-    if (strncmp(info.dli_fname, build_tree, sizeof(build_tree) - 1) == 0) {
-        snprintf(builtin_dir, sizeof(builtin_dir), "%s", SSLPLUG_BUILD_PLUGIN_DIR);
-    } else if ((slash = strrchr(info.dli_fname, '/')) != NULL) {
-        char dir[4096], real[PATH_MAX];
-
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - info.dli_fname), info.dli_fname);
-        snprintf(builtin_dir, sizeof(builtin_dir), "%s/sslplug/plugins",
-                 realpath(dir, real) != NULL ? real : dir);
-    }
-}
-
-const char *
-sslplug_builtin_plugin_dir(void)
-{
-    pthread_once(&builtin_once, find_builtin_dir);
-    return builtin_dir;
 }

@@ -3,9 +3,11 @@
  * installed SDK used the way its users would: the layout; the plugin author
  * kit (examples/vendor-plugin) built with pkg-config and with find_package
  * and loaded by the installed `sslplug`; the embedding example built
- * against the shared library (pkg-config) and the static one (find_package)
+ * against the shared library (pkg-config) and the static one (find_package),
+ * serving the installed demo configuration (bundled plugins by bare name)
  * and talked to with the installed `sslplug connect`; the installed demo
- * configurations with the installed plugins.
+ * configurations with the installed plugins, and `sslplug demo` before and
+ * after the PKI is made.
  *
  * The build tells this file how to reach it (SslplugInstall.cmake):
  * SSLPLUG_TEST_CMAKE, _BUILD_DIR, _TOP_DIR, _LIBDIR, _SANITIZE, _VERSION,
@@ -16,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,12 +66,13 @@ path(const char *fmt, ...)
 static int
 group_setup(void **state)
 {
-    char *out = NULL;
+    char *out = NULL, real[PATH_MAX];
     int rc;
 
     (void)state;
     scratch = tu_tmpdir();
-    if (asprintf(&prefix, "%s/prefix", scratch) < 0) {
+    /* Real: the CLI prints its demo directory resolved. */
+    if (realpath(scratch, real) == NULL || asprintf(&prefix, "%s/prefix", real) < 0) {
         return -1;
     }
     /* An install inside the build tree would pass for the build tree itself. */
@@ -170,6 +174,19 @@ run(int rc, const char *fmt, ...)
     return out;
 }
 
+/* The demo PKI the README says to make, made once for the tests that need it. */
+static void
+make_demo_pki(void)
+{
+    static int made;
+
+    if (!made) {
+        free(run(0, "sh %s %s", path("share/sslplug/demo/mkpki.sh"),
+                 path("share/sslplug/demo/pki")));
+        made = 1;
+    }
+}
+
 static void
 test_install_layout(void **state)
 {
@@ -199,6 +216,8 @@ test_install_layout(void **state)
     assert_file(path("share/sslplug/demo/server.json"), S_IFREG);
     assert_file(path("share/sslplug/demo/client.json"), S_IFREG);
     assert_file(path("share/sslplug/demo/mkpki.sh"), S_IFREG);
+    assert_file(path("share/sslplug/demo/examples"), S_IFDIR);
+    assert_file(path("share/sslplug/demo/examples/sni-virtual-hosts.json"), S_IFREG);
     assert_file(path("share/man/man1/sslplug.1"), S_IFREG);
     assert_file(path("share/man/man5/sslplug.json.5"), S_IFREG);
     assert_file(path("share/man/man7/sslplug-plugin.7"), S_IFREG);
@@ -358,6 +377,19 @@ check_vendor_plugins(const char *build)
     assert_has(out, "handshake: failed");
     free(out);
 
+    /* The example's client of the installed demo server, as its README runs it. */
+    make_demo_pki();
+    out = run(0, "%s check %s/demo-client.json", cli, build);
+    assert_has(out, "demo-client.json: ok");
+    free(out);
+    out = run(0, "%s handshake %s %s/demo-client.json --servername localhost", cli,
+              path("share/sslplug/demo/server.json"), build);
+    assert_has(out, "[client] client_cert client_cert_file");
+    assert_has(out, "acme_verify: accepting CN=localhost");
+    assert_has(out, "acme_info: handshake #1 done");
+    assert_has(out, "handshake: ok");
+    free(out);
+
     /* Its config errors come back with an absolute JSON pointer. */
     out = run(1, "%s check %s", cli, bad);
     assert_has(out, "/callbacks/verify/config/deny_cn/1");
@@ -391,6 +423,23 @@ test_install_vendor_plugins_with_find_package(void **state)
     free(build);
 }
 
+/* Installed, no PKI is shipped: the demo says how to make one, not what failed to open. */
+static void
+test_install_demo_without_pki_says_what_to_run(void **state)
+{
+    char *out, *hint = NULL;
+
+    (void)state;
+    assert_int_equal(access(path("share/sslplug/demo/pki"), F_OK), -1);
+    out = run(1, "%s demo", path("bin/sslplug"));
+    assert_true(asprintf(&hint, "sh %s/share/sslplug/demo/mkpki.sh %s/share/sslplug/demo/pki\n",
+                         prefix, prefix) > 0);
+    assert_has(out, hint);
+    assert_null(strstr(out, "cannot open"));
+    free(hint);
+    free(out);
+}
+
 /* The shipped demo configurations work with the shipped plugins and mkpki.sh. */
 static void
 test_install_demo_configs_run(void **state)
@@ -398,13 +447,39 @@ test_install_demo_configs_run(void **state)
     char *out;
 
     (void)state;
-    free(run(0, "sh %s %s", path("share/sslplug/demo/mkpki.sh"), path("share/sslplug/demo/pki")));
-    /* Bare plugin names: the installed plugins, through SSLPLUG_PLUGIN_PATH. */
-    out = run(0, "env SSLPLUG_PLUGIN_PATH=%s %s handshake %s %s --servername localhost",
-              path("%s/sslplug/plugins", SSLPLUG_TEST_LIBDIR), path("bin/sslplug"),
+    make_demo_pki();
+    /* Bare plugin names: the plugins installed beside the running library. */
+    out = run(0, "%s handshake %s %s --servername localhost", path("bin/sslplug"),
               path("share/sslplug/demo/server.json"), path("share/sslplug/demo/client.json"));
     assert_has(out, "[server] password    password_file");
     assert_has(out, "[client] client_cert client_cert_file");
+    assert_has(out, "handshake: ok");
+    free(out);
+    out = run(0, "%s demo", path("bin/sslplug"));
+    assert_has(out, "handshake: ok");
+    free(out);
+}
+
+/* config/examples, installed beside the demo: their ../pki is the demo PKI. */
+static void
+test_install_example_configs_check(void **state)
+{
+    static const char *const examples[] = {"cert-select-sni", "info-events", "keylog",
+                                           "sni-virtual-hosts"};
+    char *out;
+
+    (void)state;
+    make_demo_pki();
+    for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+        out = run(0, "%s check %s", path("bin/sslplug"),
+                  path("share/sslplug/demo/examples/%s.json", examples[i]));
+        assert_has(out, ".json: ok\n");
+        free(out);
+    }
+    out = run(0, "%s handshake %s %s --servername alt.example", path("bin/sslplug"),
+              path("share/sslplug/demo/examples/sni-virtual-hosts.json"),
+              path("share/sslplug/demo/client.json"));
+    assert_has(out, "servername_map");
     assert_has(out, "handshake: ok");
     free(out);
 }
@@ -506,17 +581,20 @@ finish_embed(server *s)
     }
 }
 
+/*
+ * The embedding example serves the installed demo server configuration,
+ * which names the bundled plugins by bare name: shared or static, the
+ * application finds the plugins of the prefix sslplug was installed into.
+ * The installed demo client talks to it (the demo server requires its
+ * client certificate).
+ */
 static void
 embed_serves(server *s, const char *options, int expect_shared)
 {
     char *build = build_example("embed", options, 1);
     char *exe = NULL, *out;
-    char *sconf = installed_server_config(
-        "embed-server.json", path("%s/sslplug/plugins/info_log.so", SSLPLUG_TEST_LIBDIR));
-    char *cconf = write_config("embed-client.json",
-                               "{\"version\": 1, \"context\": {\"role\": \"client\","
-                               " \"ca_file\": \"%s\"}}",
-                               tu_pki("ca.crt"));
+    const char *sconf = path("share/sslplug/demo/server.json");
+    const char *cconf = path("share/sslplug/demo/client.json");
     const char *port;
 
     assert_true(asprintf(&exe, "%s/embed_server", build) > 0);
@@ -528,6 +606,9 @@ embed_serves(server *s, const char *options, int expect_shared)
     }
     free(out);
 
+    make_demo_pki();
+    /* Not through the environment: from what the library knows. */
+    unsetenv("SSLPLUG_PLUGIN_PATH");
     port = start_embed(s, exe, sconf);
     out = run(0, "%s connect %s 127.0.0.1:%s --servername localhost", path("bin/sslplug"), cconf,
               port);
@@ -539,9 +620,8 @@ embed_serves(server *s, const char *options, int expect_shared)
     assert_has(s->text, "echoed 19 bytes");
     /* The plugins the configuration added to the application's context ran. */
     assert_has(s->text, "info_log");
+    assert_has(s->text, "verify_log: info: depth=0 ok=1 subject=\"CN=sslplug-client");
     free(exe);
-    free(sconf);
-    free(cconf);
     free(build);
 }
 
@@ -566,9 +646,12 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_layout),
         cmocka_unit_test(test_install_pkgconfig_points_into_prefix),
+        /* Before any test makes the demo PKI. */
+        cmocka_unit_test(test_install_demo_without_pki_says_what_to_run),
         cmocka_unit_test(test_install_vendor_plugins_with_pkgconfig),
         cmocka_unit_test(test_install_vendor_plugins_with_find_package),
         cmocka_unit_test(test_install_demo_configs_run),
+        cmocka_unit_test(test_install_example_configs_check),
         cmocka_unit_test_setup_teardown(test_install_embed_shared_with_pkgconfig, setup, teardown),
         cmocka_unit_test_setup_teardown(test_install_embed_static_with_find_package, setup,
                                         teardown),

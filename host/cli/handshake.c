@@ -2,6 +2,9 @@
  * sslplug handshake / demo: two contexts from two configurations meet over
  * a BIO pair in this process; every callback call is traced on stdout.
  */
+#define _GNU_SOURCE /* realpath */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -132,15 +135,19 @@ demo_dir(char *out, size_t len)
     if (strncmp(exe, build_tree, sizeof(build_tree) - 1) == 0) {
         snprintf(out, len, "%s", SSLPLUG_DEMO_DIR);
     } else if ((slash = strrchr(exe, '/')) != NULL) {
+        char dir[4096], real[PATH_MAX];
+
         *slash = '\0';
-        snprintf(out, len, "%s/../share/sslplug/demo", exe);
+        snprintf(dir, sizeof(dir), "%s/../share/sslplug/demo", exe);
+        /* PREFIX/share/sslplug/demo, not PREFIX/bin/..: it is shown to the user. */
+        snprintf(out, len, "%s", realpath(dir, real) != NULL ? real : dir);
     }
 }
 
 int
 cli_demo(int argc, char **argv)
 {
-    char server[4096], client[4096], dir[4096];
+    char server[4096], client[4096], dir[4096], pki[4200];
 
     if (cli_wants_help(argc, argv)) {
         printf("usage: sslplug demo\n\n"
@@ -149,7 +156,9 @@ cli_demo(int argc, char **argv)
                "binary, e.g. %s): an encrypted server key unlocked by\n"
                "password_file, both sides verifying with verify_log (the client also with the\n"
                "raw C++ example), info_log on both sides and a client certificate from\n"
-               "client_cert_file.\n",
+               "client_cert_file.  The demo server requires a client certificate.\n\n"
+               "An installed sslplug has no demo PKI (a package ships no private keys): make\n"
+               "one with `sh DEMO/mkpki.sh DEMO/pki`, DEMO being the directory above.\n",
                SSLPLUG_DEMO_DIR, SSLPLUG_INSTALL_DEMO_DIR);
         return CLI_OK;
     }
@@ -157,6 +166,16 @@ cli_demo(int argc, char **argv)
         return CLI_USAGE;
     }
     demo_dir(dir, sizeof(dir));
+    snprintf(pki, sizeof(pki), "%s/pki", dir);
+    if (access(pki, F_OK) != 0) {
+        /* Installed: a package ships no private keys, so the PKI is the user's to make. */
+        fprintf(stderr,
+                "sslplug demo: no demo PKI in %s; make one with\n"
+                "    sh %s/mkpki.sh %s\n"
+                "and run sslplug demo again.\n",
+                pki, dir, pki);
+        return CLI_FAIL;
+    }
     snprintf(server, sizeof(server), "%s/server.json", dir);
     snprintf(client, sizeof(client), "%s/client.json", dir);
     printf("sslplug demo: %s and %s\n", server, client);
