@@ -215,8 +215,8 @@ sslplugi_unlock(SSL_CTX *ctx, const char *what, const char *file, const char *po
         }
     }
     sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, pointer,
-                       "wrong password for %s %s (gave up after %d candidates from %s)", what,
-                       file, MAX_PASSWORD_ATTEMPTS, password_of(kl.b)->label);
+                       "wrong password for %s %s (gave up after %d candidates from %s)", what, file,
+                       MAX_PASSWORD_ATTEMPTS, password_of(kl.b)->label);
 done:
     sslplugi_services_reading_key(NULL);
     keyload_forget(&kl);

@@ -265,8 +265,8 @@ parse_setting(const json_t *obj, const char *ptr, const sslplugi_setting *row,
     case SSLPLUGI_SET_PATH:
         return get_string(obj, ptr, row->name, SSLPLUGI_SETTING(c, row, char *), err);
     case SSLPLUGI_SET_ENUM:
-        return get_enum(obj, ptr, row->name, row->names, row->values,
-                        SSLPLUGI_SETTING(c, row, int), err);
+        return get_enum(obj, ptr, row->name, row->names, row->values, SSLPLUGI_SETTING(c, row, int),
+                        err);
     case SSLPLUGI_SET_INTEGER:
         return get_integer(v, child, row->min, row->max, SSLPLUGI_SETTING(c, row, long), err);
     case SSLPLUGI_SET_BOOLEAN:
@@ -308,8 +308,7 @@ parse_setting(const json_t *obj, const char *ptr, const sslplugi_setting *row,
  * neither a client's nor the main context's alone in a named context (sub).
  */
 static int
-check_where(const json_t *obj, const char *ptr, int sub, sslplugi_role role,
-            sslplug_error *err)
+check_where(const json_t *obj, const char *ptr, int sub, sslplugi_role role, sslplug_error *err)
 {
     size_t count;
     const sslplugi_setting *rows = sslplugi_settings(&count);
@@ -469,7 +468,8 @@ parse_contexts(const json_t *obj, sslplugi_config *c, sslplug_error *err)
             return 0;
         }
         memcpy(sub->pointer, child, sizeof(sub->pointer));
-        if ((sub->name = strdup(name)) == NULL || !sslplugi_settings_copy(&sub->conf, &c->context)) {
+        if ((sub->name = strdup(name)) == NULL ||
+            !sslplugi_settings_copy(&sub->conf, &c->context)) {
             free(sub->name);
             sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
             return 0;

@@ -1,9 +1,15 @@
 /*
- * The "context" section of a configuration: protocol range, ciphers,
- * certificate and key, trust anchors, verification depth.  Verification
- * mode and callbacks are set by binding.c, which owns the trampolines.
+ * What a context's settings (settings.c) do to an SSL_CTX: protocol range,
+ * ciphers, trust and revocation checks, the certificate and key
+ * (keypair.c), ALPN, sessions, stapling (ocsp.c) and OpenSSL's own
+ * settings, and how they reach a connection switched to a named context.
+ * The verification mode and the callbacks are the binding's (types.c).
  */
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -52,51 +58,6 @@ set_protocols(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, ss
 }
 
 static int
-set_keypair(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
-{
-    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
-    EVP_PKEY *pkey = NULL;
-    char reason[256];
-    int fd, ok = 0;
-
-    if (c->certificate == NULL) {
-        return 1;
-    }
-    /*
-     * Checked, then read by name: the directory checks keep others from
-     * putting another file under that name in between.
-     */
-    if ((fd = sslplugi_file_open_data(c->certificate, &sslplugi_certificate_file, c->check_files,
-                                      P("certificate"), err)) < 0) {
-        goto done;
-    }
-    close(fd);
-    ERR_clear_error();
-    if (!SSL_CTX_use_certificate_chain_file(ctx, c->certificate)) {
-        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, P("certificate"),
-                           "cannot use certificate %s: %s", c->certificate,
-                           sslplugi_openssl_reason(reason, sizeof(reason)));
-        goto done;
-    }
-    if ((fd = sslplugi_file_open_data(c->private_key, &sslplugi_key_file, c->check_files,
-                                      P("private_key"), err)) < 0 ||
-        (pkey = sslplugi_read_private_key(ctx, fd, c->private_key, P("private_key"), err)) ==
-            NULL) {
-        goto done;
-    }
-    if (!SSL_CTX_use_PrivateKey(ctx, pkey) || !SSL_CTX_check_private_key(ctx)) {
-        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, P("private_key"),
-                           "private key %s does not match certificate %s: %s", c->private_key,
-                           c->certificate, sslplugi_openssl_reason(reason, sizeof(reason)));
-        goto done;
-    }
-    ok = 1;
-done:
-    EVP_PKEY_free(pkey);
-    return ok;
-}
-
-static int
 set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const sslplugi_trust *trust,
           const char *base, const unsigned char *sid_ctx, sslplug_error *err)
 {
@@ -127,6 +88,13 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const sslplugi_trust *tr
     if (c->verify_depth >= 0) {
         SSL_CTX_set_verify_depth(ctx, (int)c->verify_depth);
     }
+    /* CRLs are in the store (trust.c); this says whose revocation is checked. */
+    if (c->crl_check != 0) {
+        X509_VERIFY_PARAM_set_flags(
+            SSL_CTX_get0_param(ctx),
+            X509_V_FLAG_CRL_CHECK |
+                (c->crl_check == SSLPLUGI_CRL_CHAIN ? X509_V_FLAG_CRL_CHECK_ALL : 0));
+    }
     /*
      * Every connection starts with this name to check (SSL_set1_host
      * replaces it per connection); it is sent as SNI when the application
@@ -151,13 +119,290 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const sslplugi_trust *tr
     return 1;
 }
 
+/* ---- what a context keeps of its settings, freed with it ---- */
+
+/*
+ * The settings callbacks read on every connection (ALPN, the staple) and
+ * what a switch applies again (the SSL_CONF commands), in the context's
+ * ex_data, so they live exactly as long as the context.
+ */
+typedef struct context_state {
+    unsigned char *alpn; /* the protocols in wire form (length-prefixed), in preference order */
+    unsigned alpn_len;
+    int alpn_continue; /* no protocol shared: go on without ALPN */
+    sslplugi_pairs openssl;
+    int server;
+    sslplugi_staple *staple;
+} context_state;
+
+static int state_index = -1;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+
+static void
+state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    context_state *st = ptr;
+
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    if (st == NULL) {
+        return;
+    }
+    free(st->alpn);
+    for (size_t i = 0; i < st->openssl.n; i++) {
+        free(st->openssl.names[i]);
+        free(st->openssl.values[i]);
+    }
+    free(st->openssl.names);
+    free(st->openssl.values);
+    sslplugi_staple_free(st->staple);
+    free(st);
+}
+
+static void
+state_init(void)
+{
+    state_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, state_free);
+}
+
+static context_state *
+state_of(const SSL_CTX *ctx)
+{
+    return state_index >= 0 ? SSL_CTX_get_ex_data(ctx, state_index) : NULL;
+}
+
+/* The context's state, made on first use; NULL when out of memory. */
+static context_state *
+state_new(SSL_CTX *ctx)
+{
+    context_state *st;
+
+    if (pthread_once(&state_once, state_init) != 0 || state_index < 0) {
+        return NULL;
+    }
+    if ((st = state_of(ctx)) != NULL) {
+        return st;
+    }
+    if ((st = calloc(1, sizeof(*st))) == NULL) {
+        return NULL;
+    }
+    if (!SSL_CTX_set_ex_data(ctx, state_index, st)) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* ---- ALPN ---- */
+
+/* A server picks the first of its own protocols the client offers. */
+static int
+alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+            unsigned int inlen, void *arg)
+{
+    const context_state *st = state_of(SSL_get_SSL_CTX(ssl));
+
+    (void)arg;
+    if (st == NULL || st->alpn == NULL) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    for (unsigned i = 0; i < st->alpn_len; i += 1u + st->alpn[i]) {
+        for (unsigned k = 0; k < inlen; k += 1u + in[k]) {
+            if (in[k] == st->alpn[i] && k + 1u + in[k] <= inlen &&
+                memcmp(in + k + 1, st->alpn + i + 1, in[k]) == 0) {
+                *out = in + k + 1;
+                *outlen = in[k];
+                return SSL_TLSEXT_ERR_OK;
+            }
+        }
+    }
+    /* OpenSSL sends no_application_protocol for a fatal result. */
+    return st->alpn_continue ? SSL_TLSEXT_ERR_NOACK : SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static int
+set_alpn(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
+{
+    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
+    context_state *st;
+    size_t len = 0;
+
+    if (c->alpn.n == 0) {
+        return 1;
+    }
+    for (size_t i = 0; i < c->alpn.n; i++) {
+        len += 1 + strlen(c->alpn.v[i]);
+    }
+    if ((st = state_new(ctx)) == NULL || (st->alpn = malloc(len)) == NULL || len > UINT_MAX) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, P("alpn"), "out of memory");
+        return 0;
+    }
+    st->alpn_len = 0;
+    for (size_t i = 0; i < c->alpn.n; i++) {
+        size_t n = strlen(c->alpn.v[i]);
+
+        st->alpn[st->alpn_len] = (unsigned char)n;
+        memcpy(st->alpn + st->alpn_len + 1, c->alpn.v[i], n);
+        st->alpn_len += (unsigned)(1 + n);
+    }
+    st->alpn_continue = c->alpn_mismatch == SSLPLUGI_ALPN_CONTINUE;
+    if (c->role == SSLPLUGI_ROLE_SERVER) {
+        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+        return 1;
+    }
+    /* 0 is success here, unlike everywhere else in OpenSSL. */
+    if (SSL_CTX_set_alpn_protos(ctx, st->alpn, st->alpn_len) != 0) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, P("alpn"), "refused by OpenSSL");
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- everything else OpenSSL can set: SSL_CONF commands ---- */
+
+/*
+ * One of ctx or ssl.  The flags are those of a configuration file's
+ * section, for the role: no file commands (Certificate, VerifyCAFile...),
+ * which go through sslplug's own keys and their checks.
+ */
+static int
+apply_commands(SSL_CTX *ctx, SSL *ssl, const sslplugi_pairs *cmds, int server, const char *base,
+               sslplug_error *err)
+{
+    SSL_CONF_CTX *cctx = SSL_CONF_CTX_new();
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], at[SSLPLUG_ERROR_POINTER_MAX], reason[256];
+    int ok = 0;
+
+    if (cctx == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, base, "out of memory");
+        return 0;
+    }
+    SSL_CONF_CTX_set_flags(cctx, SSL_CONF_FLAG_FILE |
+                                     (server ? SSL_CONF_FLAG_SERVER : SSL_CONF_FLAG_CLIENT));
+    if (ssl != NULL) {
+        SSL_CONF_CTX_set_ssl(cctx, ssl);
+    } else {
+        SSL_CONF_CTX_set_ssl_ctx(cctx, ctx);
+    }
+    sslplugi_pointer_child(at, base != NULL ? base : "", "openssl");
+    for (size_t i = 0; i < cmds->n; i++) {
+        int r;
+
+        ERR_clear_error();
+        r = SSL_CONF_cmd(cctx, cmds->names[i], cmds->values[i]);
+        sslplugi_pointer_child(ptr, at, cmds->names[i]);
+        if (r == -2) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
+                               "\"%s\" is not an OpenSSL setting for a %s (SSL_CONF_cmd); files "
+                               "are named by sslplug's own keys",
+                               cmds->names[i], server ? "server" : "client");
+            goto done;
+        }
+        if (r <= 0) {
+            sslplugi_error_set(err, SSLPLUG_E_TLS, ptr, "OpenSSL refused %s \"%s\": %s",
+                               cmds->names[i], cmds->values[i],
+                               sslplugi_openssl_reason(reason, sizeof(reason)));
+            goto done;
+        }
+    }
+    if (!SSL_CONF_CTX_finish(cctx)) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, at, "OpenSSL refused the settings: %s",
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        goto done;
+    }
+    ok = 1;
+done:
+    SSL_CONF_CTX_free(cctx);
+    return ok;
+}
+
+static int
+set_openssl(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
+{
+    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
+    context_state *st;
+
+    if (c->openssl.n == 0) {
+        return 1;
+    }
+    if (!apply_commands(ctx, NULL, &c->openssl, c->role == SSLPLUGI_ROLE_SERVER, base, err)) {
+        return 0;
+    }
+    /* Kept, to be applied again to a connection switched to this context. */
+    if ((st = state_new(ctx)) == NULL ||
+        (st->openssl.names = calloc(c->openssl.n, sizeof(char *))) == NULL ||
+        (st->openssl.values = calloc(c->openssl.n, sizeof(char *))) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, P("openssl"), "out of memory");
+        return 0;
+    }
+    st->server = c->role == SSLPLUGI_ROLE_SERVER;
+    for (size_t i = 0; i < c->openssl.n; i++) {
+        if ((st->openssl.names[i] = strdup(c->openssl.names[i])) == NULL ||
+            (st->openssl.values[i] = strdup(c->openssl.values[i])) == NULL) {
+            free(st->openssl.names[i]);
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, P("openssl"), "out of memory");
+            return 0;
+        }
+        st->openssl.n++;
+    }
+    return 1;
+}
+
+/* ---- sessions and stapling ---- */
+
+static int
+set_sessions(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
+{
+    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
+    context_state *st;
+
+    if (c->session_tickets == 0) {
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    } else if (c->session_tickets == 1) {
+        SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+    }
+    if (c->session_timeout > 0) {
+        SSL_CTX_set_timeout(ctx, c->session_timeout);
+    }
+    /* 0 turns the internal cache off (OpenSSL's own 0 would mean "no limit"). */
+    if (c->session_cache_size == 0) {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    } else if (c->session_cache_size > 0) {
+        SSL_CTX_sess_set_cache_size(ctx, c->session_cache_size);
+    }
+    if (c->ocsp_staple != NULL) {
+        if ((st = state_new(ctx)) == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, P("ocsp_staple"), "out of memory");
+            return 0;
+        }
+        if ((st->staple = sslplugi_staple_new(c->ocsp_staple, c->check_files, P("ocsp_staple"),
+                                              err)) == NULL) {
+            return 0;
+        }
+        if (!sslplugi_staple_bind(ctx, st->staple)) {
+            sslplugi_error_set(err, SSLPLUG_E_TLS, P("ocsp_staple"), "refused by OpenSSL");
+            return 0;
+        }
+    }
+    if (c->ocsp != 0 && !sslplugi_ocsp_check_bind(ctx, c->ocsp)) {
+        sslplugi_error_set(err, SSLPLUG_E_TLS, P("ocsp"), "refused by OpenSSL");
+        return 0;
+    }
+    return 1;
+}
+
 int
 sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf,
                            const sslplugi_trust *trust, const char *base,
                            const unsigned char *sid_ctx, sslplug_error *err)
 {
+    /* The "openssl" commands last: they say more precisely what they change. */
     return set_protocols(ctx, conf, base, err) && set_trust(ctx, conf, trust, base, sid_ctx, err) &&
-           set_keypair(ctx, conf, base, err);
+           sslplugi_keypair_configure(ctx, conf, base, err) && set_alpn(ctx, conf, base, err) &&
+           set_sessions(ctx, conf, base, err) && set_openssl(ctx, conf, base, err);
 }
 
 /*
@@ -190,6 +435,7 @@ int
 sslplugi_context_switch(SSL *ssl, SSL_CTX *target)
 {
     uint64_t options = SSL_CTX_get_options(target);
+    const context_state *st;
 
     if (SSL_set_SSL_CTX(ssl, target) != target) {
         return 0;
@@ -197,7 +443,13 @@ sslplugi_context_switch(SSL *ssl, SSL_CTX *target)
     SSL_set_verify(ssl, SSL_CTX_get_verify_mode(target), SSL_CTX_get_verify_callback(target));
     SSL_clear_options(ssl, SSL_get_options(ssl) & ~options);
     SSL_set_options(ssl, options);
-    return SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(target)) &&
-           SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(target)) &&
-           SSL_set1_param(ssl, SSL_CTX_get0_param(target));
+    if (!SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(target)) ||
+        !SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(target)) ||
+        !SSL_set1_param(ssl, SSL_CTX_get0_param(target))) {
+        return 0;
+    }
+    /* The SSL_CONF commands, which set the connection's own copies (groups, sigalgs...). */
+    st = state_of(target);
+    return st == NULL || st->openssl.n == 0 ||
+           apply_commands(NULL, ssl, &st->openssl, st->server, NULL, NULL);
 }

@@ -125,11 +125,11 @@ typedef struct sslplugi_context_conf {
     char *ciphersuites;
     char *verify_host; /* client: the name the server's certificate must have, and the SNI */
     sslplugi_strings alpn;
-    int alpn_mismatch;  /* sslplugi_alpn_mismatch */
+    int alpn_mismatch;      /* sslplugi_alpn_mismatch */
     sslplugi_pairs openssl; /* SSL_CONF commands */
     char *crl_file;
     char *crl_path;
-    int crl_check; /* sslplugi_crl_check */
+    int crl_check;     /* sslplugi_crl_check */
     char *ocsp_staple; /* server: a DER OCSP response file */
     int ocsp;          /* client: sslplugi_ocsp */
     int session_tickets;
@@ -344,7 +344,8 @@ EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, cons
 typedef struct sslplugi_trust {
     STACK_OF(X509_INFO) *ca;    /* ca_file's certificates and CRLs; NULL without one */
     STACK_OF(X509_NAME) *names; /* their subjects, the client CA list a server sends */
-    unsigned char digest[32];   /* of ca_file's bytes and every file of ca_path */
+    STACK_OF(X509_CRL) *crls;   /* crl_file's and crl_path's CRLs; NULL without */
+    unsigned char digest[32];   /* of ca_file's bytes, every file of ca_path, every CRL file */
 } sslplugi_trust;
 
 /* Read and check conf's CA file, check and digest its CA directory; base: "/context". */
@@ -363,6 +364,24 @@ int sslplugi_trust_apply(SSL_CTX *ctx, const sslplugi_trust *t, int send_names);
  * with out set, 0 for a name that is not a host name or does not fit.
  */
 int sslplugi_servername_normalise(const char *in, size_t len, char *out, size_t outlen);
+
+/* ---- the certificate and key a context presents (keypair.c) ---- */
+
+/* certificate + private_key (PEM files or OSSL_STORE URIs), or pkcs12; base: "/context". */
+int sslplugi_keypair_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, const char *base,
+                               sslplug_error *err);
+
+/* ---- OCSP (ocsp.c) ---- */
+
+/* A server's staple: the response file, read again when it changes. */
+typedef struct sslplugi_staple sslplugi_staple;
+sslplugi_staple *sslplugi_staple_new(const char *file, int check_files, const char *pointer,
+                                     sslplug_error *err);
+void sslplugi_staple_free(sslplugi_staple *s);
+/* Staple s on ctx's connections (s must outlive ctx). */
+int sslplugi_staple_bind(SSL_CTX *ctx, sslplugi_staple *s);
+/* A client asking for a staple and verifying it as mode (sslplugi_ocsp) says. */
+int sslplugi_ocsp_check_bind(SSL_CTX *ctx, int mode);
 
 /* ---- context settings (context.c) ---- */
 

@@ -14,6 +14,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <openssl/ocsp.h>
+
+#include "binding.h"
 #include "internal.h"
 #include "types.h"
 
@@ -94,36 +97,86 @@ time_text(const ASN1_TIME *t, char *out, size_t len)
     BIO_free(mem);
 }
 
-/* Every certificate in file (the leaf, then the chain after it) must be valid now. */
+/* Each certificate a context presents (from whatever source) that is out of its validity. */
 static void
-lint_validity(lint_state *ls, const char *file, const char *pointer)
+lint_validity(lint_state *ls, SSL_CTX *ctx, const char *source, const char *pointer)
 {
-    BIO *in = BIO_new_file(file, "r");
-    X509 *x;
+    STACK_OF(X509) *chain = NULL;
+    X509 *leaf = SSL_CTX_get0_certificate(ctx);
 
-    /* The context read the file a moment ago; if it cannot be read now, that is said elsewhere. */
-    for (int i = 0; in != NULL && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL; i++) {
+    SSL_CTX_get0_chain_certs(ctx, &chain);
+    /* i = -1 is the leaf; sk_X509_num of no chain is -1. */
+    for (int i = -1; leaf != NULL && i < (chain != NULL ? sk_X509_num(chain) : 0); i++) {
+        X509 *x = i < 0 ? leaf : sk_X509_value(chain, i);
         int expired = X509_cmp_current_time(X509_get0_notAfter(x)) < 0;
         int early = X509_cmp_current_time(X509_get0_notBefore(x)) > 0;
+        char before[64], after[64], subject[256], which[32] = "";
 
-        if (expired || early) {
-            char before[64], after[64], subject[256], which[32] = "";
-
-            time_text(X509_get0_notBefore(x), before, sizeof(before));
-            time_text(X509_get0_notAfter(x), after, sizeof(after));
-            X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
-            if (i > 0) {
-                snprintf(which, sizeof(which), " (chain certificate %d)", i);
-            }
-            warn(ls, SSLPLUG_E_CERTIFICATE, pointer,
-                 "certificate %s%s %s %s: notBefore %s, notAfter %s", file, which, subject,
-                 expired ? "has expired" : "is not yet valid", before, after);
+        if (!expired && !early) {
+            continue;
         }
-        X509_free(x);
+        time_text(X509_get0_notBefore(x), before, sizeof(before));
+        time_text(X509_get0_notAfter(x), after, sizeof(after));
+        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+        if (i >= 0) {
+            snprintf(which, sizeof(which), " (chain certificate %d)", i + 1);
+        }
+        warn(ls, SSLPLUG_E_CERTIFICATE, pointer,
+             "certificate %s%s %s %s: notBefore %s, notAfter %s", source, which, subject,
+             expired ? "has expired" : "is not yet valid", before, after);
     }
-    /* PEM leaves "no start line" in the queue at the end of the file. */
-    ERR_clear_error();
+}
+
+/* A CRL past its nextUpdate still revokes, but OpenSSL then fails every check against it. */
+static void
+lint_crls(lint_state *ls, const sslplugi_trust *trust, const char *base)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], next[64], issuer[256];
+
+    for (int i = 0; i < sk_X509_CRL_num(trust->crls); i++) {
+        const X509_CRL *crl = sk_X509_CRL_value(trust->crls, i);
+        const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+
+        if (nu == NULL || X509_cmp_current_time(nu) >= 0) {
+            continue;
+        }
+        time_text(nu, next, sizeof(next));
+        X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+        sslplugi_pointer_child(ptr, base, "crl_file");
+        warn(ls, SSLPLUG_E_CERTIFICATE, ptr,
+             "the CRL of %s expired at %s: certificates checked against it fail verification",
+             issuer, next);
+    }
+}
+
+/* A staple past its nextUpdate is not sent: clients that require one are refused. */
+static void
+lint_staple(lint_state *ls, const char *file, const char *base)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    BIO *in = BIO_new_file(file, "rb");
+    OCSP_RESPONSE *resp = in != NULL ? d2i_OCSP_RESPONSE_bio(in, NULL) : NULL;
+    OCSP_BASICRESP *bs = resp != NULL ? OCSP_response_get1_basic(resp) : NULL;
+
+    for (int i = 0; bs != NULL && i < OCSP_resp_count(bs); i++) {
+        ASN1_GENERALIZEDTIME *nu = NULL;
+        char next[64];
+
+        OCSP_single_get0_status(OCSP_resp_get0(bs, i), NULL, NULL, NULL, &nu);
+        if (nu != NULL && X509_cmp_current_time(nu) < 0) {
+            time_text(nu, next, sizeof(next));
+            sslplugi_pointer_child(ptr, base, "ocsp_staple");
+            warn(ls, SSLPLUG_E_CERTIFICATE, ptr,
+                 "the OCSP response in %s expired at %s: it is not stapled until the file is "
+                 "renewed",
+                 file, next);
+            break;
+        }
+    }
+    OCSP_BASICRESP_free(bs);
+    OCSP_RESPONSE_free(resp);
     BIO_free(in);
+    ERR_clear_error();
 }
 
 static int
@@ -137,35 +190,45 @@ has_certificate_callback(const sslplugi_config *c)
     return 0;
 }
 
-/* One context: the main one at "/context", or a named one at "/contexts/NAME". */
+/* One context as made (ctx): the main one at "/context", or a named one at "/contexts/NAME". */
 static void
 lint_context(lint_state *ls, const sslplugi_config *c, const sslplugi_context_conf *conf,
-             const char *base)
+             const sslplugi_trust *trust, SSL_CTX *ctx, const char *base)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
     /* A named context that keeps the main certificate was warned about with it. */
-    int inherited = conf != &c->context && conf->certificate != NULL &&
-                    c->context.certificate != NULL &&
-                    strcmp(conf->certificate, c->context.certificate) == 0;
+    int inherited = conf != &c->context && SSL_CTX_get0_certificate(ctx) != NULL &&
+                    ((conf->certificate != NULL && c->context.certificate != NULL &&
+                      strcmp(conf->certificate, c->context.certificate) == 0) ||
+                     (conf->pkcs12 != NULL && c->context.pkcs12 != NULL &&
+                      strcmp(conf->pkcs12, c->context.pkcs12) == 0));
 
-    if (conf->role == SSLPLUGI_ROLE_SERVER && conf->certificate == NULL &&
+    if (conf->role == SSLPLUGI_ROLE_SERVER && SSL_CTX_get0_certificate(ctx) == NULL &&
         !has_certificate_callback(c)) {
         warn(ls, SSLPLUG_E_CERTIFICATE, base,
              "a server context with no \"certificate\" and no cert callback: every handshake "
              "fails (\"no shared cipher\")");
     }
-    if (conf->certificate != NULL && !inherited) {
-        sslplugi_pointer_child(ptr, base, "certificate");
-        lint_validity(ls, conf->certificate, ptr);
+    if (!inherited && (conf->pkcs12 != NULL || conf->certificate != NULL)) {
+        sslplugi_pointer_child(ptr, base, conf->pkcs12 != NULL ? "pkcs12" : "certificate");
+        lint_validity(ls, ctx, conf->pkcs12 != NULL ? conf->pkcs12 : conf->certificate, ptr);
+    }
+    lint_crls(ls, trust, base);
+    if (conf->ocsp_staple != NULL) {
+        lint_staple(ls, conf->ocsp_staple, base);
     }
 }
 
 static void
-lint_config(lint_state *ls, const sslplugi_config *c)
+lint_config(lint_state *ls, const sslplugi_generation *gen, SSL_CTX *ctx)
 {
-    lint_context(ls, c, &c->context, "/context");
-    for (size_t i = 0; i < c->sub_count; i++) {
-        lint_context(ls, c, &c->subs[i].conf, c->subs[i].pointer);
+    const sslplugi_config *c = gen->config;
+    const sslplugi_binding *b = sslplugi_binding_of_ctx(ctx);
+
+    lint_context(ls, c, &c->context, &gen->trust[0], ctx, "/context");
+    for (size_t i = 0; b != NULL && i < c->sub_count && i < b->sub_count; i++) {
+        lint_context(ls, c, &c->subs[i].conf, &gen->trust[1 + i], b->subs[i].ctx,
+                     c->subs[i].pointer);
     }
     if (c->context.role == SSLPLUGI_ROLE_CLIENT && c->context.verify == SSLPLUGI_VERIFY_NONE) {
         warn(ls, SSLPLUG_E_CONFIG, "/context/verify",
@@ -213,7 +276,7 @@ sslplug_host_check(sslplug_host *host, sslplug_warning_fn warning_fn, void *arg,
     sslplugi_services_set_checking(0);
     sslplugi_warn_collect(NULL, NULL);
     if (ctx != NULL) {
-        lint_config(&ls, gen->config);
+        lint_config(&ls, gen, ctx);
     }
     SSL_CTX_free(ctx);
     /* Instances made for a check never serve: fini now, and the next context loads anew. */

@@ -1,8 +1,9 @@
 /*
- * What a context trusts: its CA file, read once per generation from a
- * checked file and applied to every context made from it, and a digest of
- * everything verification trusts (the CA file's bytes, and every file of the
- * CA directory) that goes into the session id context.  Verify callbacks do
+ * What a context trusts and what it holds revoked: its CA file and CRLs,
+ * read once per generation from checked files and applied to every context
+ * made from it, and a digest of everything verification depends on (the CA
+ * file's bytes, every file of the CA directory, every CRL file) that goes
+ * into the session id context.  Verify callbacks do
  * not run on resumption, so a session verified under a CA that is no longer
  * trusted must never be resumed: a server whose CA file now holds another
  * CA gets another session id context, even with the same configuration.
@@ -238,6 +239,162 @@ done:
     return ok;
 }
 
+/* The CRLs of PEM bytes into t->crls; a certificate among them is an error (what names them). */
+static int
+add_crls(sslplugi_trust *t, const unsigned char *bytes, size_t len, const char *what,
+         const char *ptr, sslplug_error *err)
+{
+    char reason[256];
+    BIO *bio = BIO_new_mem_buf(bytes, (int)len);
+    STACK_OF(X509_INFO) *infos = NULL;
+    int found = 0, ok = 0;
+
+    ERR_clear_error();
+    if (bio == NULL || (infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot read %s: %s", what,
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        goto done;
+    }
+    for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
+        X509_INFO *info = sk_X509_INFO_value(infos, i);
+
+        if (info->x509 != NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr,
+                               "%s holds a certificate: CRLs only (a CA goes in ca_file)", what);
+            goto done;
+        }
+        if (info->crl != NULL) {
+            if (!sk_X509_CRL_push(t->crls, info->crl)) {
+                sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+                goto done;
+            }
+            info->crl = NULL;
+            found++;
+        }
+    }
+    if (found == 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "%s holds no PEM CRL", what);
+        goto done;
+    }
+    ok = 1;
+done:
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    BIO_free(bio);
+    return ok;
+}
+
+/* One CRL file: checked like a CA file, digested, its CRLs kept. */
+static int
+load_crl_file(sslplugi_trust *t, const char *file, int dirfd, int check, EVP_MD_CTX *md,
+              const char *ptr, sslplug_error *err)
+{
+    unsigned char *bytes = NULL;
+    char what[PATH_MAX + 16];
+    size_t len = 0;
+    int fd, ok = 0;
+
+    snprintf(what, sizeof(what), "CRL file %s", file);
+    fd = dirfd < 0 ? sslplugi_file_open_data(file, &sslplugi_ca_file, check, ptr, err)
+                   : openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (dirfd >= 0) {
+            sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot open %s: %s", what,
+                               strerror(errno));
+        }
+        return 0;
+    }
+    if ((bytes = read_fd(fd, &len)) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot read %s: %s", what,
+                           strerror(errno));
+        goto done;
+    }
+    if (!digest_part(md, "crl", file, strlen(file)) || !digest_part(md, "bytes", bytes, len)) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "cannot digest %s", what);
+        goto done;
+    }
+    ok = add_crls(t, bytes, len, what, ptr, err);
+done:
+    free(bytes);
+    close(fd);
+    return ok;
+}
+
+/*
+ * crl_file, and every regular file of crl_path (read now, unlike a CA
+ * directory: a CRL directory is not a trust anchor store, and what is
+ * revoked must be what the digest says).
+ */
+static int
+load_crls(sslplugi_trust *t, const sslplugi_context_conf *c, const char *base, EVP_MD_CTX *md,
+          sslplug_error *err)
+{
+    char ptrbuf[SSLPLUG_ERROR_POINTER_MAX], probe[PATH_MAX];
+    struct dirent **names = NULL;
+    struct stat st;
+    int dfd = -1, count = -1, ok = 0;
+    const char *ptr;
+
+    if (c->crl_file == NULL && c->crl_path == NULL) {
+        return 1;
+    }
+    if ((t->crls = sk_X509_CRL_new_null()) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, base, "out of memory");
+        return 0;
+    }
+    if (c->crl_file != NULL && !load_crl_file(t, c->crl_file, -1, c->check_files, md,
+                                              pointer_of(ptrbuf, base, "crl_file"), err)) {
+        return 0;
+    }
+    if (c->crl_path == NULL) {
+        return 1;
+    }
+    ptr = pointer_of(ptrbuf, base, "crl_path");
+    if ((dfd = open(c->crl_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(dfd, &st) != 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot use CRL directory %s: %s",
+                           c->crl_path, strerror(errno));
+        goto done;
+    }
+    snprintf(probe, sizeof(probe), "%s/.", c->crl_path);
+    if (c->check_files &&
+        ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || !sslplugi_file_check_dirs(probe, ptr, err))) {
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, ptr,
+                               "CRL directory %s is writable by group or others (mode %04o)",
+                               c->crl_path, (unsigned)(st.st_mode & 07777));
+        }
+        goto done;
+    }
+    if ((count = scandir(c->crl_path, &names, not_dot, alphasort)) < 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot list CRL directory %s: %s",
+                           c->crl_path, strerror(errno));
+        goto done;
+    }
+    for (int i = 0; i < count; i++) {
+        if (fstatat(dfd, names[i]->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        if (c->check_files && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            sslplugi_error_set(err, SSLPLUG_E_UNSAFE_FILE, ptr,
+                               "%s in CRL directory %s is writable by group or others (mode %04o)",
+                               names[i]->d_name, c->crl_path, (unsigned)(st.st_mode & 07777));
+            goto done;
+        }
+        if (!load_crl_file(t, names[i]->d_name, dfd, c->check_files, md, ptr, err)) {
+            goto done;
+        }
+    }
+    ok = 1;
+done:
+    for (int i = 0; i < count; i++) {
+        free(names[i]);
+    }
+    free(names);
+    if (dfd >= 0) {
+        close(dfd);
+    }
+    return ok;
+}
+
 int
 sslplugi_trust_load(sslplugi_trust *t, const sslplugi_context_conf *c, const char *base,
                     sslplug_error *err)
@@ -251,7 +408,8 @@ sslplugi_trust_load(sslplugi_trust *t, const sslplugi_context_conf *c, const cha
         goto done;
     }
     if ((c->ca_file != NULL && !load_ca_file(t, c, base, md, err)) ||
-        (c->ca_path != NULL && !digest_ca_path(c, base, md, err))) {
+        (c->ca_path != NULL && !digest_ca_path(c, base, md, err)) ||
+        !load_crls(t, c, base, md, err)) {
         goto done;
     }
     if (!EVP_DigestFinal_ex(md, t->digest, NULL)) {
@@ -272,8 +430,10 @@ sslplugi_trust_clear(sslplugi_trust *t)
 {
     sk_X509_INFO_pop_free(t->ca, X509_INFO_free);
     sk_X509_NAME_pop_free(t->names, X509_NAME_free);
+    sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
     t->ca = NULL;
     t->names = NULL;
+    t->crls = NULL;
 }
 
 int
@@ -287,6 +447,11 @@ sslplugi_trust_apply(SSL_CTX *ctx, const sslplugi_trust *t, int send_names)
 
         if ((info->x509 != NULL && !X509_STORE_add_cert(store, info->x509)) ||
             (info->crl != NULL && !X509_STORE_add_crl(store, info->crl))) {
+            return 0;
+        }
+    }
+    for (int i = 0; i < sk_X509_CRL_num(t->crls); i++) {
+        if (!X509_STORE_add_crl(store, sk_X509_CRL_value(t->crls, i))) {
             return 0;
         }
     }

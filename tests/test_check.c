@@ -6,6 +6,8 @@
 #define _GNU_SOURCE /* asprintf */
 #include "testutil.h"
 
+#include <openssl/ocsp.h>
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +185,29 @@ write_future_pair(const char *dir, char **crt, char **key)
     assert_int_equal(chmod(*key, 0600), 0);
     X509_free(x);
     EVP_PKEY_free(pkey);
+}
+
+/* An expired staple is not sent, and an expired CRL fails every check against it. */
+static void
+test_check_warns_expired_staple_and_crl(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *staple = tu_make_ocsp(dir, "old.der", "server.crt", V_OCSP_CERTSTATUS_GOOD, 1);
+    char *crl = tu_make_crl(dir, "old-crl.pem", NULL, 1);
+    warnings ws;
+
+    (void)state;
+    check_ok(tu_host("{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": "
+                     "\"pki/server.crt\", \"private_key\": \"pki/server-plain.key\", "
+                     "\"ocsp_staple\": \"%s\", \"crl_file\": \"%s\"}}",
+                     staple, crl),
+             &ws);
+    assert_int_equal(ws.count, 2);
+    assert_warning(&ws, "/context/ocsp_staple", SSLPLUG_E_CERTIFICATE, "it is not stapled");
+    assert_warning(&ws, "/context/crl_file", SSLPLUG_E_CERTIFICATE, "expired at");
+    free(staple);
+    free(crl);
+    tu_rmtree(dir);
 }
 
 static void
@@ -545,6 +570,7 @@ main(void)
         cmocka_unit_test(test_check_warns_named_context_without_certificate),
         cmocka_unit_test(test_check_warns_expired_certificate),
         cmocka_unit_test(test_check_warns_not_yet_valid_certificate),
+        cmocka_unit_test(test_check_warns_expired_staple_and_crl),
         cmocka_unit_test(test_check_warns_client_that_does_not_verify),
         cmocka_unit_test(test_check_demo_configs_have_no_warnings),
         cmocka_unit_test(test_check_host_warnings_carry_pointers),

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ocsp.h>
+
 /* Bound on every wait for a child: a hang fails the test, it is not a measurement. */
 #define WAIT_MS 30000
 #define MAX_PROCS 6
@@ -771,6 +773,97 @@ test_interop_connect_verifies_host_by_default(void **state)
     free(conf);
 }
 
+/* ---- a server's TLS block: ALPN, OpenSSL settings, stapling ---- */
+
+/* sslplug serve --once with the demo certificate and these context members. */
+static proc *
+serve_with(fixture *f, const char *members)
+{
+    char *conf = config(f, "block.json",
+                        "{\"version\": 1, \"context\": {\"role\": \"server\","
+                        " \"certificate\": \"%s\", \"private_key\": \"%s\"%s}}",
+                        tu_pki("server.crt"), tu_pki("server-plain.key"), members);
+    proc *p = start_serve(f, conf);
+
+    free(conf);
+    return p;
+}
+
+/* curl negotiates h2 through the server's "alpn"; the server reports it. */
+static void
+test_interop_curl_gets_h2_through_alpn(void **state)
+{
+    fixture *f = *state;
+    proc *server = serve_with(f, ", \"alpn\": [\"h2\", \"http/1.1\"]");
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    char *resolve = NULL, *url = NULL;
+    const char *argv[] = {"curl",           "-sv",       "--http2", "--max-time", "20", "--cacert",
+                          tu_pki("ca.crt"), "--resolve", NULL,      NULL,         NULL};
+    proc *curl;
+
+    assert_true(asprintf(&resolve, "localhost:%s:127.0.0.1", strchr(target, ':') + 1) > 0);
+    assert_true(asprintf(&url, "https://localhost:%s/", strchr(target, ':') + 1) > 0);
+    argv[8] = resolve;
+    argv[9] = url;
+    curl = start(f, argv);
+    /* sslplug serve does not speak HTTP/2: what matters is what TLS agreed. */
+    wait_exit(curl);
+    assert_output(curl, "ALPN: server accepted h2");
+    wait_exit(server);
+    assert_output(server, "alpn: h2\n");
+    free(url);
+    free(resolve);
+    free(target);
+}
+
+/* "openssl" settings are in force, as openssl s_client sees them. */
+static void
+test_interop_openssl_groups_seen_by_s_client(void **state)
+{
+    fixture *f = *state;
+    proc *server = serve_with(f, ", \"openssl\": {\"Groups\": \"P-384\"}");
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    const char *argv[] = {"openssl",   "s_client", "-connect",       target,     "-servername",
+                          "localhost", "-CAfile",  tu_pki("ca.crt"), "-ign_eof", NULL};
+    proc *client = start(f, argv);
+
+    send_line(client, "ping\n");
+    assert_int_equal(wait_exit(client), 0);
+    assert_output(client, "Server Temp Key: ECDH, secp384r1");
+    wait_exit(server);
+    free(target);
+}
+
+/* openssl s_client -status prints the response the server staples from its file. */
+static void
+test_interop_s_client_sees_staple(void **state)
+{
+    fixture *f = *state;
+    char *staple = tu_make_ocsp(f->dir, "staple.der", "server.crt", V_OCSP_CERTSTATUS_GOOD, 0);
+    char *members = NULL;
+    proc *server, *client;
+    char *target;
+
+    assert_true(asprintf(&members, ", \"ocsp_staple\": \"%s\"", staple) > 0);
+    server = serve_with(f, members);
+    target = port_after(server, "listening on 127.0.0.1:");
+    {
+        const char *argv[] = {"openssl",     "s_client",  "-connect", target,
+                              "-servername", "localhost", "-CAfile",  tu_pki("ca.crt"),
+                              "-status",     "-ign_eof",  NULL};
+
+        client = start(f, argv);
+    }
+    send_line(client, "ping\n");
+    assert_int_equal(wait_exit(client), 0);
+    assert_output(client, "OCSP Response Status: successful");
+    assert_output(client, "Cert Status: good");
+    wait_exit(server);
+    free(target);
+    free(members);
+    free(staple);
+}
+
 /* ---- sslplug serve: reload, stop; sslplug connect: errors ---- */
 
 static char *
@@ -963,6 +1056,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_interop_connect_reconnect_resumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_connect_verifies_host_by_default, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_interop_curl_gets_h2_through_alpn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_openssl_groups_seen_by_s_client, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_s_client_sees_staple, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_serve_reloads_on_sighup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_connect_refused_port_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_role_mismatch_fails, setup, teardown),

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <sys/stat.h>
 
 /*
  * A server: the main context's extra members, then alt's, both
@@ -33,6 +35,22 @@ vhost_server(const char *main_extra, const char *alt_extra)
         " \"callbacks\": {\"servername\": {\"plugin\": \"%s\", \"config\": {\"switch_name\":"
         " \"alt.example\", \"switch_to\": \"alt\"}}}}",
         main_extra, alt_extra, tu_test_plugin("nt_abi"));
+    SSL_CTX *ctx = tu_ctx(host);
+
+    sslplug_host_free(host);
+    return ctx;
+}
+
+/* As vhost_server, with alt's members exactly as given (no certificate of its own). */
+static SSL_CTX *
+ctx_with_alt(const char *alt_members)
+{
+    sslplug_host *host = tu_host(
+        "{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\": \"pki/server.crt\","
+        " \"private_key\": \"pki/server-plain.key\"}, \"contexts\": {\"alt\": {%s}},"
+        " \"callbacks\": {\"servername\": {\"plugin\": \"%s\", \"config\": {\"switch_name\":"
+        " \"alt.example\", \"switch_to\": \"alt\"}}}}",
+        alt_members, tu_test_plugin("nt_abi"));
     SSL_CTX *ctx = tu_ctx(host);
 
     sslplug_host_free(host);
@@ -246,6 +264,201 @@ test_named_contexts_certificate(void **state)
     SSL_CTX_free(server);
 }
 
+/* A client offering these protocols, in this order. */
+static SSL_CTX *
+client_alpn(const unsigned char *wire, unsigned len)
+{
+    SSL_CTX *client = tu_plain_client(1);
+
+    assert_int_equal(SSL_CTX_set_alpn_protos(client, wire, len), 0);
+    return client;
+}
+
+static void
+selected(SSL_CTX *server, SSL_CTX *client, const char *name, const char *expect)
+{
+    const unsigned char *proto = NULL;
+    unsigned len = 0;
+    sslplug_pair pair;
+
+    assert_int_equal(connect_as(server, client, name, &pair), 1);
+    SSL_get0_alpn_selected(pair.client, &proto, &len);
+    assert_int_equal(len, strlen(expect));
+    assert_memory_equal(proto, expect, len);
+    sslplug_pair_cleanup(&pair);
+}
+
+static void
+test_named_contexts_alpn(void **state)
+{
+    SSL_CTX *server = vhost_server(", \"alpn\": [\"http/1.1\"]", ", \"alpn\": [\"h2\"]");
+    SSL_CTX *client = client_alpn((const unsigned char *)"\x02h2\x08http/1.1", 12);
+
+    (void)state;
+    selected(server, client, "localhost", "http/1.1");
+    selected(server, client, "alt.example", "h2");
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+}
+
+static void
+test_named_contexts_alpn_mismatch(void **state)
+{
+    SSL_CTX *server = vhost_server(", \"alpn\": [\"h2\"]", ", \"alpn_mismatch\": \"continue\"");
+    SSL_CTX *client = client_alpn((const unsigned char *)"\x04imap", 5);
+
+    (void)state;
+    expect_outcomes(server, client, 0, 1);
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+}
+
+static void
+test_named_contexts_openssl(void **state)
+{
+    SSL_CTX *server = vhost_server("", ", \"openssl\": {\"Groups\": \"P-384\"}");
+    SSL_CTX *client = tu_plain_client(1);
+    sslplug_pair pair;
+
+    (void)state;
+    assert_int_equal(connect_as(server, client, "localhost", &pair), 1);
+    assert_int_not_equal(SSL_get_negotiated_group(pair.client), NID_secp384r1);
+    sslplug_pair_cleanup(&pair);
+    assert_int_equal(connect_as(server, client, "alt.example", &pair), 1);
+    assert_int_equal(SSL_get_negotiated_group(pair.client), NID_secp384r1);
+    sslplug_pair_cleanup(&pair);
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+}
+
+/* The main context verifies clients against the demo CA; alt gets the CRL members. */
+static void
+crl_switch(const char *main_extra, const char *alt_extra)
+{
+    char main_members[512];
+    SSL_CTX *server, *client = client_with_chain("client.crt", "client.key");
+
+    snprintf(main_members, sizeof(main_members),
+             ", \"ca_file\": \"pki/ca.crt\", \"verify\": \"require\"%s", main_extra);
+    server = vhost_server(main_members, alt_extra);
+    /* client.crt is revoked by alt's list only. */
+    expect_outcomes(server, client, 1, 0);
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+}
+
+static void
+test_named_contexts_crl_file(void **state)
+{
+    char *dir = tu_tmpdir(), *crl = tu_make_crl(dir, "crl.pem", "client.crt", 0);
+    char alt[512];
+
+    (void)state;
+    snprintf(alt, sizeof(alt), ", \"crl_file\": \"%s\", \"crl_check\": \"leaf\"", crl);
+    crl_switch("", alt);
+    free(crl);
+    tu_rmtree(dir);
+}
+
+static void
+test_named_contexts_crl_path(void **state)
+{
+    char *dir = tu_tmpdir(), *crl = tu_make_crl(dir, "crl.pem", "client.crt", 0);
+    char alt[512];
+
+    (void)state;
+    snprintf(alt, sizeof(alt), ", \"crl_path\": \"%s\", \"crl_check\": \"chain\"", dir);
+    crl_switch("", alt);
+    free(crl);
+    tu_rmtree(dir);
+}
+
+static void
+test_named_contexts_crl_check(void **state)
+{
+    char *dir = tu_tmpdir(), *crl = tu_make_crl(dir, "crl.pem", "client.crt", 0);
+    char both[512];
+
+    (void)state;
+    /* Both contexts hold the list; only alt checks it. */
+    snprintf(both, sizeof(both), ", \"crl_file\": \"%s\"", crl);
+    crl_switch(both, ", \"crl_check\": \"leaf\"");
+    free(crl);
+    tu_rmtree(dir);
+}
+
+static void
+test_named_contexts_ocsp_staple(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *good = tu_make_ocsp(dir, "alt.der", "alt.crt", V_OCSP_CERTSTATUS_GOOD, 0);
+    char alt[512];
+    sslplug_host *host = tu_host("{\"version\": 1, \"context\": {\"role\": \"client\","
+                                 " \"ca_file\": \"pki/ca.crt\", \"ocsp\": \"require\"}}");
+    SSL_CTX *client = tu_ctx(host), *server;
+
+    (void)state;
+    sslplug_host_free(host);
+    snprintf(alt, sizeof(alt), ", \"ocsp_staple\": \"%s\"", good);
+    server = vhost_server("", alt);
+    /* Only alt staples: a client that requires a staple is served by alt only. */
+    expect_outcomes(server, client, 0, 1);
+    SSL_CTX_free(server);
+    SSL_CTX_free(client);
+    free(good);
+    tu_rmtree(dir);
+}
+
+static void
+test_named_contexts_session_tickets(void **state)
+{
+    SSL_CTX *server =
+        vhost_server(", \"max_protocol\": \"TLSv1.2\"", ", \"session_tickets\": false");
+    SSL_CTX *client = tu_plain_client(1);
+    sslplug_pair pair;
+
+    (void)state;
+    assert_int_equal(connect_as(server, client, "localhost", &pair), 1);
+    assert_int_equal(SSL_SESSION_has_ticket(SSL_get_session(pair.client)), 1);
+    sslplug_pair_cleanup(&pair);
+    assert_int_equal(connect_as(server, client, "alt.example", &pair), 1);
+    assert_int_equal(SSL_SESSION_has_ticket(SSL_get_session(pair.client)), 0);
+    sslplug_pair_cleanup(&pair);
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+}
+
+static void
+test_named_contexts_pkcs12(void **state)
+{
+    char *dir = tu_tmpdir(), *p12 = tu_path_join(dir, "alt.p12"), *out = NULL;
+    char alt[512];
+    SSL_CTX *server, *client = tu_plain_client(1);
+    sslplug_pair pair;
+    X509 *peer;
+    char cn[128];
+
+    (void)state;
+    assert_int_equal(tu_run(&out, "openssl pkcs12 -export -in %s -inkey %s -out %s -passout pass:",
+                            tu_pki("alt.crt"), tu_pki("alt.key"), p12),
+                     0);
+    free(out);
+    assert_int_equal(chmod(p12, 0600), 0);
+    /* alt's bundle replaces the certificate and key it would inherit. */
+    snprintf(alt, sizeof(alt), "\"pkcs12\": \"%s\"", p12);
+    server = ctx_with_alt(alt);
+    assert_int_equal(connect_as(server, client, "alt.example", &pair), 1);
+    peer = SSL_get1_peer_certificate(pair.client);
+    X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof(cn));
+    assert_string_equal(cn, "alt.example");
+    X509_free(peer);
+    sslplug_pair_cleanup(&pair);
+    SSL_CTX_free(server);
+    SSL_CTX_free(client);
+    free(p12);
+    tu_rmtree(dir);
+}
+
 /*
  * sslplug_ctx_apply on the application's context: what the application set
  * and the configuration leaves alone stays in force after a switch.
@@ -279,12 +492,20 @@ test_named_contexts_keep_application_settings(void **state)
  * Keys a named context cannot give: "role" is the main context's, and named
  * contexts serve, while verify_host is a client's.
  */
-static const char *const not_per_context[] = {"role", "verify_host"};
+static const char *const not_per_context[] = {
+    "role",
+    "verify_host",
+    "ocsp", /* a client's */
+    "session_timeout",
+    "session_cache_size", /* the main context's session cache */
+};
 
 /* The keys this file tests, each through a switch (private_key goes with certificate). */
 static const char *const tested[] = {
-    "min_protocol", "max_protocol", "ciphers", "ciphersuites", "verify",
-    "verify_depth", "ca_file",      "ca_path", "certificate",  "private_key",
+    "min_protocol", "max_protocol",  "ciphers",         "ciphersuites", "verify",
+    "verify_depth", "ca_file",       "ca_path",         "certificate",  "private_key",
+    "alpn",         "alpn_mismatch", "openssl",         "crl_file",     "crl_path",
+    "crl_check",    "ocsp_staple",   "session_tickets", "pkcs12",
 };
 
 static int
@@ -340,6 +561,15 @@ main(void)
         cmocka_unit_test(test_named_contexts_ca_file),
         cmocka_unit_test(test_named_contexts_ca_path),
         cmocka_unit_test(test_named_contexts_certificate),
+        cmocka_unit_test(test_named_contexts_alpn),
+        cmocka_unit_test(test_named_contexts_alpn_mismatch),
+        cmocka_unit_test(test_named_contexts_openssl),
+        cmocka_unit_test(test_named_contexts_crl_file),
+        cmocka_unit_test(test_named_contexts_crl_path),
+        cmocka_unit_test(test_named_contexts_crl_check),
+        cmocka_unit_test(test_named_contexts_ocsp_staple),
+        cmocka_unit_test(test_named_contexts_session_tickets),
+        cmocka_unit_test(test_named_contexts_pkcs12),
         cmocka_unit_test(test_named_contexts_keep_application_settings),
         cmocka_unit_test(test_named_contexts_every_schema_key_is_tested),
     };

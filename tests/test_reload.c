@@ -47,31 +47,32 @@ server_json(int set_b)
     const char *pass = tu_pki("server.pass");
 
     if (!set_b) {
-        assert_true(asprintf(&json,
-                             "{\"version\": 1, \"context\": {\"role\": \"server\","
-                             " \"certificate\": \"%s\", \"private_key\": \"%s\", \"ca_file\": \"%s\","
-                             " \"verify\": \"require\"}, \"callbacks\": {"
-                             " \"password\": {\"plugin\": \"password_file\", \"config\": {\"path\":"
-                             " \"%s\"}},"
-                             " \"verify\": {\"plugin\": \"verify_log\", \"config\": {\"level\":"
-                             " \"debug\"}},"
-                             " \"info\": {\"plugin\": \"info_log\", \"config\": {\"level\":"
-                             " \"debug\"}}}}",
-                             tu_pki("server.crt"), tu_pki("server.key"), tu_pki("ca.crt"),
-                             pass) >= 0);
+        assert_true(
+            asprintf(&json,
+                     "{\"version\": 1, \"context\": {\"role\": \"server\","
+                     " \"certificate\": \"%s\", \"private_key\": \"%s\", \"ca_file\": \"%s\","
+                     " \"verify\": \"require\"}, \"callbacks\": {"
+                     " \"password\": {\"plugin\": \"password_file\", \"config\": {\"path\":"
+                     " \"%s\"}},"
+                     " \"verify\": {\"plugin\": \"verify_log\", \"config\": {\"level\":"
+                     " \"debug\"}},"
+                     " \"info\": {\"plugin\": \"info_log\", \"config\": {\"level\":"
+                     " \"debug\"}}}}",
+                     tu_pki("server.crt"), tu_pki("server.key"), tu_pki("ca.crt"), pass) >= 0);
     } else {
-        assert_true(asprintf(&json,
-                             "{\"version\": 1, \"context\": {\"role\": \"server\","
-                             " \"certificate\": \"%s\", \"private_key\": \"%s\", \"ca_file\": \"%s\","
-                             " \"verify\": \"require\"}, \"callbacks\": {"
-                             " \"password\": {\"plugin\": \"%s\", \"config\": {\"password_file\":"
-                             " \"%s\"}},"
-                             " \"verify\": {\"plugin\": \"%s\", \"config\": {\"password_file\":"
-                             " \"%s\"}},"
-                             " \"info\": {\"plugin\": \"%s\", \"config\": {\"password_file\":"
-                             " \"%s\"}}}}",
-                             tu_pki("server.crt"), tu_pki("server.key"), tu_pki("ca.crt"), rl,
-                             pass, rl, pass, rl, pass) >= 0);
+        assert_true(
+            asprintf(&json,
+                     "{\"version\": 1, \"context\": {\"role\": \"server\","
+                     " \"certificate\": \"%s\", \"private_key\": \"%s\", \"ca_file\": \"%s\","
+                     " \"verify\": \"require\"}, \"callbacks\": {"
+                     " \"password\": {\"plugin\": \"%s\", \"config\": {\"password_file\":"
+                     " \"%s\"}},"
+                     " \"verify\": {\"plugin\": \"%s\", \"config\": {\"password_file\":"
+                     " \"%s\"}},"
+                     " \"info\": {\"plugin\": \"%s\", \"config\": {\"password_file\":"
+                     " \"%s\"}}}}",
+                     tu_pki("server.crt"), tu_pki("server.key"), tu_pki("ca.crt"), rl, pass, rl,
+                     pass, rl, pass) >= 0);
     }
     return json;
 }
@@ -406,8 +407,8 @@ test_reload_many_contexts_do_not_grow_heap(void **state)
         SSL_CTX_free(tu_ctx(host));
     }
     after = mallinfo2().uordblks;
-    print_message("heap in use after %d contexts: %zu bytes, after %d: %zu bytes\n", warmup,
-                  before, total, after);
+    print_message("heap in use after %d contexts: %zu bytes, after %d: %zu bytes\n", warmup, before,
+                  total, after);
     /* Growth bounded by allocator noise, far below one context per iteration. */
     assert_true(after <= before + 64 * 1024);
     sslplug_host_free(host);

@@ -54,6 +54,8 @@ cli_print_peer(FILE *out, const SSL *ssl)
     X509 *peer = SSL_get1_peer_certificate(ssl);
     char name[256] = "(none)";
     long vr = SSL_get_verify_result(ssl);
+    const unsigned char *alpn = NULL;
+    unsigned alpn_len = 0;
 
     if (peer != NULL) {
         X509_NAME_oneline(X509_get_subject_name(peer), name, sizeof(name));
@@ -63,6 +65,10 @@ cli_print_peer(FILE *out, const SSL *ssl)
     fprintf(out, "protocol: %s\n", SSL_get_version(ssl));
     fprintf(out, "cipher: %s\n", SSL_get_cipher_name(ssl));
     fprintf(out, "resumed: %s\n", SSL_session_reused(ssl) ? "yes" : "no");
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    if (alpn_len > 0) {
+        fprintf(out, "alpn: %.*s\n", (int)alpn_len, (const char *)alpn);
+    }
     X509_free(peer);
 }
 

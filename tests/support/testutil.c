@@ -8,9 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 const char *
 tu_pki(const char *file)
@@ -549,4 +553,115 @@ tu_run(char **out, const char *fmt, ...)
     free(cmd);
     free(full);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- revocation data signed by the demo CA ---- */
+
+static X509 *
+read_cert(const char *file)
+{
+    FILE *f = fopen(tu_pki(file), "r");
+    X509 *x;
+
+    assert_non_null(f);
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(x);
+    return x;
+}
+
+static EVP_PKEY *
+read_key(const char *file)
+{
+    FILE *f = fopen(tu_pki(file), "r");
+    EVP_PKEY *k;
+
+    assert_non_null(f);
+    k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(k);
+    return k;
+}
+
+char *
+tu_make_crl(const char *dir, const char *name, const char *revoked, int stale)
+{
+    X509 *ca = read_cert("ca.crt");
+    EVP_PKEY *key = read_key("ca.key");
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *last = ASN1_TIME_adj(NULL, time(NULL), stale ? -3 : 0, -3600);
+    ASN1_TIME *next = ASN1_TIME_adj(NULL, time(NULL), stale ? -2 : 1, 0);
+    char *path = tu_path_join(dir, name);
+    FILE *f;
+
+    assert_non_null(crl);
+    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)), 1);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, last), 1);
+    assert_int_equal(X509_CRL_set1_nextUpdate(crl, next), 1);
+    if (revoked != NULL) {
+        X509 *victim = read_cert(revoked);
+        X509_REVOKED *r = X509_REVOKED_new();
+
+        assert_non_null(r);
+        assert_int_equal(X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(victim)), 1);
+        assert_int_equal(X509_REVOKED_set_revocationDate(r, last), 1);
+        assert_int_equal(X509_CRL_add0_revoked(crl, r), 1);
+        X509_free(victim);
+    }
+    assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+    assert_non_null(f = fopen(path, "w"));
+    assert_int_equal(PEM_write_X509_CRL(f, crl), 1);
+    fclose(f);
+    assert_int_equal(chmod(path, 0644), 0);
+    ASN1_TIME_free(last);
+    ASN1_TIME_free(next);
+    X509_CRL_free(crl);
+    EVP_PKEY_free(key);
+    X509_free(ca);
+    return path;
+}
+
+char *
+tu_make_ocsp(const char *dir, const char *name, const char *cert, int status, int stale)
+{
+    X509 *ca = read_cert("ca.crt"), *x = read_cert(cert);
+    EVP_PKEY *key = read_key("ca.key");
+    OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+    OCSP_CERTID *id = OCSP_cert_to_id(NULL, x, ca);
+    time_t now = time(NULL);
+    /* A stale response: valid for an hour, two days ago. */
+    ASN1_TIME *thisupd = ASN1_TIME_adj(NULL, now, stale ? -2 : 0, -60);
+    ASN1_TIME *nextupd = ASN1_TIME_adj(NULL, now, stale ? -2 : 1, stale ? 3600 : 0);
+    ASN1_TIME *revtime = ASN1_TIME_adj(NULL, now, 0, -7200);
+    OCSP_RESPONSE *resp;
+    unsigned char *der = NULL;
+    char *path = tu_path_join(dir, name);
+    int len;
+    FILE *f;
+
+    assert_non_null(bs);
+    assert_non_null(id);
+    assert_non_null(OCSP_basic_add1_status(
+        bs, id, status,
+        status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1,
+        status == V_OCSP_CERTSTATUS_REVOKED ? revtime : NULL, thisupd, nextupd));
+    assert_int_equal(OCSP_basic_sign(bs, ca, key, EVP_sha256(), NULL, 0), 1);
+    assert_non_null(resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs));
+    assert_true((len = i2d_OCSP_RESPONSE(resp, &der)) > 0);
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(der, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    assert_int_equal(chmod(path, 0644), 0);
+    OPENSSL_free(der);
+    OCSP_RESPONSE_free(resp);
+    ASN1_TIME_free(thisupd);
+    ASN1_TIME_free(nextupd);
+    ASN1_TIME_free(revtime);
+    OCSP_CERTID_free(id);
+    OCSP_BASICRESP_free(bs);
+    EVP_PKEY_free(key);
+    X509_free(x);
+    X509_free(ca);
+    return path;
 }

@@ -167,6 +167,17 @@ char *tu_file_copy(const char *from, const char *dir, const char *name, unsigned
 char *tu_file_copy_head(const char *from, const char *dir, const char *name, size_t len,
                         unsigned mode);
 
+/*
+ * Revocation data signed by the demo CA (pki/ca.key), written to dir/name
+ * (mode 0644) and returned as a malloc'd path: a PEM CRL valid from an hour
+ * ago for a day (with stale: expired two days ago), listing pki/REVOKED (a
+ * certificate file name) or nothing;
+ * a DER OCSP response for pki/CERT with status (V_OCSP_CERTSTATUS_*),
+ * valid for a day, or with stale an hour's validity two days ago.
+ */
+char *tu_make_crl(const char *dir, const char *name, const char *revoked, int stale);
+char *tu_make_ocsp(const char *dir, const char *name, const char *cert, int status, int stale);
+
 /* Run a command line; returns its exit status and (if out) its stdout+stderr. */
 int tu_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
