@@ -329,6 +329,72 @@ test_settings_ocsp_if_present(void **state)
     tu_rmtree(dir);
 }
 
+/*
+ * Responses made the way an operator makes them, by openssl ocsp from an
+ * index file (the OpenSSL CA's database): good, then the same certificate
+ * marked revoked.
+ */
+static char *
+openssl_ocsp_response(const char *dir, const char *name, int revoked)
+{
+    char *out = NULL, *serial, *subject, *index = NULL, *path = tu_path_join(dir, name);
+    char *nl;
+
+    assert_int_equal(tu_run(&out, "openssl x509 -in %s -noout -serial", tu_pki("server.crt")), 0);
+    serial = strdup(strchr(out, '=') + 1);
+    free(out);
+    assert_int_equal(
+        tu_run(&out, "openssl x509 -in %s -noout -subject -nameopt compat", tu_pki("server.crt")),
+        0);
+    subject = strdup(strchr(out, '=') + 1);
+    free(out);
+    if ((nl = strchr(serial, '\n')) != NULL) {
+        *nl = '\0';
+    }
+    if ((nl = strchr(subject, '\n')) != NULL) {
+        *nl = '\0';
+    }
+    assert_true(asprintf(&index, "%s\t301231235959Z\t%s\t%s\tunknown\t%s\n", revoked ? "R" : "V",
+                         revoked ? "240101000000Z,keyCompromise" : "", serial, subject) > 0);
+    free(tu_write(dir, "index.txt", index, 0644));
+    assert_int_equal(tu_run(&out, "openssl ocsp -issuer %s -cert %s -no_nonce -reqout %s/req.der",
+                            tu_pki("ca.crt"), tu_pki("server.crt"), dir),
+                     0);
+    free(out);
+    assert_int_equal(tu_run(&out,
+                            "openssl ocsp -index %s/index.txt -rsigner %s -rkey %s -CA %s -reqin "
+                            "%s/req.der -respout %s -ndays 1",
+                            dir, tu_pki("ca.crt"), tu_pki("ca.key"), tu_pki("ca.crt"), dir, path),
+                     0);
+    free(out);
+    free(index);
+    free(subject);
+    free(serial);
+    return path;
+}
+
+static void
+test_settings_ocsp_responses_from_openssl_ocsp(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *good = openssl_ocsp_response(dir, "good.der", 0);
+    char *revoked = openssl_ocsp_response(dir, "revoked.der", 1);
+    SSL_CTX *client = ocsp_client("require");
+    SSL_CTX *s_good = stapling_server(good), *s_revoked = stapling_server(revoked);
+    long result;
+
+    (void)state;
+    assert_int_equal(ocsp_outcome(s_good, client, &result), 1);
+    assert_int_equal(ocsp_outcome(s_revoked, client, &result), 0);
+    assert_int_equal(result, X509_V_ERR_CERT_REVOKED);
+    SSL_CTX_free(s_revoked);
+    SSL_CTX_free(s_good);
+    SSL_CTX_free(client);
+    free(good);
+    free(revoked);
+    tu_rmtree(dir);
+}
+
 /* A staple of another certificate's status proves nothing of the server's. */
 static void
 test_settings_ocsp_response_for_another_certificate(void **state)
@@ -534,6 +600,7 @@ main(void)
         cmocka_unit_test(test_settings_crl_misuse_refused),
         cmocka_unit_test(test_settings_ocsp_good_revoked_stale),
         cmocka_unit_test(test_settings_ocsp_if_present),
+        cmocka_unit_test(test_settings_ocsp_responses_from_openssl_ocsp),
         cmocka_unit_test(test_settings_ocsp_response_for_another_certificate),
         cmocka_unit_test(test_settings_ocsp_staple_reread),
         cmocka_unit_test(test_settings_ocsp_misuse_refused),
