@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -160,6 +161,27 @@ int sslplugi_read_fd(int fd, size_t max, char **out, size_t *len);
 
 /** As sslplugi_read_fd, opening path read-only (close-on-exec). */
 int sslplugi_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/**
+ * Write all of buf to fd, again after a short write or EINTR.
+ * @returns 1, or 0 with errno set (EIO when write wrote nothing).
+ */
+int sslplugi_write_all(int fd, const void *buf, size_t len);
+
+/**
+ * Replace the file at path with data, atomically: a temporary file beside
+ * it ("PATH.XXXXXX", which a collector of "*.prom" files skips) is written,
+ * given mode, fsync'ed when durable is set, and renamed over path, so a
+ * reader sees the old file or the new one, never part of one.  On failure
+ * the temporary file is removed and path is left as it was.
+ * @param durable  1 to fsync before the rename (a store that must survive a
+ *                 crash), 0 for a file rewritten again soon anyway.
+ * @returns 1, or 0 with why set: "cannot create a temporary file beside
+ *          PATH: ...", "cannot write TMP: ...", "cannot rename TMP to
+ *          PATH: ..." or "out of memory".
+ */
+int sslplugi_replace_file(const char *path, const char *data, size_t len, mode_t mode, int durable,
+                          char *why, size_t whylen);
 
 /** Thread-safe strerror into buf; returns buf. */
 const char *sslplugi_strerror(int errnum, char *buf, size_t len);
