@@ -98,24 +98,6 @@ pp_error(const password_prompt *pp, const char *what, int errnum)
     }
 }
 
-static int
-write_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, s, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return 0;
-        }
-        s += n;
-        len -= (size_t)n;
-    }
-    return 1;
-}
-
 /*
  * Read one line from the terminal into line (NUL-terminated, without its
  * end).  Returns its length, or -1 with *why set.  A signal ends the read
@@ -196,13 +178,13 @@ ask(const password_prompt *pp, int tty, char *line, size_t max)
         tcsetattr(tty, TCSANOW, &saved);
         return -1;
     }
-    if (!write_all(tty, text, strlen(text))) {
+    if (!sslplugi_write_all(tty, text, strlen(text))) {
         why = "cannot write the prompt";
         errnum = errno;
     } else {
         len = read_line(tty, line, max, &why, &errnum);
         /* Echo was off, so the user's Enter did not move the cursor. */
-        write_all(tty, "\n", 1);
+        sslplugi_write_all(tty, "\n", 1);
     }
     while (tcsetattr(tty, TCSAFLUSH, &saved) != 0 && errno == EINTR) {
     }
