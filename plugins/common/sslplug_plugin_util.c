@@ -603,6 +603,16 @@ done:
     return ok;
 }
 
+void
+sslplugi_vlog_about(const sslplug_services *services, const sslplug_handle *handle, int level,
+                    const char *what, const char *name, const char *fmt, va_list ap)
+{
+    char message[MESSAGE_MAX];
+
+    vsnprintf(message, sizeof(message), fmt, ap);
+    services->log(handle, level, "%s %s: %s", what, name, message);
+}
+
 const char *
 sslplugi_strerror(int errnum, char *buf, size_t len)
 {

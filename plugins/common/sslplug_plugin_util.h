@@ -17,6 +17,7 @@
 #ifndef SSLPLUG_PLUGIN_UTIL_H
 #define SSLPLUG_PLUGIN_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -182,6 +183,16 @@ int sslplugi_write_all(int fd, const void *buf, size_t len);
  */
 int sslplugi_replace_file(const char *path, const char *data, size_t len, mode_t mode, int durable,
                           char *why, size_t whylen);
+
+/**
+ * Log "<what> <name>: <message>" at level through services->log, the
+ * message formatted from fmt and ap (cut at 1 KiB): what a plugin says
+ * about the one file or program it reads ("password file /etc/key.pass:
+ * refused: ...").
+ */
+void sslplugi_vlog_about(const sslplug_services *services, const sslplug_handle *handle, int level,
+                         const char *what, const char *name, const char *fmt, va_list ap)
+    SSLPLUGI_PRINTF(6, 0);
 
 /** Thread-safe strerror into buf; returns buf. */
 const char *sslplugi_strerror(int errnum, char *buf, size_t len);

@@ -50,13 +50,12 @@ static void pc_log(const password_credential *pc, const char *fmt, ...) SSLPLUGI
 static void
 pc_log(const password_credential *pc, const char *fmt, ...)
 {
-    char message[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    sslplugi_vlog_about(pc->services, pc->handle, SSLPLUG_LOG_ERROR, "credential", pc->path, fmt,
+                        ap);
     va_end(ap);
-    pc->services->log(pc->handle, SSLPLUG_LOG_ERROR, "credential %s: %s", pc->path, message);
 }
 
 /* Open path as a regular file; -1 with errno set (EINVAL: not a regular file). */

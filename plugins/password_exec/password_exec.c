@@ -75,14 +75,12 @@ static void px_log(const password_exec *px, const char *fmt, ...) SSLPLUGI_PRINT
 static void
 px_log(const password_exec *px, const char *fmt, ...)
 {
-    char message[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    sslplugi_vlog_about(px->services, px->handle, SSLPLUG_LOG_ERROR, "password program",
+                        px->argv[0], fmt, ap);
     va_end(ap);
-    px->services->log(px->handle, SSLPLUG_LOG_ERROR, "password program %s: %s", px->argv[0],
-                      message);
 }
 
 /*

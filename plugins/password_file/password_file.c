@@ -65,13 +65,12 @@ static void pf_log(const password_file *pf, const char *fmt, ...) SSLPLUGI_PRINT
 static void
 pf_log(const password_file *pf, const char *fmt, ...)
 {
-    char message[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    sslplugi_vlog_about(pf->services, pf->handle, SSLPLUG_LOG_ERROR, "password file", pf->path, fmt,
+                        ap);
     va_end(ap);
-    pf->services->log(pf->handle, SSLPLUG_LOG_ERROR, "password file %s: %s", pf->path, message);
 }
 
 /* The ownership and mode rules; 1 if the file may be used. */
