@@ -190,6 +190,16 @@ sslplugi_cfg_warn_may_override(const sslplugi_cfg *cfg, const char *name, const 
                        what, need, name, in_file ? " in " : "", in_file ? file : "");
 }
 
+void
+sslplugi_cfg_check_override(const sslplugi_cfg *cfg, const char *name)
+{
+    if (sslplugi_cfg_may_override(cfg, 0) == 0) {
+        sslplugi_cfg_warn_may_override(
+            cfg, name, "\"override\" is on, but the host lets this entry override no failure",
+            "the codes to override (such as \"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\")");
+    }
+}
+
 static int
 key_allowed(const char *key, const char *const *keys)
 {

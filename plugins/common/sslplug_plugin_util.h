@@ -98,6 +98,14 @@ void sslplugi_cfg_warn_may_override(const sslplugi_cfg *cfg, const char *name, c
                                     const char *need);
 
 /**
+ * For a verify entry of plugin `name` whose config turns "override" on:
+ * when the host lets the entry override no failure at all, warn with
+ * sslplugi_cfg_warn_may_override that "override" does nothing (verify_pin,
+ * verify_tofu).
+ */
+void sslplugi_cfg_check_override(const sslplugi_cfg *cfg, const char *name);
+
+/**
  * Whether the host loads this entry only to check the configuration
  * (services->checking, ABI 1.3).  Then init validates everything as usual
  * but creates no file and starts no thread; fini has nothing to undo.

@@ -350,11 +350,8 @@ vt_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     if (!check_store(&cfg, vt, sslplugi_cfg_checking(&cfg))) {
         goto done;
     }
-    if (vt->override && sslplugi_cfg_may_override(&cfg, 0) == 0) {
-        sslplugi_cfg_warn_may_override(
-            &cfg, "verify_tofu",
-            "\"override\" is on, but the host lets this entry override no failure",
-            "the codes to override (such as \"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\")");
+    if (vt->override) {
+        sslplugi_cfg_check_override(&cfg, "verify_tofu");
     }
     vt->services = services;
     vt->handle = handle;
