@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/x509_vfy.h>
@@ -523,6 +524,29 @@ test_info_metrics_config_errors(void **state)
     tu_rmtree(dir);
 }
 
+/*
+ * A write that fails after its temporary file was made (here the rename,
+ * over a directory) reports why and leaves no temporary file behind.
+ */
+static void
+test_info_metrics_failed_write_leaves_no_temporary_file(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *target = NULL, *config = NULL, *left = NULL;
+
+    (void)state;
+    assert_true(asprintf(&target, "%s/tls.prom", dir) >= 0);
+    assert_int_equal(mkdir(target, 0755), 0);
+    assert_true(asprintf(&config, "{\"path\": \"%s\"}", target) >= 0);
+    expect_init_error(config, "/callbacks/info/config/path", "tls.prom: Is a directory");
+    assert_int_equal(tu_run(&left, "ls -A %s", dir), 0);
+    assert_string_equal(left, "tls.prom\n");
+    free(left);
+    free(config);
+    free(target);
+    tu_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -534,6 +558,7 @@ main(void)
         cmocka_unit_test(test_info_metrics_entry_label_is_escaped),
         cmocka_unit_test(test_info_metrics_interval_write_without_fini),
         cmocka_unit_test(test_info_metrics_config_errors),
+        cmocka_unit_test(test_info_metrics_failed_write_leaves_no_temporary_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

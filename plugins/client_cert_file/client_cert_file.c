@@ -17,11 +17,11 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <sslplug/plugin.h>
 
+#include "cert_key.h"
 #include "sslplug_plugin_util.h"
 
 typedef struct client_cert_file {
@@ -41,48 +41,6 @@ cc_free(client_cert_file *cc)
     X509_free(cc->cert);
     EVP_PKEY_free(cc->key);
     free(cc);
-}
-
-static int
-load_cert(const sslplugi_cfg *cfg, const char *path, X509 **out)
-{
-    FILE *f = sslplugi_pem_open(cfg, "/certificate", "certificate", path);
-
-    if (f == NULL) {
-        return 0;
-    }
-    ERR_set_mark();
-    *out = PEM_read_X509(f, NULL, NULL, NULL);
-    if (*out == NULL) {
-        sslplugi_cfg_error(cfg, "certificate", "cannot read certificate %s: %s", path,
-                           sslplugi_ossl_reason());
-    }
-    ERR_pop_to_mark();
-    fclose(f);
-    return *out != NULL;
-}
-
-static int
-load_key(const sslplugi_cfg *cfg, const char *path, EVP_PKEY **out)
-{
-    FILE *f = sslplugi_pem_open(cfg, "/private_key", "private key", path);
-    int asked = 0;
-
-    if (f == NULL) {
-        return 0;
-    }
-    ERR_set_mark();
-    *out = PEM_read_PrivateKey(f, NULL, sslplugi_refuse_password, &asked);
-    if (*out == NULL && asked) {
-        sslplugi_cfg_error(cfg, "private_key",
-                           "private key %s is encrypted: expected an unencrypted key", path);
-    } else if (*out == NULL) {
-        sslplugi_cfg_error(cfg, "private_key", "cannot read private key %s: %s", path,
-                           sslplugi_ossl_reason());
-    }
-    ERR_pop_to_mark();
-    fclose(f);
-    return *out != NULL;
 }
 
 static int
@@ -106,7 +64,8 @@ cc_init(const sslplug_services *services, sslplug_handle *handle, const char *co
         sslplugi_cfg_error(&cfg, NULL, "out of memory");
         goto done;
     }
-    if (!load_cert(&cfg, cert_path, &cc->cert) || !load_key(&cfg, key_path, &cc->key)) {
+    if (!sslplugi_pem_read_certs(&cfg, "/certificate", cert_path, &cc->cert, NULL, 0) ||
+        (cc->key = sslplugi_pem_read_key(&cfg, "/private_key", key_path)) == NULL) {
         goto done;
     }
     ERR_set_mark();
@@ -145,15 +104,9 @@ cc_client_cert(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey)
     const client_cert_file *cc = state;
 
     (void)ssl;
-    if (!X509_up_ref(cc->cert)) {
+    if (!sslplugi_cert_key_get1(cc->cert, cc->key, cert, pkey)) {
         return 0;
     }
-    if (!EVP_PKEY_up_ref(cc->key)) {
-        X509_free(cc->cert);
-        return 0;
-    }
-    *cert = cc->cert;
-    *pkey = cc->key;
     cc->services->log(cc->handle, SSLPLUG_LOG_DEBUG, "sending client certificate \"%s\"",
                       cc->subject);
     return 1;

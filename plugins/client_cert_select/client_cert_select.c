@@ -25,12 +25,12 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <sslplug/plugin.h>
 
+#include "cert_key.h"
 #include "sslplug_plugin_util.h"
 
 #define POINTER_MAX 128
@@ -86,69 +86,6 @@ cs_free(client_cert_select *cs)
     free(cs);
 }
 
-/* The first certificate of the file and up to CHAIN_MAX - 1 more after it. */
-static int
-load_certs(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
-{
-    FILE *f = sslplugi_pem_open(cfg, src->cert_pointer, "certificate", p->cert_path);
-    X509 *x;
-    int ok = 0;
-
-    if (f == NULL) {
-        return 0;
-    }
-    ERR_set_mark();
-    p->cert = PEM_read_X509(f, NULL, NULL, NULL);
-    if (p->cert == NULL) {
-        sslplugi_cfg_error_at(cfg, src->cert_pointer, "cannot read certificate %s: %s",
-                              p->cert_path, sslplugi_ossl_reason());
-        goto done;
-    }
-    if ((p->extra = sk_X509_new_null()) == NULL) {
-        sslplugi_cfg_error_at(cfg, src->cert_pointer, "out of memory");
-        goto done;
-    }
-    while (sk_X509_num(p->extra) < CHAIN_MAX - 1 &&
-           (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(p->extra, x)) {
-            X509_free(x);
-            sslplugi_cfg_error_at(cfg, src->cert_pointer, "out of memory");
-            goto done;
-        }
-    }
-    ok = 1;
-
-done:
-    /* The read that ends the file leaves "no start line" behind. */
-    ERR_pop_to_mark();
-    fclose(f);
-    return ok;
-}
-
-static int
-load_key(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
-{
-    FILE *f = sslplugi_pem_open(cfg, src->key_pointer, "private key", p->key_path);
-    int asked = 0;
-
-    if (f == NULL) {
-        return 0;
-    }
-    ERR_set_mark();
-    p->key = PEM_read_PrivateKey(f, NULL, sslplugi_refuse_password, &asked);
-    if (p->key == NULL && asked) {
-        sslplugi_cfg_error_at(cfg, src->key_pointer,
-                              "private key %s is encrypted: expected an unencrypted key",
-                              p->key_path);
-    } else if (p->key == NULL) {
-        sslplugi_cfg_error_at(cfg, src->key_pointer, "cannot read private key %s: %s", p->key_path,
-                              sslplugi_ossl_reason());
-    }
-    ERR_pop_to_mark();
-    fclose(f);
-    return p->key != NULL;
-}
-
 /*
  * Read one pair into p, which owns cert_path and key_path already.  A key
  * that does not match is not an error here: the pair is kept, logged, and
@@ -157,7 +94,10 @@ load_key(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
 static int
 load_pair(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
 {
-    if (!load_certs(cfg, src, p) || !load_key(cfg, src, p)) {
+    /* The certificate, then up to CHAIN_MAX - 1 more after it in its file. */
+    if (!sslplugi_pem_read_certs(cfg, src->cert_pointer, p->cert_path, &p->cert, &p->extra,
+                                 CHAIN_MAX - 1) ||
+        (p->key = sslplugi_pem_read_key(cfg, src->key_pointer, p->key_path)) == NULL) {
         return 0;
     }
     ERR_set_mark();
@@ -601,16 +541,7 @@ cs_client_cert(void *state, SSL *ssl, X509 **cert, EVP_PKEY **pkey)
 {
     const cs_pair *p = choose(state, ssl);
 
-    if (p == NULL || !X509_up_ref(p->cert)) {
-        return 0;
-    }
-    if (!EVP_PKEY_up_ref(p->key)) {
-        X509_free(p->cert);
-        return 0;
-    }
-    *cert = p->cert;
-    *pkey = p->key;
-    return 1;
+    return p != NULL && sslplugi_cert_key_get1(p->cert, p->key, cert, pkey);
 }
 
 /*

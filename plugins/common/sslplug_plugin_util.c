@@ -190,6 +190,16 @@ sslplugi_cfg_warn_may_override(const sslplugi_cfg *cfg, const char *name, const 
                        what, need, name, in_file ? " in " : "", in_file ? file : "");
 }
 
+void
+sslplugi_cfg_check_override(const sslplugi_cfg *cfg, const char *name)
+{
+    if (sslplugi_cfg_may_override(cfg, 0) == 0) {
+        sslplugi_cfg_warn_may_override(
+            cfg, name, "\"override\" is on, but the host lets this entry override no failure",
+            "the codes to override (such as \"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\")");
+    }
+}
+
 static int
 key_allowed(const char *key, const char *const *keys)
 {
@@ -524,6 +534,93 @@ sslplugi_read_file(const char *path, size_t max, char **out, size_t *len)
     close(fd);
     errno = saved;
     return ok;
+}
+
+int
+sslplugi_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
+            return 0;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 1;
+}
+
+int
+sslplugi_replace_file(const char *path, const char *data, size_t len, mode_t mode, int durable,
+                      char *why, size_t whylen)
+{
+    char errbuf[128];
+    size_t tmplen = strlen(path) + sizeof(".XXXXXX");
+    char *tmp = malloc(tmplen);
+    int fd = -1;
+    int created = 0; /* only a file mkstemp made is ours to remove */
+    int ok = 0;
+
+    if (tmp == NULL) {
+        snprintf(why, whylen, "out of memory");
+        return 0;
+    }
+    snprintf(tmp, tmplen, "%s.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot create a temporary file beside %s: %s", path,
+                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        goto done;
+    }
+    created = 1;
+    if (fchmod(fd, mode) != 0 || !sslplugi_write_all(fd, data, len) ||
+        (durable && fsync(fd) != 0)) {
+        snprintf(why, whylen, "cannot write %s: %s", tmp,
+                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        goto done;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        snprintf(why, whylen, "cannot write %s: %s", tmp,
+                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        goto done;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        snprintf(why, whylen, "cannot rename %s to %s: %s", tmp, path,
+                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        goto done;
+    }
+    ok = 1;
+
+done:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (!ok && created) {
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok;
+}
+
+void
+sslplugi_vlog_about(const sslplug_services *services, const sslplug_handle *handle, int level,
+                    const char *what, const char *name, const char *fmt, va_list ap)
+{
+    char message[MESSAGE_MAX];
+
+    vsnprintf(message, sizeof(message), fmt, ap);
+    services->log(handle, level, "%s %s: %s", what, name, message);
 }
 
 const char *

@@ -17,8 +17,10 @@
 #ifndef SSLPLUG_PLUGIN_UTIL_H
 #define SSLPLUG_PLUGIN_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -96,6 +98,14 @@ void sslplugi_cfg_warn_may_override(const sslplugi_cfg *cfg, const char *name, c
                                     const char *need);
 
 /**
+ * For a verify entry of plugin `name` whose config turns "override" on:
+ * when the host lets the entry override no failure at all, warn with
+ * sslplugi_cfg_warn_may_override that "override" does nothing (verify_pin,
+ * verify_tofu).
+ */
+void sslplugi_cfg_check_override(const sslplugi_cfg *cfg, const char *name);
+
+/**
  * Whether the host loads this entry only to check the configuration
  * (services->checking, ABI 1.3).  Then init validates everything as usual
  * but creates no file and starts no thread; fini has nothing to undo.
@@ -160,6 +170,37 @@ int sslplugi_read_fd(int fd, size_t max, char **out, size_t *len);
 
 /** As sslplugi_read_fd, opening path read-only (close-on-exec). */
 int sslplugi_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/**
+ * Write all of buf to fd, again after a short write or EINTR.
+ * @returns 1, or 0 with errno set (EIO when write wrote nothing).
+ */
+int sslplugi_write_all(int fd, const void *buf, size_t len);
+
+/**
+ * Replace the file at path with data, atomically: a temporary file beside
+ * it ("PATH.XXXXXX", which a collector of "*.prom" files skips) is written,
+ * given mode, fsync'ed when durable is set, and renamed over path, so a
+ * reader sees the old file or the new one, never part of one.  On failure
+ * the temporary file is removed and path is left as it was.
+ * @param durable  1 to fsync before the rename (a store that must survive a
+ *                 crash), 0 for a file rewritten again soon anyway.
+ * @returns 1, or 0 with why set: "cannot create a temporary file beside
+ *          PATH: ...", "cannot write TMP: ...", "cannot rename TMP to
+ *          PATH: ..." or "out of memory".
+ */
+int sslplugi_replace_file(const char *path, const char *data, size_t len, mode_t mode, int durable,
+                          char *why, size_t whylen);
+
+/**
+ * Log "<what> <name>: <message>" at level through services->log, the
+ * message formatted from fmt and ap (cut at 1 KiB): what a plugin says
+ * about the one file or program it reads ("password file /etc/key.pass:
+ * refused: ...").
+ */
+void sslplugi_vlog_about(const sslplug_services *services, const sslplug_handle *handle, int level,
+                         const char *what, const char *name, const char *fmt, va_list ap)
+    SSLPLUGI_PRINTF(6, 0);
 
 /** Thread-safe strerror into buf; returns buf. */
 const char *sslplugi_strerror(int errnum, char *buf, size_t len);

@@ -146,24 +146,13 @@ write_line(info_jsonlog *ij, const char *line, size_t len)
 {
     char errbuf[128];
 
-    while (len > 0) {
-        ssize_t n = write(ij->fd, line, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            /* Said once per run of failures, not once per line. */
-            if (atomic_exchange(&ij->failing, 1) == 0) {
-                ij->services->log(ij->handle, SSLPLUG_LOG_ERROR, "cannot write to %s: %s", ij->path,
-                                  sslplugi_strerror(n < 0 ? errno : EIO, errbuf, sizeof(errbuf)));
-            }
-            return;
-        }
-        line += n;
-        len -= (size_t)n;
+    if (sslplugi_write_all(ij->fd, line, len)) {
+        atomic_store(&ij->failing, 0);
+    } else if (atomic_exchange(&ij->failing, 1) == 0) {
+        /* Said once per run of failures, not once per line. */
+        ij->services->log(ij->handle, SSLPLUG_LOG_ERROR, "cannot write to %s: %s", ij->path,
+                          sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
     }
-    atomic_store(&ij->failing, 0);
 }
 
 static void

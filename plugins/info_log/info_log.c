@@ -4,19 +4,13 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include <openssl/ssl.h>
 
 #include <sslplug/plugin.h>
 
+#include "log_entry.h"
 #include "sslplug_plugin_util.h"
-
-typedef struct info_log {
-    const sslplug_services *services;
-    const sslplug_handle *handle;
-    int level;
-} info_log;
 
 /* A log line built in pieces; silently truncated, a log line is no contract. */
 typedef struct line {
@@ -98,7 +92,7 @@ exit_result(int ret)
 static void
 il_info(void *state, const SSL *ssl, int where, int ret)
 {
-    const info_log *il = state;
+    const sslplugi_log_entry *il = state;
     line l = {.len = 0};
 
     line_add(&l, "%s: ", ssl == NULL ? "?" : SSL_is_server(ssl) ? "server" : "client");
@@ -120,51 +114,13 @@ il_info(void *state, const SSL *ssl, int where, int ret)
     il->services->log(il->handle, il->level, "%s", l.buf);
 }
 
-static int
-il_init(const sslplug_services *services, sslplug_handle *handle, const char *config_json,
-        void **state)
-{
-    static const char *const keys[] = {"level", NULL};
-    static const char *const levels[] = {"debug", "info", NULL};
-    static const int level_values[] = {SSLPLUG_LOG_DEBUG, SSLPLUG_LOG_INFO};
-    sslplugi_cfg cfg;
-    info_log *il = NULL;
-    size_t level = 1;
-    int ok = 0;
-
-    if (!sslplugi_cfg_open(&cfg, services, handle, config_json, keys) ||
-        !sslplugi_cfg_choice(&cfg, "level", SSLPLUGI_OPTIONAL, levels, &level)) {
-        goto done;
-    }
-    il = calloc(1, sizeof(*il));
-    if (il == NULL) {
-        sslplugi_cfg_error(&cfg, NULL, "out of memory");
-        goto done;
-    }
-    il->services = services;
-    il->handle = handle;
-    il->level = level_values[level];
-    *state = il;
-    ok = 1;
-
-done:
-    sslplugi_cfg_close(&cfg);
-    return ok;
-}
-
-static void
-il_fini(void *state)
-{
-    free(state);
-}
-
 /* clang-format off */
 static const sslplug_plugin descriptor = {
     SSLPLUG_PLUGIN_HEADER,
     .name = "info_log",
     .version = "1.0",
-    .init = il_init,
-    .fini = il_fini,
+    .init = sslplugi_log_entry_init,
+    .fini = sslplugi_log_entry_fini,
     .info = il_info,
     /* Callbacks only read state fixed at init (or lock it themselves). */
     .flags = SSLPLUG_PLUGIN_THREAD_SAFE,

@@ -14,9 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/ssl.h>
 
@@ -151,68 +149,6 @@ render(text *t, info_metrics *im)
     }
 }
 
-/* The whole file, written beside the target and renamed over it.  Returns 1, or 0 with why. */
-static int
-write_file(const info_metrics *im, const text *t, char *why, size_t whylen)
-{
-    char errbuf[128];
-    size_t tmplen = strlen(im->path) + sizeof(".XXXXXX");
-    char *tmp = malloc(tmplen);
-    int fd = -1;
-    int created = 0; /* only a file mkstemp made is ours to remove */
-    int ok = 0;
-
-    if (tmp == NULL) {
-        snprintf(why, whylen, "out of memory");
-        return 0;
-    }
-    /* Not ending in ".prom" while it is being written, so the collector skips it. */
-    snprintf(tmp, tmplen, "%s.XXXXXX", im->path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot create a temporary file beside %s: %s", im->path,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        goto done;
-    }
-    created = 1;
-    for (size_t off = 0; off < t->len;) {
-        ssize_t n = write(fd, t->buf + off, t->len - off);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            snprintf(why, whylen, "cannot write %s: %s", tmp,
-                     sslplugi_strerror(n < 0 ? errno : EIO, errbuf, sizeof(errbuf)));
-            goto done;
-        }
-        off += (size_t)n;
-    }
-    if (fchmod(fd, 0644) != 0 || close(fd) != 0) {
-        fd = -1;
-        snprintf(why, whylen, "cannot write %s: %s", tmp,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, im->path) != 0) {
-        snprintf(why, whylen, "cannot rename %s to %s: %s", tmp, im->path,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        goto done;
-    }
-    ok = 1;
-
-done:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (!ok && created) {
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok;
-}
-
 /* Render and write the counters as they are now.  Returns 1, or 0 with why. */
 static int
 write_metrics(info_metrics *im, char *why, size_t whylen)
@@ -225,7 +161,8 @@ write_metrics(info_metrics *im, char *why, size_t whylen)
         snprintf(why, whylen, "out of memory");
         ok = 0;
     } else {
-        ok = write_file(im, &t, why, whylen);
+        /* Not ending in ".prom" while it is being written, so the collector skips it. */
+        ok = sslplugi_replace_file(im->path, t.buf, t.len, 0644, 0, why, whylen);
     }
     free(t.buf);
     return ok;

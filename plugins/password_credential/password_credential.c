@@ -24,6 +24,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "password.h"
 #include "sslplug_plugin_util.h"
 
 #define CREDENTIAL_MAX 4096
@@ -49,13 +50,12 @@ static void pc_log(const password_credential *pc, const char *fmt, ...) SSLPLUGI
 static void
 pc_log(const password_credential *pc, const char *fmt, ...)
 {
-    char message[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    sslplugi_vlog_about(pc->services, pc->handle, SSLPLUG_LOG_ERROR, "credential", pc->path, fmt,
+                        ap);
     va_end(ap);
-    pc->services->log(pc->handle, SSLPLUG_LOG_ERROR, "credential %s: %s", pc->path, message);
 }
 
 /* Open path as a regular file; -1 with errno set (EINVAL: not a regular file). */
@@ -189,12 +189,7 @@ pc_password(void *state, int attempt, char *buf, int size, int flag)
         }
         goto done;
     }
-    if (len > 0 && data[len - 1] == '\n') {
-        len--;
-        if (len > 0 && data[len - 1] == '\r') {
-            len--;
-        }
-    }
+    len = sslplugi_strip_line_end(data, len);
     if (len == 0) {
         pc_log(pc, "empty: expected a password");
         goto done;
@@ -203,13 +198,10 @@ pc_password(void *state, int attempt, char *buf, int size, int flag)
         pc_log(pc, "holds a NUL byte: expected a password");
         goto done;
     }
-    if (size <= 0 || len >= (size_t)size) {
+    ret = sslplugi_password_copy(buf, size, data, len);
+    if (ret < 0) {
         pc_log(pc, "password does not fit in the %d-byte buffer", size);
-        goto done;
     }
-    memcpy(buf, data, len);
-    buf[len] = '\0';
-    ret = (int)len;
 
 done:
     if (data != NULL) {

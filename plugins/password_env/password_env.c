@@ -16,6 +16,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "password.h"
 #include "sslplug_plugin_util.h"
 
 extern char **environ;
@@ -136,6 +137,7 @@ pe_password(void *state, int attempt, char *buf, int size, int flag)
     const password_env *pe = state;
     const char *value;
     size_t len;
+    int ret;
 
     (void)flag;
     if (attempt > 0) {
@@ -153,14 +155,13 @@ pe_password(void *state, int attempt, char *buf, int size, int flag)
         }
         len = strlen(value);
     }
-    if (size <= 0 || len >= (size_t)size) {
+    ret = sslplugi_password_copy(buf, size, value, len);
+    if (ret < 0) {
         pe->services->log(pe->handle, SSLPLUG_LOG_ERROR,
                           "password in environment variable %s does not fit in the %d-byte buffer",
                           pe->variable, size);
-        return SSLPLUG_PASSWORD_ERROR;
     }
-    memcpy(buf, value, len + 1);
-    return (int)len;
+    return ret;
 }
 
 /* clang-format off */

@@ -30,6 +30,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "password.h"
 #include "sslplug_plugin_util.h"
 
 /* A password, with room for a line break; more is not a password. */
@@ -74,14 +75,12 @@ static void px_log(const password_exec *px, const char *fmt, ...) SSLPLUGI_PRINT
 static void
 px_log(const password_exec *px, const char *fmt, ...)
 {
-    char message[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    sslplugi_vlog_about(px->services, px->handle, SSLPLUG_LOG_ERROR, "password program",
+                        px->argv[0], fmt, ap);
     va_end(ap);
-    px->services->log(px->handle, SSLPLUG_LOG_ERROR, "password program %s: %s", px->argv[0],
-                      message);
 }
 
 /*
@@ -145,16 +144,10 @@ env_entry(const char *name, const char *value)
 static const char *
 key_file(const password_exec *px)
 {
-    const sslplug_services *svc = px->services;
-
     if (px->key_file != NULL) {
         return px->key_file;
     }
-    if (svc->size >= offsetof(sslplug_services, key_file) + sizeof(svc->key_file) &&
-        svc->key_file != NULL) {
-        return svc->key_file(px->handle);
-    }
-    return NULL;
+    return sslplugi_key_file(px->services, px->handle);
 }
 
 /* PATH, and SSLPLUG_CONFIG / SSLPLUG_KEY_FILE when known; nothing inherited. */
@@ -507,12 +500,7 @@ px_password(void *state, int attempt, char *buf, int size, int flag)
     if (!run(px, out, &len)) {
         goto done;
     }
-    if (len > 0 && out[len - 1] == '\n') {
-        len--;
-        if (len > 0 && out[len - 1] == '\r') {
-            len--;
-        }
-    }
+    len = sslplugi_strip_line_end(out, len);
     if (len == 0) {
         px_log(px, "printed no password");
         goto done;
@@ -521,13 +509,10 @@ px_password(void *state, int attempt, char *buf, int size, int flag)
         px_log(px, "printed a NUL byte: expected a password");
         goto done;
     }
-    if (size <= 0 || len >= (size_t)size) {
+    ret = sslplugi_password_copy(buf, size, out, len);
+    if (ret < 0) {
         px_log(px, "password does not fit in the %d-byte buffer", size);
-        goto done;
     }
-    memcpy(buf, out, len);
-    buf[len] = '\0';
-    ret = (int)len;
 
 done:
     OPENSSL_cleanse(out, OUTPUT_MAX + 1);

@@ -20,6 +20,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "password.h"
 #include "sslplug_plugin_util.h"
 
 /* A password with a line break, and room to spare. */
@@ -93,12 +94,7 @@ read_password(const sslplugi_cfg *cfg, password_fd *pd)
     }
     /* From here data holds the secret and is wiped with pd. */
     pd->password = data;
-    if (len > 0 && data[len - 1] == '\n') {
-        data[--len] = '\0';
-        if (len > 0 && data[len - 1] == '\r') {
-            data[--len] = '\0';
-        }
-    }
+    len = sslplugi_strip_line_end(data, len);
     if (len == 0) {
         sslplugi_cfg_error(cfg, "fd", "file descriptor %d is empty: expected a password", pd->fd);
         return 0;
@@ -186,6 +182,7 @@ static int
 pd_password(void *state, int attempt, char *buf, int size, int flag)
 {
     const password_fd *pd = state;
+    int ret;
 
     (void)flag;
     if (attempt > 0) {
@@ -194,14 +191,13 @@ pd_password(void *state, int attempt, char *buf, int size, int flag)
     if (attempt < 0) {
         return SSLPLUG_PASSWORD_ERROR;
     }
-    if (size <= 0 || pd->len >= (size_t)size) {
+    ret = sslplugi_password_copy(buf, size, pd->password, pd->len);
+    if (ret < 0) {
         pd->services->log(pd->handle, SSLPLUG_LOG_ERROR,
                           "password from file descriptor %d does not fit in the %d-byte buffer",
                           pd->fd, size);
-        return SSLPLUG_PASSWORD_ERROR;
     }
-    memcpy(buf, pd->password, pd->len + 1);
-    return (int)pd->len;
+    return ret;
 }
 
 /* clang-format off */

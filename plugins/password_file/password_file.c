@@ -26,6 +26,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "password.h"
 #include "sslplug_plugin_util.h"
 
 /* Room for a handful of rotation candidates of the longest PEM password. */
@@ -64,13 +65,12 @@ static void pf_log(const password_file *pf, const char *fmt, ...) SSLPLUGI_PRINT
 static void
 pf_log(const password_file *pf, const char *fmt, ...)
 {
-    char message[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    sslplugi_vlog_about(pf->services, pf->handle, SSLPLUG_LOG_ERROR, "password file", pf->path, fmt,
+                        ap);
     va_end(ap);
-    pf->services->log(pf->handle, SSLPLUG_LOG_ERROR, "password file %s: %s", pf->path, message);
 }
 
 /* The ownership and mode rules; 1 if the file may be used. */
@@ -115,12 +115,7 @@ pf_split(password_file *pf, char *data, size_t len)
     size_t i;
     char *p;
 
-    if (len > 0 && data[len - 1] == '\n') {
-        data[--len] = '\0';
-        if (len > 0 && data[len - 1] == '\r') {
-            data[--len] = '\0';
-        }
-    }
+    len = sslplugi_strip_line_end(data, len);
     if (len == 0) {
         pf_log(pf, "refused: empty, expected at least one password");
         return 0;
@@ -271,7 +266,6 @@ static int
 pf_password(void *state, int attempt, char *buf, int size, int flag)
 {
     password_file *pf = state;
-    size_t len;
     int ret = SSLPLUG_PASSWORD_ERROR;
 
     (void)flag;
@@ -287,13 +281,10 @@ pf_password(void *state, int attempt, char *buf, int size, int flag)
         ret = SSLPLUG_PASSWORD_NO_MORE;
         goto done;
     }
-    len = strlen(pf->lines[attempt]);
-    if (size <= 0 || len >= (size_t)size) {
+    ret = sslplugi_password_copy(buf, size, pf->lines[attempt], strlen(pf->lines[attempt]));
+    if (ret < 0) {
         pf_log(pf, "line %d does not fit in the %d-byte password buffer", attempt + 1, size);
-        goto done;
     }
-    memcpy(buf, pf->lines[attempt], len + 1);
-    ret = (int)len;
 
 done:
     pthread_mutex_unlock(&pf->lock);

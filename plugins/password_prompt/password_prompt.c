@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "password.h"
 #include "sslplug_plugin_util.h"
 
 #define PROMPT_DEFAULT "Enter pass phrase: "
@@ -98,24 +98,6 @@ pp_error(const password_prompt *pp, const char *what, int errnum)
     }
 }
 
-static int
-write_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, s, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return 0;
-        }
-        s += n;
-        len -= (size_t)n;
-    }
-    return 1;
-}
-
 /*
  * Read one line from the terminal into line (NUL-terminated, without its
  * end).  Returns its length, or -1 with *why set.  A signal ends the read
@@ -159,13 +141,8 @@ read_line(int fd, char *line, size_t max, const char **why, int *errnum)
 static const char *
 prompt_text(const password_prompt *pp, char *buf, size_t len)
 {
-    const sslplug_services *svc = pp->services;
-    const char *key = NULL;
+    const char *key = pp->custom ? NULL : sslplugi_key_file(pp->services, pp->handle);
 
-    if (!pp->custom && svc->size >= offsetof(sslplug_services, key_file) + sizeof(svc->key_file) &&
-        svc->key_file != NULL) {
-        key = svc->key_file(pp->handle);
-    }
     if (key == NULL) {
         return pp->prompt;
     }
@@ -196,13 +173,13 @@ ask(const password_prompt *pp, int tty, char *line, size_t max)
         tcsetattr(tty, TCSANOW, &saved);
         return -1;
     }
-    if (!write_all(tty, text, strlen(text))) {
+    if (!sslplugi_write_all(tty, text, strlen(text))) {
         why = "cannot write the prompt";
         errnum = errno;
     } else {
         len = read_line(tty, line, max, &why, &errnum);
         /* Echo was off, so the user's Enter did not move the cursor. */
-        write_all(tty, "\n", 1);
+        sslplugi_write_all(tty, "\n", 1);
     }
     while (tcsetattr(tty, TCSAFLUSH, &saved) != 0 && errno == EINTR) {
     }
@@ -238,12 +215,10 @@ pp_password(void *state, int attempt, char *buf, int size, int flag)
     if (len < 0) {
         goto done;
     }
-    if (size <= 0 || len >= size) {
+    ret = sslplugi_password_copy(buf, size, line, (size_t)len);
+    if (ret < 0) {
         pp_error(pp, "the answer does not fit in OpenSSL's password buffer", 0);
-        goto done;
     }
-    memcpy(buf, line, (size_t)len + 1);
-    ret = len;
 
 done:
     if (tty >= 0) {

@@ -216,11 +216,8 @@ vp_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     if (!read_pins(&cfg, vp)) {
         goto done;
     }
-    if (override && sslplugi_cfg_may_override(&cfg, 0) == 0) {
-        sslplugi_cfg_warn_may_override(
-            &cfg, "verify_pin",
-            "\"override\" is on, but the host lets this entry override no failure",
-            "the codes to override (such as \"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\")");
+    if (override) {
+        sslplugi_cfg_check_override(&cfg, "verify_pin");
     }
     vp->services = services;
     vp->handle = handle;

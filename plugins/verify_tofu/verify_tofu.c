@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -112,79 +111,24 @@ store_read(const verify_tofu *vt, char *why, size_t whylen)
     return root;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return 0;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 1;
-}
-
-/* Replace the store with root: a temporary file beside it, renamed over it.  Under LOCK_EX. */
+/* Replace the store with root (a temporary file beside it, renamed over it).  Under LOCK_EX. */
 static int
 store_write(const verify_tofu *vt, const json_t *root, char *why, size_t whylen)
 {
-    char errbuf[128];
-    char *tmp = NULL;
-    char *text = NULL;
-    size_t tmplen = strlen(vt->store) + sizeof(".XXXXXX");
-    int fd = -1;
-    int created = 0; /* only a file mkstemp made is ours to remove */
-    int ok = 0;
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    size_t len = text != NULL ? strlen(text) : 0;
+    char *line = text != NULL ? realloc(text, len + 2) : NULL;
+    int ok;
 
-    text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-    tmp = malloc(tmplen);
-    if (text == NULL || tmp == NULL) {
+    if (line == NULL) {
+        free(text);
         snprintf(why, whylen, "out of memory");
-        goto done;
+        return 0;
     }
-    snprintf(tmp, tmplen, "%s.XXXXXX", vt->store);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot create a temporary file beside %s: %s", vt->store,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        goto done;
-    }
-    created = 1;
-    if (fchmod(fd, 0644) != 0 || !write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1) ||
-        fsync(fd) != 0) {
-        snprintf(why, whylen, "cannot write %s: %s", tmp,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        goto done;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        snprintf(why, whylen, "cannot write %s: %s", tmp,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, vt->store) != 0) {
-        snprintf(why, whylen, "cannot rename %s to %s: %s", tmp, vt->store,
-                 sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
-        goto done;
-    }
-    ok = 1;
-
-done:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (!ok && created) {
-        unlink(tmp);
-    }
-    free(tmp);
-    free(text);
+    line[len++] = '\n';
+    line[len] = '\0';
+    ok = sslplugi_replace_file(vt->store, line, len, 0644, 1, why, whylen);
+    free(line);
     return ok;
 }
 
@@ -406,11 +350,8 @@ vt_init(const sslplug_services *services, sslplug_handle *handle, const char *co
     if (!check_store(&cfg, vt, sslplugi_cfg_checking(&cfg))) {
         goto done;
     }
-    if (vt->override && sslplugi_cfg_may_override(&cfg, 0) == 0) {
-        sslplugi_cfg_warn_may_override(
-            &cfg, "verify_tofu",
-            "\"override\" is on, but the host lets this entry override no failure",
-            "the codes to override (such as \"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT\")");
+    if (vt->override) {
+        sslplugi_cfg_check_override(&cfg, "verify_tofu");
     }
     vt->services = services;
     vt->handle = handle;
