@@ -49,6 +49,8 @@ typedef struct server {
     pthread_cond_t idle;  /* a connection ended */
     SSL_CTX *ctx;         /* from the host's current generation */
     int active;           /* connections being served */
+    pthread_t *ended;     /* threads whose connection ended, to be joined */
+    size_t ended_count;
     unsigned long next_id;
     int max_conns;
     int idle_ms;
@@ -298,7 +300,7 @@ conn_free(conn *c)
 
 /* Serve c to the end and print its report in one piece.  Returns whether it succeeded. */
 static int
-serve_conn(conn *c)
+serve_conn(conn *c, int threaded)
 {
     server *s = c->s;
     ssize_t n;
@@ -318,13 +320,17 @@ serve_conn(conn *c)
     ok = c->ok;
     ERR_clear_error();
     conn_free(c);
-    pthread_mutex_lock(&s->lock);
-    s->active--;
-    pthread_cond_broadcast(&s->idle);
-    pthread_mutex_unlock(&s->lock);
     /* The accept loop may be waiting for room. */
     n = write(s->wake[1], "!", 1);
     (void)n;
+    /* Last: once active drops, a stopping server may return and free s. */
+    pthread_mutex_lock(&s->lock);
+    if (threaded) {
+        s->ended[s->ended_count++] = pthread_self();
+    }
+    s->active--;
+    pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
     return ok;
 }
 
@@ -332,10 +338,23 @@ static void *
 conn_thread(void *arg)
 {
     ERR_clear_error();
-    serve_conn(arg);
-    /* OpenSSL's per-thread state (error queue) goes with the thread. */
-    OPENSSL_thread_stop();
+    serve_conn(arg, 1);
     return NULL;
+}
+
+/* Join the threads whose connections ended, so none outlives the server. */
+static void
+reap(server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->ended_count > 0) {
+        pthread_t tid = s->ended[--s->ended_count];
+
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(tid, NULL);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* A connection for an accepted socket, on the context current now; NULL on failure. */
@@ -381,7 +400,6 @@ start_conn(server *s, int fd, const char *peer)
     s->active++;
     pthread_mutex_unlock(&s->lock);
     pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     started = pthread_create(&tid, &attr, conn_thread, c) == 0;
     pthread_attr_destroy(&attr);
     if (!started) {
@@ -405,6 +423,7 @@ drain_connections(server *s)
         pthread_cond_wait(&s->idle, &s->lock);
     }
     pthread_mutex_unlock(&s->lock);
+    reap(s);
 }
 
 /* Serve until stopped, or after one connection with once.  Returns the exit status. */
@@ -442,6 +461,7 @@ serve_loop(server *s, int once)
         if (fds[0].revents != 0) {
             cli_net_drain(s->wake[0]);
         }
+        reap(s);
         if (nfds < 2 || (fds[1].revents & POLLIN) == 0) {
             continue;
         }
@@ -458,7 +478,7 @@ serve_loop(server *s, int once)
             start_conn(s, fd, peer);
         } else if ((c = conn_new(s, fd, peer)) != NULL) {
             s->active++;
-            return serve_conn(c) ? CLI_OK : CLI_FAIL;
+            return serve_conn(c, 0) ? CLI_OK : CLI_FAIL;
         } else {
             return CLI_FAIL;
         }
@@ -482,6 +502,11 @@ run(const char *config, const char *addr, const char *port, int once, int max_co
 
     /* Keep the trace in order with what plugins write to stderr. */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* Every iteration of the accept loop joins all ended threads before it accepts one more. */
+    if ((s.ended = calloc(2 * (size_t)max_conns + 1, sizeof(*s.ended))) == NULL) {
+        fprintf(stderr, "sslplug serve: out of memory\n");
+        goto done;
+    }
     if (!cli_net_self_pipe(s.wake) || !cli_net_self_pipe(s.stop)) {
         fprintf(stderr, "sslplug serve: pipe: %s\n", strerror(errno));
         goto done;
@@ -518,6 +543,7 @@ done:
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     wake_fd = -1;
+    free(s.ended);
     for (int i = 0; i < 2; i++) {
         if (s.wake[i] >= 0) {
             close(s.wake[i]);
