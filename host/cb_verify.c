@@ -103,30 +103,34 @@ sslplugi_verify_bind(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_context_c
     return 1;
 }
 
-/* Verify callbacks whose verdict would be ignored: verification is off somewhere. */
 int
-sslplugi_verify_check(const sslplugi_config *c, size_t count, sslplug_error *err)
+sslplugi_check_verifies(const sslplugi_config *c, const char *what, sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
 
-    if (count == 0) {
-        return 1;
-    }
     if (c->context.verify == SSLPLUGI_VERIFY_NONE) {
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/verify",
-                           "verify callbacks are configured but verification is \"none\"%s: "
-                           "their verdict would be ignored; set \"peer\" or \"require\"",
-                           c->verify_defaulted ? " (the server default)" : "");
+                           "%s configured but verification is \"none\"%s: their verdict would be "
+                           "ignored; set \"peer\" or \"require\"",
+                           what, c->verify_defaulted ? " (the server default)" : "");
         return 0;
     }
     for (size_t i = 0; i < c->sub_count; i++) {
         if (c->subs[i].conf.verify == SSLPLUGI_VERIFY_NONE) {
             sslplugi_pointer_child(ptr, c->subs[i].pointer, "verify");
             sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
-                               "verify callbacks are configured but this context does not verify: "
-                               "their verdict would be ignored");
+                               "%s configured but this context does not verify: their verdict "
+                               "would be ignored",
+                               what);
             return 0;
         }
     }
     return 1;
+}
+
+/* Verify callbacks whose verdict would be ignored: verification is off somewhere. */
+int
+sslplugi_verify_check(const sslplugi_config *c, size_t count, sslplug_error *err)
+{
+    return count == 0 || sslplugi_check_verifies(c, "verify callbacks are", err);
 }

@@ -636,6 +636,14 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "missing: every entry names a plugin");
         return 0;
     }
+    if (e->symbol != NULL && row->raw == NULL) {
+        sslplugi_pointer_child(child, ptr, "symbol");
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                           "%s has no raw form (OpenSSL has no such callback): bind an sslplug "
+                           "plugin, without \"symbol\"",
+                           row->name);
+        return 0;
+    }
     cfg = json_object_get(obj, "config");
     sslplugi_pointer_child(child, ptr, "config");
     if (cfg != NULL && e->symbol != NULL) {

@@ -380,8 +380,13 @@ sslplugi_staple *sslplugi_staple_new(const char *file, int check_files, const ch
 void sslplugi_staple_free(sslplugi_staple *s);
 /* Staple s on ctx's connections (s must outlive ctx). */
 int sslplugi_staple_bind(SSL_CTX *ctx, sslplugi_staple *s);
-/* A client asking for a staple and verifying it as mode (sslplugi_ocsp) says. */
+/*
+ * A client asking for a staple and verifying it as mode (sslplugi_ocsp)
+ * says, unless a status callback is bound already (it runs the check).
+ */
 int sslplugi_ocsp_check_bind(SSL_CTX *ctx, int mode);
+/* The check of a client's staple, as mode says; 1 to go on, 0 to end the handshake. */
+int sslplugi_ocsp_check(SSL *ssl, int mode);
 
 /* ---- context settings (context.c) ---- */
 

@@ -235,10 +235,10 @@ issuer_of(SSL *ssl, X509 *leaf)
     return issuer;
 }
 
-static int
-status_cb(SSL *ssl, void *arg)
+int
+sslplugi_ocsp_check(SSL *ssl, int mode)
 {
-    int require = (intptr_t)arg == SSLPLUGI_OCSP_REQUIRE;
+    int require = mode == SSLPLUGI_OCSP_REQUIRE;
     const unsigned char *der = NULL, *p;
     long len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
     OCSP_RESPONSE *resp = NULL;
@@ -306,10 +306,22 @@ done:
     return r;
 }
 
+static int
+status_cb(SSL *ssl, void *arg)
+{
+    return sslplugi_ocsp_check(ssl, (int)(intptr_t)arg);
+}
+
 int
 sslplugi_ocsp_check_bind(SSL_CTX *ctx, int mode)
 {
+    int (*bound)(SSL *, void *) = NULL;
+
     if (mode == SSLPLUGI_OCSP_OFF) {
+        return 1;
+    }
+    /* A status callback of the configuration's (cb_status.c) runs this check itself. */
+    if (SSL_CTX_get_tlsext_status_cb(ctx, &bound) && bound != NULL) {
         return 1;
     }
     return SSL_CTX_set_tlsext_status_type(ctx, TLSEXT_STATUSTYPE_ocsp) &&

@@ -52,6 +52,14 @@ void sslplugi_settings_init(sslplugi_context_conf *c);
 /* dst = a deep copy of src; 0 when out of memory (dst is then freed). */
 int sslplugi_settings_copy(sslplugi_context_conf *dst, const sslplugi_context_conf *src);
 void sslplugi_settings_free(sslplugi_context_conf *c);
+/*
+ * A callback that takes over a context setting: when some context (the main
+ * one, then each named one) gives that setting (given(conf) is nonzero),
+ * an error at that context's KEY saying why, and 0.
+ */
+int sslplugi_settings_refuse(const sslplugi_config *c,
+                             int (*given)(const sslplugi_context_conf *conf), const char *key,
+                             const char *why, sslplug_error *err);
 
 /* The member of a row in c, and in a const c. */
 #define SSLPLUGI_SETTING(c, row, type) ((type *)(void *)((char *)(c) + (row)->offset))

@@ -56,7 +56,7 @@ typedef struct sslplugi_type {
     int many;                 /* an entry or a list of entries */
     unsigned roles;           /* SSLPLUGI_SERVER | SSLPLUGI_CLIENT */
     unsigned takes;           /* SSLPLUGI_TAKES_*, SSLPLUGI_MAY_BE_OPTIONAL */
-    const char *raw;          /* the raw form's C signature, OpenSSL's own */
+    const char *raw;          /* the raw form's C signature, OpenSSL's own; NULL: no raw form */
     int sends_certificate;    /* can give the certificate the context presents (lints) */
     sslplugi_check_fn *check; /* NULL: nothing makes it unsafe */
     sslplugi_bind_fn *bind;
@@ -68,9 +68,17 @@ const sslplugi_type *sslplugi_type_of(sslplug_cb_type t);
 /* The function a descriptor (zero-extended to this host's size) gives for t, or NULL. */
 void (*sslplugi_type_function(const sslplug_plugin *d, sslplug_cb_type t))(void);
 
+/*
+ * Refuse a configuration whose main or a named context does not verify its
+ * peer: what ("verify callbacks are") would then decide nothing (cb_verify.c).
+ */
+int sslplugi_check_verifies(const sslplugi_config *c, const char *what, sslplug_error *err);
+
 /* Each type's functions, defined in its cb_<type>.c. */
 sslplugi_bind_fn sslplugi_password_bind, sslplugi_verify_bind, sslplugi_info_bind,
-    sslplugi_client_cert_bind, sslplugi_cert_bind, sslplugi_servername_bind, sslplugi_keylog_bind;
-sslplugi_check_fn sslplugi_verify_check, sslplugi_client_cert_check, sslplugi_servername_check;
+    sslplugi_client_cert_bind, sslplugi_cert_bind, sslplugi_servername_bind, sslplugi_keylog_bind,
+    sslplugi_alpn_bind, sslplugi_status_bind, sslplugi_verify_connection_bind;
+sslplugi_check_fn sslplugi_verify_check, sslplugi_client_cert_check, sslplugi_servername_check,
+    sslplugi_alpn_check, sslplugi_status_check, sslplugi_verify_connection_check;
 
 #endif /* SSLPLUG_HOST_TYPES_H */

@@ -380,7 +380,7 @@ test_check_abi_1_2_plugin_loads_on_1_3_host(void **state)
     sslplug_host_free(host);
     assert_true(asprintf(&expect, "abi_12: abi_12 init on host %d.%d\n", SSLPLUG_ABI_MAJOR,
                          SSLPLUG_ABI_MINOR) >= 0);
-    assert_int_equal(SSLPLUG_ABI_MINOR, 3);
+    assert_true(SSLPLUG_ABI_MINOR >= 3);
     assert_int_equal(tu_log_has(&log, expect), 2);
     free(expect);
     tu_log_free(&log);

@@ -98,13 +98,15 @@ test_cli_every_verb_names_an_unknown_option(void **state)
 static void
 test_cli_version(void **state)
 {
-    char *out = NULL;
+    char *out = NULL, *abi = NULL;
 
     (void)state;
     assert_int_equal(tu_run(&out, "%s --version", SSLPLUG_TEST_CLI), 0);
     assert_non_null(strstr(out, "sslplug 0.1.0\n"));
     assert_non_null(strstr(out, "library: libsslplug.so.0, version 0.1.0\n"));
-    assert_non_null(strstr(out, "plugin ABI: 1.3"));
+    assert_true(asprintf(&abi, "plugin ABI: %d.%d", SSLPLUG_ABI_MAJOR, SSLPLUG_ABI_MINOR) > 0);
+    assert_non_null(strstr(out, abi));
+    free(abi);
     assert_non_null(strstr(out, "OpenSSL: OpenSSL 3."));
     free(out);
 }
@@ -235,6 +237,10 @@ test_cli_inspect_abi_plugin(void **state)
     assert_non_null(strstr(out, "(compatible)"));
     assert_non_null(strstr(out, "name: password_file"));
     assert_non_null(strstr(out, "types: password"));
+    free(out);
+    /* The ABI 1.4 types are named like the others. */
+    assert_int_equal(tu_run(&out, "%s inspect %s", SSLPLUG_TEST_CLI, tu_test_plugin("t14")), 0);
+    assert_non_null(strstr(out, "types: alpn status verify_connection\n"));
     free(out);
 }
 

@@ -72,7 +72,7 @@ extern "C" {
 
 /* ABI version this header describes. */
 #define SSLPLUG_ABI_MAJOR 1
-#define SSLPLUG_ABI_MINOR 3
+#define SSLPLUG_ABI_MINOR 4
 
 /* The one symbol the host looks up in an ABI plugin. */
 #define SSLPLUG_PLUGIN_ENTRY_SYMBOL "sslplug_plugin_entry"
@@ -326,6 +326,55 @@ typedef struct sslplug_plugin {
      */
     void (*keylog)(void *state, const SSL *ssl, const char *line);
 
+    /* ---- ABI 1.4 ---- */
+
+    /*
+     * alpn (a server; bound with SSL_CTX_set_alpn_select_cb): choose the
+     * application protocol from the client's list, offered in ALPN's wire
+     * form (each name preceded by its length byte), per SNI name say
+     * (services->server_name).  Return SSLPLUG_ALPN_SELECT with *out and
+     * *outlen set to one of the names in offered (a pointer into it: the
+     * host refuses anything else), SSLPLUG_ALPN_NONE to go on without
+     * ALPN, or SSLPLUG_ALPN_REJECT to end the handshake with the
+     * no_application_protocol alert.  A context's "alpn" setting is what
+     * happens without this callback; a server may not have both.
+     */
+    int (*alpn)(void *state, SSL *ssl, const unsigned char *offered, unsigned int offered_len,
+                const unsigned char **out, unsigned char *outlen);
+
+    /*
+     * status (bound with SSL_CTX_set_tlsext_status_cb): OCSP stapling.  On a
+     * server (SSL_is_server), response is NULL: supply the DER OCSP
+     * response to staple in *staple (OPENSSL_malloc'd; the host hands it to
+     * OpenSSL, which frees it) and *staple_len and return SSLPLUG_STATUS_OK,
+     * or return SSLPLUG_STATUS_NONE to staple nothing.  On a client, response
+     * is the stapled DER response (NULL, len 0, when there is none): return
+     * SSLPLUG_STATUS_OK to go on or SSLPLUG_STATUS_REJECT to end the
+     * handshake.  A client's "ocsp" setting, when given, is checked first;
+     * the callback can only reject what it accepted.  A server's
+     * "ocsp_staple" is what happens without this callback; a server may not
+     * have both.
+     */
+    int (*status)(void *state, SSL *ssl, const unsigned char *response, size_t len,
+                  unsigned char **staple, size_t *staple_len);
+
+    /*
+     * verify_connection (bound with SSL_CTX_set_cert_verify_callback, which
+     * runs the certificate verification of the connection): called once per
+     * handshake that verifies a peer, after OpenSSL and the verify entries
+     * accepted every certificate, with the verified chain (leaf first), the
+     * server name (on a client: the one it asked for; on a server: the SNI
+     * name the client sent, normalised; NULL when none), the negotiated
+     * ALPN protocol (NULL when none) and the protocol version (TLS1_3_VERSION
+     * ...).  Return 1 to accept; 0 to reject, with *reason (optional, valid
+     * until the callback returns: the host copies it) saying why, which the
+     * host logs and traces: the handshake fails with
+     * X509_V_ERR_APPLICATION_VERIFICATION.  It is not called for a chain the
+     * pipeline rejected, so it can never accept what was rejected.
+     */
+    int (*verify_connection)(void *state, SSL *ssl, STACK_OF(X509) *chain, const char *servername,
+                             const char *alpn, int version, const char **reason);
+
     /* New members go here, with SSLPLUG_ABI_MINOR bumped. */
 } sslplug_plugin;
 
@@ -342,6 +391,16 @@ typedef struct sslplug_plugin {
 #define SSLPLUG_SNI_ACCEPT 0
 #define SSLPLUG_SNI_REJECT 1
 #define SSLPLUG_SNI_SWITCH 2
+
+/* Results of the alpn callback (OpenSSL's SSL_TLSEXT_ERR_* of the ALPN callback). */
+#define SSLPLUG_ALPN_SELECT SSL_TLSEXT_ERR_OK
+#define SSLPLUG_ALPN_NONE SSL_TLSEXT_ERR_NOACK
+#define SSLPLUG_ALPN_REJECT SSL_TLSEXT_ERR_ALERT_FATAL
+
+/* Results of the status callback. */
+#define SSLPLUG_STATUS_OK 1
+#define SSLPLUG_STATUS_NONE 0
+#define SSLPLUG_STATUS_REJECT 0
 
 /* The plugin's callbacks may run concurrently, also on the same state. */
 #define SSLPLUG_PLUGIN_THREAD_SAFE (1u << 0)
@@ -361,6 +420,10 @@ typedef int (*sslplug_raw_client_cert_fn)(SSL *ssl, X509 **cert, EVP_PKEY **pkey
 typedef int (*sslplug_raw_cert_fn)(SSL *ssl, void *arg);
 typedef int (*sslplug_raw_servername_fn)(SSL *ssl, int *alert, void *arg);
 typedef void (*sslplug_raw_keylog_fn)(const SSL *ssl, const char *line);
+/* ABI 1.4.  arg is always NULL.  verify_connection has no raw form. */
+typedef int (*sslplug_raw_alpn_fn)(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                   const unsigned char *in, unsigned int inlen, void *arg);
+typedef int (*sslplug_raw_status_fn)(SSL *ssl, void *arg);
 
 /* Convenience initialiser for the descriptor's header. */
 #define SSLPLUG_PLUGIN_HEADER                                                                      \

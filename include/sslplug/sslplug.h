@@ -115,6 +115,9 @@ typedef enum sslplug_cb_type {
     SSLPLUG_CB_CERT,
     SSLPLUG_CB_SERVERNAME,
     SSLPLUG_CB_KEYLOG,
+    SSLPLUG_CB_ALPN,
+    SSLPLUG_CB_STATUS,
+    SSLPLUG_CB_VERIFY_CONNECTION,
     SSLPLUG_CB_COUNT
 } sslplug_cb_type;
 

@@ -277,6 +277,24 @@ tu_handshake(SSL_CTX *server, SSL_CTX *client, sslplug_pair *pair)
     return sslplug_pair_handshake(pair);
 }
 
+char *
+tu_alpn_agreed(SSL_CTX *server, SSL_CTX *client, const char *name)
+{
+    const unsigned char *p = NULL;
+    unsigned len = 0;
+    sslplug_pair pair;
+    char *out = NULL;
+
+    assert_int_equal(sslplug_pair_init(&pair, server, client, name), 1);
+    if (sslplug_pair_handshake(&pair)) {
+        SSL_get0_alpn_selected(pair.client, &p, &len);
+        out = len > 0 ? strndup((const char *)p, len) : strdup("");
+        assert_non_null(out);
+    }
+    sslplug_pair_cleanup(&pair);
+    return out;
+}
+
 void
 tu_handshake_expect(SSL_CTX *server, SSL_CTX *client, sslplug_pair *pair, int expected)
 {
@@ -664,4 +682,28 @@ tu_make_ocsp(const char *dir, const char *name, const char *cert, int status, in
     X509_free(x);
     X509_free(ca);
     return path;
+}
+
+void
+tu_make_client_cert(const char *dir, const char *name, const char *sans)
+{
+    char *ext = NULL, *out = NULL;
+
+    assert_true(asprintf(&ext,
+                         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                         "extendedKeyUsage=clientAuth\n%s%s\n",
+                         sans[0] != '\0' ? "subjectAltName=" : "", sans) > 0);
+    free(tu_write(dir, "ext.cnf", ext, 0644));
+    if (tu_run(&out,
+               "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "
+               "/CN=%s -keyout %s/%s.key -out %s/%s.csr && openssl x509 -req -in %s/%s.csr -CA %s "
+               "-CAkey %s -CAcreateserial -CAserial %s/serial -days 2 -extfile %s/ext.cnf -out "
+               "%s/%s.crt",
+               name, dir, name, dir, name, dir, name, tu_pki("ca.crt"), tu_pki("ca.key"), dir, dir,
+               dir, name) != 0) {
+        print_error("%s\n", out);
+        fail();
+    }
+    free(out);
+    free(ext);
 }

@@ -79,6 +79,11 @@ int tu_handshake(SSL_CTX *server, SSL_CTX *client, sslplug_pair *pair);
  * cleans up the pair.
  */
 void tu_handshake_expect(SSL_CTX *server, SSL_CTX *client, sslplug_pair *pair, int expected);
+/*
+ * One handshake with SNI name: the ALPN protocol agreed, malloc'd ("" for
+ * none), or NULL when the handshake failed.
+ */
+char *tu_alpn_agreed(SSL_CTX *server, SSL_CTX *client, const char *name);
 
 /* Records trace events as lines "type plugin entry: detail\n". */
 typedef struct tu_trace {
@@ -177,6 +182,12 @@ char *tu_file_copy_head(const char *from, const char *dir, const char *name, siz
  */
 char *tu_make_crl(const char *dir, const char *name, const char *revoked, int stale);
 char *tu_make_ocsp(const char *dir, const char *name, const char *cert, int status, int stale);
+
+/*
+ * A client certificate dir/NAME.crt (and dir/NAME.key, P-256) issued by the
+ * demo CA for two days, with subjectAltName SANS (none when "").
+ */
+void tu_make_client_cert(const char *dir, const char *name, const char *sans);
 
 /* Run a command line; returns its exit status and (if out) its stdout+stderr. */
 int tu_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
