@@ -180,7 +180,8 @@ static void
 test_cli_check_accepts_example_configs(void **state)
 {
     static const char *const examples[] = {"sni-virtual-hosts.json", "cert-select-sni.json",
-                                           "keylog.json", "info-events.json"};
+                                           "keylog.json", "info-events.json",
+                                           "service-mesh.json"};
     char *out = NULL;
 
     (void)state;

@@ -3,7 +3,10 @@
  * on 127.0.0.1, TLS 1.2 and 1.3: `sslplug connect` sending a client
  * certificate through its plugin and refusing a server through a verify
  * plugin; `sslplug serve` unlocking its encrypted key through a password
- * plugin and requiring a client certificate; reload on SIGHUP.
+ * plugin and requiring a client certificate; reload on SIGHUP; the ABI 1.4
+ * types (alpn_map per SNI name with s_client and curl, ocsp_staple_file
+ * re-read under s_client -status, a client status plugin against
+ * s_server -status_file, verify_connection and verify_spiffe).
  *
  * Every process is started with fork/exec, its stdout and stderr read
  * through one pipe with poll() against a deadline, and killed and reaped in
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,6 +512,49 @@ test_interop_s_client_without_cert_refused_tls13(void **state)
 
 /* ---- a virtual host's settings over a real socket ---- */
 
+/* curl (HTTP/2 offered) to https://NAME:PORT/ through --resolve; -k: no verification. */
+static proc *
+curl_h2(fixture *f, const char *target, const char *name, int insecure)
+{
+    char *resolve = NULL, *url = NULL;
+    const char *argv[] = {
+        "curl",      "-sv", "--http2", "--max-time",           "20", "--cacert", tu_pki("ca.crt"),
+        "--resolve", NULL,  NULL,      insecure ? "-k" : NULL, NULL};
+    proc *p;
+
+    assert_true(asprintf(&resolve, "%s:%s:127.0.0.1", name, strchr(target, ':') + 1) > 0);
+    assert_true(asprintf(&url, "https://%s:%s/", name, strchr(target, ':') + 1) > 0);
+    argv[8] = resolve;
+    argv[9] = url;
+    p = start(f, argv);
+    wait_exit(p);
+    free(url);
+    free(resolve);
+    return p;
+}
+
+/* openssl s_client to target as name, extra arguments until NULL; sends a line, returns its exit.
+ */
+static int
+s_client_run(fixture *f, const char *target, const char *name, proc **out, ...)
+{
+    const char *argv[24] = {"openssl", "s_client", "-connect",       target,    "-servername",
+                            name,      "-CAfile",  tu_pki("ca.crt"), "-ign_eof"};
+    size_t n = 9;
+    va_list ap;
+    const char *a;
+
+    va_start(ap, out);
+    while ((a = va_arg(ap, const char *)) != NULL && n < sizeof(argv) / sizeof(argv[0]) - 1) {
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    *out = start(f, argv);
+    send_line(*out, "ping\n");
+    return wait_exit(*out);
+}
+
 /*
  * A TLS 1.2 s_client asking for name, against `sslplug serve --once` whose
  * virtual host alt.example says "min_protocol": "TLSv1.3": its exit status.
@@ -526,13 +573,9 @@ s_client_tls12_to_vhost(fixture *f, const char *name)
                         tu_pki("alt.key"));
     proc *server = start_serve(f, conf);
     char *target = port_after(server, "listening on 127.0.0.1:");
-    const char *argv[] = {"openssl", "s_client",       "-connect", target,     "-servername", name,
-                          "-CAfile", tu_pki("ca.crt"), "-tls1_2",  "-ign_eof", NULL};
-    proc *client = start(f, argv);
-    int rc;
+    proc *client;
+    int rc = s_client_run(f, target, name, &client, "-tls1_2", NULL);
 
-    send_line(client, "ping\n");
-    rc = wait_exit(client);
     wait_exit(server);
     free(target);
     free(conf);
@@ -775,14 +818,21 @@ test_interop_connect_verifies_host_by_default(void **state)
 
 /* ---- a server's TLS block: ALPN, OpenSSL settings, stapling ---- */
 
+/* A server configuration: the demo certificate, these context members, these callbacks. */
+static char *
+block_config(fixture *f, const char *members, const char *callbacks)
+{
+    return config(f, "block.json",
+                  "{\"version\": 1, \"context\": {\"role\": \"server\","
+                  " \"certificate\": \"%s\", \"private_key\": \"%s\"%s}, \"callbacks\": {%s}}",
+                  tu_pki("server.crt"), tu_pki("server-plain.key"), members, callbacks);
+}
+
 /* sslplug serve --once with the demo certificate and these context members. */
 static proc *
 serve_with(fixture *f, const char *members)
 {
-    char *conf = config(f, "block.json",
-                        "{\"version\": 1, \"context\": {\"role\": \"server\","
-                        " \"certificate\": \"%s\", \"private_key\": \"%s\"%s}}",
-                        tu_pki("server.crt"), tu_pki("server-plain.key"), members);
+    char *conf = block_config(f, members, "");
     proc *p = start_serve(f, conf);
 
     free(conf);
@@ -796,23 +846,11 @@ test_interop_curl_gets_h2_through_alpn(void **state)
     fixture *f = *state;
     proc *server = serve_with(f, ", \"alpn\": [\"h2\", \"http/1.1\"]");
     char *target = port_after(server, "listening on 127.0.0.1:");
-    char *resolve = NULL, *url = NULL;
-    const char *argv[] = {"curl",           "-sv",       "--http2", "--max-time", "20", "--cacert",
-                          tu_pki("ca.crt"), "--resolve", NULL,      NULL,         NULL};
-    proc *curl;
+    proc *curl = curl_h2(f, target, "localhost", 0);
 
-    assert_true(asprintf(&resolve, "localhost:%s:127.0.0.1", strchr(target, ':') + 1) > 0);
-    assert_true(asprintf(&url, "https://localhost:%s/", strchr(target, ':') + 1) > 0);
-    argv[8] = resolve;
-    argv[9] = url;
-    curl = start(f, argv);
-    /* sslplug serve does not speak HTTP/2: what matters is what TLS agreed. */
-    wait_exit(curl);
     assert_output(curl, "ALPN: server accepted h2");
     wait_exit(server);
     assert_output(server, "alpn: h2\n");
-    free(url);
-    free(resolve);
     free(target);
 }
 
@@ -823,12 +861,9 @@ test_interop_openssl_groups_seen_by_s_client(void **state)
     fixture *f = *state;
     proc *server = serve_with(f, ", \"openssl\": {\"Groups\": \"P-384\"}");
     char *target = port_after(server, "listening on 127.0.0.1:");
-    const char *argv[] = {"openssl",   "s_client", "-connect",       target,     "-servername",
-                          "localhost", "-CAfile",  tu_pki("ca.crt"), "-ign_eof", NULL};
-    proc *client = start(f, argv);
+    proc *client;
 
-    send_line(client, "ping\n");
-    assert_int_equal(wait_exit(client), 0);
+    assert_int_equal(s_client_run(f, target, "localhost", &client, NULL), 0);
     assert_output(client, "Server Temp Key: ECDH, secp384r1");
     wait_exit(server);
     free(target);
@@ -847,21 +882,228 @@ test_interop_s_client_sees_staple(void **state)
     assert_true(asprintf(&members, ", \"ocsp_staple\": \"%s\"", staple) > 0);
     server = serve_with(f, members);
     target = port_after(server, "listening on 127.0.0.1:");
-    {
-        const char *argv[] = {"openssl",     "s_client",  "-connect", target,
-                              "-servername", "localhost", "-CAfile",  tu_pki("ca.crt"),
-                              "-status",     "-ign_eof",  NULL};
-
-        client = start(f, argv);
-    }
-    send_line(client, "ping\n");
-    assert_int_equal(wait_exit(client), 0);
+    assert_int_equal(s_client_run(f, target, "localhost", &client, "-status", NULL), 0);
     assert_output(client, "OCSP Response Status: successful");
     assert_output(client, "Cert Status: good");
     wait_exit(server);
     free(target);
     free(members);
     free(staple);
+}
+
+/* ---- the ABI 1.4 types: alpn, status, verify_connection ---- */
+
+/* alpn_map: h2 for one SNI name, http/1.1 for another, whatever the client prefers. */
+static void
+test_interop_alpn_map_by_name(void **state)
+{
+    fixture *f = *state;
+    char *conf = block_config(f, "",
+                              "\"alpn\": {\"plugin\": \"alpn_map\", \"config\": {"
+                              " \"names\": {\"legacy.example\": [\"http/1.1\"]},"
+                              " \"default\": [\"h2\", \"http/1.1\"]}}");
+    proc *server = start_serve_many(f, conf, "--idle-timeout", "20");
+    char *target = port_after(server, "listening on 127.0.0.1:");
+    proc *client;
+
+    assert_int_equal(s_client_run(f, target, "localhost", &client, "-alpn", "http/1.1,h2", NULL),
+                     0);
+    assert_output(client, "ALPN protocol: h2\n");
+    assert_int_equal(
+        s_client_run(f, target, "legacy.example", &client, "-alpn", "h2,http/1.1", NULL), 0);
+    assert_output(client, "ALPN protocol: http/1.1\n");
+    assert_output(curl_h2(f, target, "localhost", 0), "ALPN: server accepted h2");
+    assert_output(curl_h2(f, target, "legacy.example", 1), "ALPN: server accepted http/1.1");
+    assert_true(wait_for(server, "connection #4 closed\n"));
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    assert_output(server, "alpn: h2\n");
+    assert_output(server, "alpn: http/1.1\n");
+    free(target);
+    free(conf);
+}
+
+/* ocsp_staple_file under s_client -status: a renewed file is served without a restart. */
+static void
+test_interop_ocsp_staple_file_rereads(void **state)
+{
+    fixture *f = *state;
+    char *staple = tu_make_ocsp(f->dir, "staple.der", "server.crt", V_OCSP_CERTSTATUS_GOOD, 0);
+    char *revoked = tu_make_ocsp(f->dir, "revoked.der", "server.crt", V_OCSP_CERTSTATUS_REVOKED, 0);
+    char *callbacks = NULL, *conf;
+    proc *server, *client;
+    char *target;
+
+    assert_true(asprintf(&callbacks,
+                         "\"status\": {\"plugin\": \"ocsp_staple_file\", \"config\": {\"files\":"
+                         " [\"%s\"]}}",
+                         staple) > 0);
+    conf = block_config(f, "", callbacks);
+    server = start_serve_many(f, conf, "--idle-timeout", "20");
+    target = port_after(server, "listening on 127.0.0.1:");
+    assert_int_equal(s_client_run(f, target, "localhost", &client, "-status", NULL), 0);
+    assert_output(client, "OCSP Response Status: successful");
+    assert_output(client, "Cert Status: good");
+    /* What a renewal job does: a new file renamed over the old one. */
+    assert_int_equal(rename(revoked, staple), 0);
+    assert_int_equal(s_client_run(f, target, "localhost", &client, "-status", NULL), 0);
+    assert_output(client, "Cert Status: revoked");
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    free(target);
+    free(conf);
+    free(callbacks);
+    free(revoked);
+    free(staple);
+}
+
+/* openssl s_server stapling status_file; sslplug connect with a client status plugin. */
+static proc *
+connect_to_stapling_server(fixture *f, const char *status_file, const char *client_conf)
+{
+    const char *argv[] = {"openssl",
+                          "s_server",
+                          "-accept",
+                          "127.0.0.1:0",
+                          "-naccept",
+                          "1",
+                          "-rev",
+                          "-cert",
+                          tu_pki("server.crt"),
+                          "-key",
+                          tu_pki("server-plain.key"),
+                          "-status_file",
+                          status_file,
+                          NULL};
+    proc *server = start(f, argv);
+    char *target = port_after(server, "ACCEPT 127.0.0.1:");
+    proc *client = start_connect(f, client_conf, target);
+
+    wait_exit(client);
+    free(target);
+    return client;
+}
+
+/* A client's status plugin reads the staple itself and refuses a revoked one. */
+static void
+test_interop_client_status_plugin_rejects_revoked(void **state)
+{
+    fixture *f = *state;
+    char *good = tu_make_ocsp(f->dir, "good.der", "server.crt", V_OCSP_CERTSTATUS_GOOD, 0);
+    char *revoked = tu_make_ocsp(f->dir, "revoked.der", "server.crt", V_OCSP_CERTSTATUS_REVOKED, 0);
+    char *conf = config(f, "client.json",
+                        "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"},"
+                        " \"callbacks\": {\"status\": {\"plugin\": \"%s\","
+                        "  \"config\": {\"status_revoked\": \"1\"}}}}",
+                        tu_pki("ca.crt"), tu_test_plugin("t14"));
+    proc *client = connect_to_stapling_server(f, good, conf);
+
+    assert_int_equal(client->status, 0);
+    assert_output(client, "reply: ");
+    client = connect_to_stapling_server(f, revoked, conf);
+    assert_int_not_equal(client->status, 0);
+    assert_output(client, "the staple says revoked");
+    assert_output(client, "handshake: failed");
+    free(conf);
+    free(revoked);
+    free(good);
+}
+
+/*
+ * verify_connection against openssl s_server: called once, with the chain,
+ * the SNI name and the ALPN of this handshake; its reason is in the output.
+ */
+static void
+test_interop_verify_connection_sees_the_handshake(void **state)
+{
+    fixture *f = *state;
+    const char *argv[] = {"openssl",
+                          "s_server",
+                          "-accept",
+                          "127.0.0.1:0",
+                          "-naccept",
+                          "1",
+                          "-rev",
+                          "-cert",
+                          tu_pki("server.crt"),
+                          "-key",
+                          tu_pki("server-plain.key"),
+                          "-alpn",
+                          "h2",
+                          NULL};
+    char *accept =
+        config(f, "accept.json",
+               "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\","
+               " \"alpn\": [\"h2\", \"http/1.1\"]},"
+               " \"callbacks\": {\"verify_connection\": {\"plugin\": \"%s\"}}}",
+               tu_pki("ca.crt"), tu_test_plugin("t14"));
+    char *reject =
+        config(f, "reject.json",
+               "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"},"
+               " \"callbacks\": {\"verify_connection\": {\"plugin\": \"%s\","
+               "  \"config\": {\"vc_reject\": \"not this service\"}}}}",
+               tu_pki("ca.crt"), tu_test_plugin("t14"));
+    proc *server = start(f, argv);
+    char *target = port_after(server, "ACCEPT 127.0.0.1:");
+    proc *client = start_connect(f, accept, target);
+
+    assert_int_equal(wait_exit(client), 0);
+    assert_output(client, "verify_connection chain=2 leaf=/O=sslplug demo/CN=localhost"
+                          " name=localhost alpn=h2 version=0x0304");
+    assert_int_equal(tu_trace_has(&(tu_trace){.text = client->text}, "verify_connection chain="),
+                     1);
+    wait_exit(server);
+    free(target);
+
+    server = start(f, argv);
+    target = port_after(server, "ACCEPT 127.0.0.1:");
+    client = start_connect(f, reject, target);
+    assert_int_not_equal(wait_exit(client), 0);
+    assert_output(client, "not this service");
+    assert_output(client, "handshake: failed");
+    wait_exit(server);
+    free(target);
+    free(reject);
+    free(accept);
+}
+
+/* verify_spiffe on sslplug serve: a prod SPIFFE ID gets in, another trust domain does not. */
+static void
+test_interop_verify_spiffe_admits_by_id(void **state)
+{
+    fixture *f = *state;
+    char *members = NULL, *conf;
+    char *web_crt = tu_path_join(f->dir, "web.crt"), *web_key = tu_path_join(f->dir, "web.key");
+    char *far_crt = tu_path_join(f->dir, "far.crt"), *far_key = tu_path_join(f->dir, "far.key");
+    proc *server, *client;
+    char *target;
+
+    assert_true(
+        asprintf(&members, ", \"ca_file\": \"%s\", \"verify\": \"require\"", tu_pki("ca.crt")) > 0);
+    conf = block_config(f, members,
+                        "\"verify_connection\": {\"plugin\": \"verify_spiffe\", \"config\": {"
+                        " \"trust_domain\": \"example.org\", \"path_prefixes\": [\"/ns/prod/\"]}}");
+    tu_make_client_cert(f->dir, "web", "URI:spiffe://example.org/ns/prod/sa/web");
+    tu_make_client_cert(f->dir, "far", "URI:spiffe://example.com/ns/prod/sa/web");
+    server = start_serve_many(f, conf, "--idle-timeout", "20");
+    target = port_after(server, "listening on 127.0.0.1:");
+    assert_int_equal(
+        s_client_run(f, target, "localhost", &client, "-cert", web_crt, "-key", web_key, NULL), 0);
+    assert_true(wait_for(server, "echo: ping\n"));
+    s_client_run(f, target, "localhost", &client, "-cert", far_crt, "-key", far_key, NULL);
+    assert_true(wait_for(server, "connection #2 closed\n"));
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(server), 0);
+    assert_output(server, "-> reject: spiffe://example.com/ns/prod/sa/web is in trust domain"
+                          " \"example.com\", not \"example.org\"");
+    assert_int_equal(tu_trace_has(&(tu_trace){.text = server->text}, "echo: ping\n"), 1);
+    free(target);
+    free(far_key);
+    free(far_crt);
+    free(web_key);
+    free(web_crt);
+    free(conf);
+    free(members);
 }
 
 /* ---- sslplug serve: reload, stop; sslplug connect: errors ---- */
@@ -1060,6 +1302,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_interop_openssl_groups_seen_by_s_client, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_interop_s_client_sees_staple, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_alpn_map_by_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_ocsp_staple_file_rereads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_client_status_plugin_rejects_revoked, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_verify_connection_sees_the_handshake, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_interop_verify_spiffe_admits_by_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_serve_reloads_on_sighup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_connect_refused_port_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_role_mismatch_fails, setup, teardown),

@@ -24,6 +24,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "name_pattern.h"
 #include "sslplug_plugin_util.h"
 
 typedef struct chain {
@@ -192,14 +193,11 @@ static int
 cs_cert(void *state, SSL *ssl)
 {
     const cert_select_sni *cs = state;
-    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     char normal[256];
+    /* The host's one form of the name: "Alt.Example." picks alt.example's chain. */
+    const char *name = sslplugi_server_name(cs->services, ssl, normal, sizeof(normal));
     const chain *c;
 
-    /* The host's one form of the name: "Alt.Example." picks alt.example's chain. */
-    if (SSLPLUG_SERVICES_HAS(cs->services, server_name)) {
-        name = cs->services->server_name(ssl, normal, sizeof(normal)) ? normal : NULL;
-    }
     if (!SSL_is_server(ssl)) {
         return 1;
     }

@@ -14,10 +14,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <ctype.h>
 
 #include <sslplug/plugin.h>
 
+#include "name_pattern.h"
 #include "sslplug_plugin_util.h"
 
 typedef struct route {
@@ -50,48 +50,6 @@ sm_fini(void *state)
     free(sm);
 }
 
-/* pattern and name are both in the host's one form (services->normalise_name). */
-static int
-matches(const char *pattern, const char *name)
-{
-    const char *dot;
-
-    if (strncmp(pattern, "*.", 2) != 0) {
-        return strcmp(pattern, name) == 0;
-    }
-    /* One label, at least one character, before the rest of the pattern. */
-    dot = strchr(name, '.');
-    return dot != NULL && dot != name && strcmp(dot + 1, pattern + 2) == 0;
-}
-
-/*
- * A pattern in the form the host gives names in (lower case, no trailing
- * dot), so "Secure.Example." in the configuration is secure.example.  A host
- * older than ABI 1.3 hands names as the client sent them: keep the pattern,
- * lower-cased, for it.  Returns a new string, or NULL for an invalid pattern.
- */
-static char *
-normal_pattern(const sslplug_services *services, const char *pattern)
-{
-    int wild = strncmp(pattern, "*.", 2) == 0;
-    char name[256];
-
-    if (!SSLPLUG_SERVICES_HAS(services, normalise_name)) {
-        char *copy = strdup(pattern);
-
-        for (char *p = copy; p != NULL && *p != '\0'; p++) {
-            *p = (char)tolower((unsigned char)*p);
-        }
-        return copy;
-    }
-    if (!services->normalise_name(pattern + (wild ? 2 : 0), name + 2, sizeof(name) - 2)) {
-        return NULL;
-    }
-    name[0] = '*';
-    name[1] = '.';
-    return strdup(wild ? name : name + 2);
-}
-
 /* "names": {"pattern": "context name" | ""}, in order. */
 static int
 load_routes(const sslplugi_cfg *cfg, servername_map *sm)
@@ -120,7 +78,7 @@ load_routes(const sslplugi_cfg *cfg, servername_map *sm)
                                "context");
             return 0;
         }
-        if ((r->pattern = normal_pattern(sm->services, pattern)) == NULL) {
+        if ((r->pattern = sslplugi_name_pattern(sm->services, pattern)) == NULL) {
             sslplugi_cfg_error(cfg, "names", "\"%s\" is not a host name or a \"*.\" pattern of one",
                                pattern);
             return 0;
@@ -176,7 +134,7 @@ sm_servername(void *state, SSL *ssl, const char *name, const char **context)
         return sm->reject_missing ? SSLPLUG_SNI_REJECT : SSLPLUG_SNI_ACCEPT;
     }
     for (size_t i = 0; i < sm->count; i++) {
-        if (matches(sm->routes[i].pattern, name)) {
+        if (sslplugi_name_matches(sm->routes[i].pattern, name)) {
             if (sm->routes[i].context == NULL) {
                 return SSLPLUG_SNI_ACCEPT;
             }

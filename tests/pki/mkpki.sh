@@ -17,6 +17,9 @@
 #                              client-int-chain.pem = leaf + int-ca (what a client sends)
 #   alt.crt alt.key            CN=alt.example, SAN alt.example, serverAuth, issued by ca
 #                              (a second virtual host for SNI tests)
+#   server.ocsp.der alt.ocsp.der  DER OCSP responses, "good", signed by ca and
+#                              valid for 10 years: the staples the
+#                              ocsp_staple_file example serves
 #
 # Leaves issued by ca that each break one verification rule (verify_* plugin
 # tests); subject O=sslplug policy, CN=localhost, SAN localhost/127.0.0.1,
@@ -98,13 +101,29 @@ mkleaf client-int "/O=sslplug demo/CN=sslplug-chain-client" int-ca client
 cat client-int.crt int-ca.crt > client-int-chain.pem
 mkleaf alt "/O=sslplug demo/CN=alt.example" ca alt
 
+# A "good" OCSP response for each server leaf, made the way an operator
+# makes one: openssl ocsp answering a request from the CA's database.
+mkstaple() { # name
+    serial=$($openssl x509 -in "$1.crt" -noout -serial | sed 's/^serial=//')
+    subject=$($openssl x509 -in "$1.crt" -noout -subject -nameopt compat | sed 's/^subject=//')
+    printf 'V\t%s\t\t%s\tunknown\t%s\n' "$($openssl x509 -in "$1.crt" -noout -enddate |
+        sed 's/^notAfter=//' | xargs -I{} date -u -d {} +%y%m%d%H%M%SZ)" "$serial" "$subject" \
+        > ocsp-index.txt
+    $openssl ocsp -issuer ca.crt -cert "$1.crt" -no_nonce -reqout ocsp-req.der 2>/dev/null
+    $openssl ocsp -index ocsp-index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt \
+        -reqin ocsp-req.der -respout "$1.ocsp.der" -ndays $days >/dev/null 2>&1
+    rm -f ocsp-index.txt ocsp-req.der
+}
+mkstaple server
+mkstaple alt
+
 # The server key is kept encrypted with a random password.
 $openssl rand -base64 18 | tr -d '\n' > server.pass
 mv server.key server-plain.key
 $openssl pkcs8 -topk8 -v2 aes-256-cbc -in server-plain.key -out server.key \
     -passout file:server.pass
 chmod 600 server.pass
-chmod 644 ./*.crt ./*.pem
+chmod 644 ./*.crt ./*.pem ./*.ocsp.der
 rm -f ./*.srl ext.cnf
 
 # Leaves that break one verification rule each, for the verify_* plugin
