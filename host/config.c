@@ -419,6 +419,27 @@ parse_events(const json_t *v, const char *ptr, sslplug_cb_type type, sslplugi_en
     return 1;
 }
 
+/* "internal_cache" of a session_store entry: false takes OpenSSL's own cache out of the way. */
+static int
+parse_internal_cache(const json_t *v, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
+                     sslplug_error *err)
+{
+    char child[PTR_MAX], takers[128];
+
+    sslplugi_pointer_child(child, ptr, "internal_cache");
+    if ((sslplugi_type_of(type)->takes & SSLPLUGI_TAKES_INTERNAL_CACHE) == 0) {
+        types_taking(SSLPLUGI_TAKES_INTERNAL_CACHE, takers, sizeof(takers));
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "only %s entries take \"internal_cache\"",
+                           takers);
+        return 0;
+    }
+    if (!json_is_boolean(v)) {
+        return type_error(err, child, "a boolean", v);
+    }
+    e->no_internal_cache = json_is_false(v);
+    return 1;
+}
+
 /* A pin: 64 hex digits, as `sslplug inspect --sha256` prints them. */
 static int
 parse_sha256(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_error *err)
@@ -452,14 +473,16 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
             sslplug_error *err)
 {
     /*
-     * "optional" and "events" are accepted everywhere so misuse gets a
-     * message, not "unknown"; "may_override" only where the type takes it.
+     * "optional", "events" and "internal_cache" are accepted everywhere so
+     * misuse gets a message, not "unknown"; "may_override" only where the
+     * type takes it.
      */
-    static const char *const keys[] = {"plugin", "symbol",       "config",
-                                       "sha256", "optional",     "thread_safe",
-                                       "events", "may_override", NULL};
-    static const char *const no_overrides[] = {"plugin",   "symbol",      "config", "sha256",
-                                               "optional", "thread_safe", "events", NULL};
+    static const char *const keys[] = {"plugin",       "symbol",      "config", "sha256",
+                                       "optional",     "thread_safe", "events", "internal_cache",
+                                       "may_override", NULL};
+    static const char *const no_overrides[] = {"plugin", "symbol",         "config",
+                                               "sha256", "optional",       "thread_safe",
+                                               "events", "internal_cache", NULL};
     const sslplugi_type *row = sslplugi_type_of(type);
     const char *const *allowed = (row->takes & SSLPLUGI_TAKES_OVERRIDES) != 0 ? keys : no_overrides;
     json_t *cfg, *mo, *v;
@@ -529,6 +552,10 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
                                names, row->name);
             return 0;
         }
+    }
+    if ((v = json_object_get(obj, "internal_cache")) != NULL &&
+        !parse_internal_cache(v, ptr, type, e, err)) {
+        return 0;
     }
     if ((v = json_object_get(obj, "sha256")) != NULL && !parse_sha256(v, ptr, e, err)) {
         return 0;

@@ -72,7 +72,8 @@ typedef struct sslplugi_entry {
     int optional;    /* info only: skipped with a warning when it cannot load */
     int thread_safe; /* raw only: the function may be called concurrently */
     unsigned events; /* info: SSLPLUG_EVENT_* the entry is called for; 0: as the plugin says */
-    int has_sha256;  /* the file must have this SHA-256 digest */
+    int no_internal_cache; /* session_store: "internal_cache": false */
+    int has_sha256;        /* the file must have this SHA-256 digest */
     unsigned char sha256[32];
 } sslplugi_entry;
 
@@ -202,7 +203,8 @@ struct sslplug_handle {
     int abi; /* 1: ABI plugin (state first argument), 0: raw symbol */
     /* The entry's function, as the type's cb_<type>.c calls it (SSLPLUGI_FN). */
     void (*fn)(void);
-    unsigned events; /* info: SSLPLUG_EVENT_* this entry is called for, 0 for all */
+    unsigned events;       /* info: SSLPLUG_EVENT_* this entry is called for, 0 for all */
+    int no_internal_cache; /* session_store: OpenSSL's own cache is off */
     int override_any;
     int *override_codes;
     size_t override_count;

@@ -337,7 +337,7 @@ test_check_tells_plugins_they_are_checked(void **state)
 
 /* A plugin built against plugin.h 1.2 loads on this 1.3 host, for use and for a check. */
 static void
-test_check_abi_1_2_plugin_loads_on_1_3_host(void **state)
+test_check_abi_1_2_plugin_loads_on_a_newer_host(void **state)
 {
     tu_log log = {0};
     sslplug_host *host;
@@ -355,7 +355,7 @@ test_check_abi_1_2_plugin_loads_on_1_3_host(void **state)
     sslplug_host_free(host);
     assert_true(asprintf(&expect, "abi_12: abi_12 init on host %d.%d\n", SSLPLUG_ABI_MAJOR,
                          SSLPLUG_ABI_MINOR) >= 0);
-    assert_int_equal(SSLPLUG_ABI_MINOR, 3);
+    assert_true(SSLPLUG_ABI_MINOR > 2);
     assert_int_equal(tu_log_has(&log, expect), 2);
     free(expect);
     tu_log_free(&log);
@@ -550,7 +550,7 @@ main(void)
         cmocka_unit_test(test_check_host_warnings_carry_pointers),
         cmocka_unit_test(test_check_without_warning_fn_logs_warnings),
         cmocka_unit_test(test_check_tells_plugins_they_are_checked),
-        cmocka_unit_test(test_check_abi_1_2_plugin_loads_on_1_3_host),
+        cmocka_unit_test(test_check_abi_1_2_plugin_loads_on_a_newer_host),
         cmocka_unit_test(test_check_plugins_validate_paths_but_create_nothing),
         cmocka_unit_test(test_check_keylog_file_still_refuses_unsafe_file),
         cmocka_unit_test(test_check_fails_as_ctx_new_does),

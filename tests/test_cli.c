@@ -104,7 +104,7 @@ test_cli_version(void **state)
     assert_int_equal(tu_run(&out, "%s --version", SSLPLUG_TEST_CLI), 0);
     assert_non_null(strstr(out, "sslplug 0.1.0\n"));
     assert_non_null(strstr(out, "library: libsslplug.so.0, version 0.1.0\n"));
-    assert_non_null(strstr(out, "plugin ABI: 1.3"));
+    assert_non_null(strstr(out, "plugin ABI: 1.4"));
     assert_non_null(strstr(out, "OpenSSL: OpenSSL 3."));
     free(out);
 }

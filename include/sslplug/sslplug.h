@@ -115,6 +115,8 @@ typedef enum sslplug_cb_type {
     SSLPLUG_CB_CERT,
     SSLPLUG_CB_SERVERNAME,
     SSLPLUG_CB_KEYLOG,
+    SSLPLUG_CB_SESSION_STORE,
+    SSLPLUG_CB_TICKET_KEYS,
     SSLPLUG_CB_COUNT
 } sslplug_cb_type;
 
