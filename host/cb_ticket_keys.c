@@ -94,7 +94,10 @@ abi_keys(const sslplugi_binding *b, const sslplugi_instance *inst, SSL *ssl, uns
         }
     }
     if (b->trace_fn != NULL) {
-        name_hex(name, hex);
+        /* An encryption that failed left OpenSSL's name buffer unwritten. */
+        if (!enc || r != 0) {
+            name_hex(name, hex);
+        }
         if (n > 0) {
             name_hex(keys[0].name, first);
         }
@@ -113,7 +116,7 @@ ticket_key_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *
 {
     const sslplugi_binding *b = sslplugi_binding_of(ssl);
     const sslplugi_instance *inst;
-    char hex[NAME_HEX];
+    char hex[NAME_HEX] = "";
     int r;
 
     if (b == NULL || (inst = sslplugi_one(b, SSLPLUG_CB_TICKET_KEYS)) == NULL) {
@@ -126,7 +129,9 @@ ticket_key_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *
     r = SSLPLUGI_FN(inst, sslplug_raw_ticket_keys_fn)(ssl, name, iv, ectx, hctx, enc);
     sslplugi_call_end(inst);
     if (b->trace_fn != NULL) {
-        name_hex(name, hex);
+        if (!enc || r > 0) {
+            name_hex(name, hex);
+        }
         sslplugi_trace(b, inst, ssl, "%s key=%s -> %d%s", enc ? "encrypt" : "decrypt",
                        r > 0 ? hex : "(none)", r,
                        r < 0 || r > 2 || (enc && r == 2) ? " (counts as 0: no ticket / full "
