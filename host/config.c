@@ -573,6 +573,27 @@ parse_events(const json_t *v, const char *ptr, sslplug_cb_type type, sslplugi_en
     return 1;
 }
 
+/* "internal_cache" of a session_store entry: false takes OpenSSL's own cache out of the way. */
+static int
+parse_internal_cache(const json_t *v, const char *ptr, sslplug_cb_type type, sslplugi_entry *e,
+                     sslplug_error *err)
+{
+    char child[PTR_MAX], takers[128];
+
+    sslplugi_pointer_child(child, ptr, "internal_cache");
+    if ((sslplugi_type_of(type)->takes & SSLPLUGI_TAKES_INTERNAL_CACHE) == 0) {
+        types_taking(SSLPLUGI_TAKES_INTERNAL_CACHE, takers, sizeof(takers));
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, child, "only %s entries take \"internal_cache\"",
+                           takers);
+        return 0;
+    }
+    if (!json_is_boolean(v)) {
+        return type_error(err, child, "a boolean", v);
+    }
+    e->no_internal_cache = json_is_false(v);
+    return 1;
+}
+
 /* A pin: 64 hex digits, as `sslplug inspect --sha256` prints them. */
 static int
 parse_sha256(const json_t *v, const char *ptr, sslplugi_entry *e, sslplug_error *err)
@@ -606,14 +627,16 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
             sslplug_error *err)
 {
     /*
-     * "optional" and "events" are accepted everywhere so misuse gets a
-     * message, not "unknown"; "may_override" only where the type takes it.
+     * "optional", "events" and "internal_cache" are accepted everywhere so
+     * misuse gets a message, not "unknown"; "may_override" only where the
+     * type takes it.
      */
-    static const char *const keys[] = {"plugin", "symbol",       "config",
-                                       "sha256", "optional",     "thread_safe",
-                                       "events", "may_override", NULL};
-    static const char *const no_overrides[] = {"plugin",   "symbol",      "config", "sha256",
-                                               "optional", "thread_safe", "events", NULL};
+    static const char *const keys[] = {"plugin",       "symbol",      "config", "sha256",
+                                       "optional",     "thread_safe", "events", "internal_cache",
+                                       "may_override", NULL};
+    static const char *const no_overrides[] = {"plugin", "symbol",         "config",
+                                               "sha256", "optional",       "thread_safe",
+                                               "events", "internal_cache", NULL};
     const sslplugi_type *row = sslplugi_type_of(type);
     const char *const *allowed = (row->takes & SSLPLUGI_TAKES_OVERRIDES) != 0 ? keys : no_overrides;
     json_t *cfg, *mo, *v;
@@ -639,9 +662,8 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
     if (e->symbol != NULL && row->raw == NULL) {
         sslplugi_pointer_child(child, ptr, "symbol");
         sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
-                           "%s has no raw form (OpenSSL has no such callback): bind an sslplug "
-                           "plugin, without \"symbol\"",
-                           row->name);
+                           "%s has no raw form (%s): bind an sslplug plugin, without \"symbol\"",
+                           row->name, row->no_raw != NULL ? row->no_raw : "OpenSSL has none");
         return 0;
     }
     cfg = json_object_get(obj, "config");
@@ -691,6 +713,10 @@ parse_entry(const json_t *obj, const char *ptr, sslplug_cb_type type, sslplugi_e
                                names, row->name);
             return 0;
         }
+    }
+    if ((v = json_object_get(obj, "internal_cache")) != NULL &&
+        !parse_internal_cache(v, ptr, type, e, err)) {
+        return 0;
     }
     if ((v = json_object_get(obj, "sha256")) != NULL && !parse_sha256(v, ptr, e, err)) {
         return 0;
@@ -810,11 +836,8 @@ check_types(const sslplugi_config *c, sslplug_error *err)
 
     for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
         const sslplugi_type *row = sslplugi_type_of((sslplug_cb_type)t);
-        size_t count = 0;
+        size_t count = sslplugi_config_count(c, (sslplug_cb_type)t);
 
-        for (size_t i = 0; i < c->entry_count; i++) {
-            count += c->entries[i].type == (sslplug_cb_type)t;
-        }
         if (count > 0 && (row->roles & role) == 0) {
             sslplugi_pointer_child(ptr, "/callbacks", row->name);
             sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "binding.h"
 #include "internal.h"
 
 /* A configuration is a few KiB; refuse to slurp something absurd. */
@@ -336,6 +337,8 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
             SSL_CTX_free(ctx);
             return 0;
         }
+        /* Its own: a session store looks a switched connection's sessions up under it. */
+        memcpy(sslplugi_binding_of_ctx(ctx)->session_id_context, sid, sizeof(sid));
         if (!sslplugi_bind_subcontext(main, sub->name, ctx, err)) {
             return 0;
         }

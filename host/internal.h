@@ -74,7 +74,8 @@ typedef struct sslplugi_entry {
     int optional;    /* info only: skipped with a warning when it cannot load */
     int thread_safe; /* raw only: the function may be called concurrently */
     unsigned events; /* info: SSLPLUG_EVENT_* the entry is called for; 0: as the plugin says */
-    int has_sha256;  /* the file must have this SHA-256 digest */
+    int no_internal_cache; /* session_store: "internal_cache": false */
+    int has_sha256;        /* the file must have this SHA-256 digest */
     unsigned char sha256[32];
 } sslplugi_entry;
 
@@ -168,6 +169,18 @@ typedef struct sslplugi_config {
 int sslplugi_config_parse(const char *json, size_t len, const char *source, const char *base_dir,
                           sslplugi_config **out, sslplug_error *err);
 void sslplugi_config_free(sslplugi_config *config);
+/* How many entries of this type the configuration has (inline: the cb_<type>.c files use it too).
+ */
+static inline size_t
+sslplugi_config_count(const sslplugi_config *config, sslplug_cb_type type)
+{
+    size_t count = 0;
+
+    for (size_t i = 0; i < config->entry_count; i++) {
+        count += config->entries[i].type == type;
+    }
+    return count;
+}
 
 /* ---- paths (paths.c) ---- */
 
@@ -250,7 +263,8 @@ struct sslplug_handle {
     int abi; /* 1: ABI plugin (state first argument), 0: raw symbol */
     /* The entry's function, as the type's cb_<type>.c calls it (SSLPLUGI_FN). */
     void (*fn)(void);
-    unsigned events; /* info: SSLPLUG_EVENT_* this entry is called for, 0 for all */
+    unsigned events;       /* info: SSLPLUG_EVENT_* this entry is called for, 0 for all */
+    int no_internal_cache; /* session_store: OpenSSL's own cache is off */
     int override_any;
     int *override_codes;
     size_t override_count;

@@ -647,6 +647,7 @@ sslplugi_instance_new(const sslplugi_config *config, const sslplugi_entry *e, ss
     inst->log_arg = log_arg;
     inst->override_any = e->override_any;
     inst->events = e->events;
+    inst->no_internal_cache = e->no_internal_cache;
     inst->override_count = e->override_count;
     inst->pointer = strdup(e->pointer);
     inst->file = strdup(e->file);

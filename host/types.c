@@ -100,8 +100,31 @@ static const sslplugi_type types[] = {
                                       .roles = SSLPLUGI_SERVER | SSLPLUGI_CLIENT,
                                       .takes = 0,
                                       .raw = NULL,
+                                      .no_raw = "OpenSSL's own cert verify callback would "
+                                                "replace verification, not follow it",
                                       .check = sslplugi_verify_connection_check,
                                       .bind = sslplugi_verify_connection_bind},
+    [SSLPLUG_CB_SESSION_STORE] = {.name = "session_store",
+                                  .member = offsetof(sslplug_plugin, session_store),
+                                  .abi_minor = 4,
+                                  .many = 0,
+                                  .roles = SSLPLUGI_SERVER,
+                                  .takes = SSLPLUGI_TAKES_INTERNAL_CACHE,
+                                  .raw = NULL,
+                                  .no_raw = "OpenSSL's new, get and remove session callbacks "
+                                            "cannot be one function",
+                                  .check = sslplugi_session_store_check,
+                                  .bind = sslplugi_session_store_bind},
+    [SSLPLUG_CB_TICKET_KEYS] = {.name = "ticket_keys",
+                                .member = offsetof(sslplug_plugin, ticket_keys),
+                                .abi_minor = 4,
+                                .many = 0,
+                                .roles = SSLPLUGI_SERVER,
+                                .takes = 0,
+                                .raw = "int cb(SSL *ssl, unsigned char key_name[16], unsigned char "
+                                       "*iv, EVP_CIPHER_CTX *ctx, EVP_MAC_CTX *hctx, int enc)",
+                                .check = sslplugi_ticket_keys_check,
+                                .bind = sslplugi_ticket_keys_bind},
 };
 
 /* A type without its row would load, and never be bound or freed. */

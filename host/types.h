@@ -34,6 +34,7 @@ typedef struct sslplugi_binding sslplugi_binding;
 #define SSLPLUGI_MAY_BE_OPTIONAL                                                                   \
     4u /* "optional": true; only types whose absence weakens nothing                               \
         */
+#define SSLPLUGI_TAKES_INTERNAL_CACHE 8u /* "internal_cache": session_store */
 
 /*
  * Bind the binding's instances of this type (b->slot[type], possibly none)
@@ -57,6 +58,7 @@ typedef struct sslplugi_type {
     unsigned roles;           /* SSLPLUGI_SERVER | SSLPLUGI_CLIENT */
     unsigned takes;           /* SSLPLUGI_TAKES_*, SSLPLUGI_MAY_BE_OPTIONAL */
     const char *raw;          /* the raw form's C signature, OpenSSL's own; NULL: no raw form */
+    const char *no_raw;       /* raw == NULL: why there is none, for the error */
     int sends_certificate;    /* can give the certificate the context presents (lints) */
     sslplugi_check_fn *check; /* NULL: nothing makes it unsafe */
     sslplugi_bind_fn *bind;
@@ -77,8 +79,10 @@ int sslplugi_check_verifies(const sslplugi_config *c, const char *what, sslplug_
 /* Each type's functions, defined in its cb_<type>.c. */
 sslplugi_bind_fn sslplugi_password_bind, sslplugi_verify_bind, sslplugi_info_bind,
     sslplugi_client_cert_bind, sslplugi_cert_bind, sslplugi_servername_bind, sslplugi_keylog_bind,
-    sslplugi_alpn_bind, sslplugi_status_bind, sslplugi_verify_connection_bind;
+    sslplugi_alpn_bind, sslplugi_status_bind, sslplugi_verify_connection_bind,
+    sslplugi_session_store_bind, sslplugi_ticket_keys_bind;
 sslplugi_check_fn sslplugi_verify_check, sslplugi_client_cert_check, sslplugi_servername_check,
-    sslplugi_alpn_check, sslplugi_status_check, sslplugi_verify_connection_check;
+    sslplugi_alpn_check, sslplugi_status_check, sslplugi_verify_connection_check,
+    sslplugi_session_store_check, sslplugi_ticket_keys_check;
 
 #endif /* SSLPLUG_HOST_TYPES_H */

@@ -211,6 +211,66 @@ typedef struct sslplug_services {
      offsetof(sslplug_services, member) + sizeof(((const sslplug_services *)0)->member))
 
 /*
+ * One operation of a session_store callback (ABI 1.4).  The host fills it
+ * in and does every OpenSSL call itself: the plugin sees opaque bytes and
+ * never needs to call OpenSSL.  Every pointer is borrowed for the call.
+ */
+typedef struct sslplug_session {
+    uint32_t size; /* sizeof(sslplug_session) as the host was built */
+    int op;        /* SSLPLUG_SESSION_NEW, _GET or _REMOVE */
+    /*
+     * The namespace: the context's session id context, a SHA-256 of its
+     * configuration, trust and plugin files (32 bytes).  A store must keep
+     * entries of different namespaces apart (make it part of the key), so
+     * that a server whose policy differs never finds another's sessions.
+     */
+    const unsigned char *ns;
+    size_t ns_len;
+    const unsigned char *id; /* the session id, 1 to 32 bytes; public (it travels in clear) */
+    size_t id_len;
+    /*
+     * NEW: the session, as i2d_SSL_SESSION encodes it.  It holds the
+     * session's master secret: a store that keeps it outside the process
+     * must encrypt it (session_redis does).  NULL for GET and REMOVE.
+     */
+    const unsigned char *der;
+    size_t der_len;
+    long lifetime; /* NEW: seconds the session remains valid (at least 1): the entry's TTL */
+    /*
+     * GET: where the plugin copies the bytes it stored for (ns, id), buf_len
+     * bytes of room.  NULL for NEW and REMOVE.
+     */
+    unsigned char *buf;
+    size_t buf_len;
+} sslplug_session;
+
+/* Operations of the session_store callback (sslplug_session.op). */
+#define SSLPLUG_SESSION_NEW 0
+#define SSLPLUG_SESSION_GET 1
+#define SSLPLUG_SESSION_REMOVE 2
+/* GET: the store could not answer (down, slow); the host counts it as a miss. */
+#define SSLPLUG_SESSION_ERROR (-1)
+/* The largest session the host reads back from a store. */
+#define SSLPLUG_SESSION_MAX 65536
+
+/*
+ * One session ticket key (ABI 1.4), as nginx's ssl_session_ticket_key
+ * files hold them: tickets are encrypted with AES-CBC and authenticated
+ * with HMAC-SHA256, as OpenSSL's own tickets are.
+ */
+typedef struct sslplug_ticket_key {
+    unsigned char name[16];     /* sent in clear at the start of each ticket */
+    unsigned char aes_key[32];  /* the first key_len bytes are used */
+    unsigned char hmac_key[32]; /* the first key_len bytes are used */
+    /* 32: AES-256-CBC and a 32-byte HMAC key (80-byte nginx files); 16: AES-128-CBC and a
+       16-byte HMAC key (48-byte files).  Any other value makes the key unusable. */
+    uint32_t key_len;
+} sslplug_ticket_key;
+
+/* The room the host gives a ticket_keys callback, in keys. */
+#define SSLPLUG_TICKET_KEYS_MAX 8
+
+/*
  * The descriptor.  Declare it `static const` in the plugin and return its
  * address from sslplug_plugin_entry().
  */
@@ -375,6 +435,48 @@ typedef struct sslplug_plugin {
     int (*verify_connection)(void *state, SSL *ssl, STACK_OF(X509) *chain, const char *servername,
                              const char *alpn, int version, const char **reason);
 
+    /*
+     * session_store (bound with SSL_CTX_sess_set_new_cb, _get_cb and
+     * _remove_cb; server contexts only): an external session cache, which
+     * several servers may share.  One function for three operations, s->op
+     * saying which; the host (de)serialises sessions and hands the plugin
+     * bytes (sslplug_session above).
+     *  - NEW: a session was made; store s->der under (s->ns, s->id) for
+     *    s->lifetime seconds.  Return 1 when stored, 0 when not.  Not called
+     *    for a TLS 1.3 session that travels whole in a stateless ticket (its
+     *    id is never looked up).
+     *  - GET: a client offers session id s->id.  Copy what was stored under
+     *    (s->ns, s->id) into s->buf and return its length; 0 when there is
+     *    none; SSLPLUG_SESSION_ERROR when the store cannot answer.  A length
+     *    above s->buf_len (up to SSLPLUG_SESSION_MAX) asks the host to call
+     *    again with that much room.  The host refuses bytes that are not a
+     *    session, or a session of another id or namespace: a full handshake.
+     *  - REMOVE: OpenSSL invalidated the session (its connection failed):
+     *    forget it; return 1 when something was removed.
+     * Whatever the store does, the handshake goes on: anything but a valid
+     * session from GET is a full handshake.  A store that cannot answer
+     * quickly should give up (session_redis has timeout_ms): the handshake
+     * waits for the call.  REMOVE may be called with OpenSSL's cache lock
+     * held: call nothing of OpenSSL's from it.
+     */
+    int (*session_store)(void *state, sslplug_session *s);
+
+    /*
+     * ticket_keys (bound with SSL_CTX_set_tlsext_ticket_key_evp_cb; server
+     * contexts only): the keys that encrypt and decrypt session tickets,
+     * shared by the servers of a fleet so that a ticket one issued resumes
+     * on another.  Called for each ticket the server issues or is offered:
+     * write up to max keys into keys, the key that encrypts first, and
+     * return how many (0: no keys, so no ticket is issued and none is
+     * decrypted).  The host encrypts new tickets with keys[0], decrypts a
+     * ticket with the key of its name, and renews a ticket decrypted with
+     * any key but the first (the client gets a new one under keys[0]); a
+     * ticket whose key is not in the list means a full handshake.  The host
+     * wipes the keys (OPENSSL_cleanse) after each call and traces their
+     * names only.  A negative result counts as 0.
+     */
+    int (*ticket_keys)(void *state, const SSL *ssl, sslplug_ticket_key *keys, size_t max);
+
     /* New members go here, with SSLPLUG_ABI_MINOR bumped. */
 } sslplug_plugin;
 
@@ -424,6 +526,14 @@ typedef void (*sslplug_raw_keylog_fn)(const SSL *ssl, const char *line);
 typedef int (*sslplug_raw_alpn_fn)(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                                    const unsigned char *in, unsigned int inlen, void *arg);
 typedef int (*sslplug_raw_status_fn)(SSL *ssl, void *arg);
+/*
+ * OpenSSL's SSL_CTX_set_tlsext_ticket_key_evp_cb signature, so an existing
+ * key callback binds as it is; a negative result counts as 0 (a full
+ * handshake, never a failed one).  session_store has no raw form: OpenSSL's
+ * three session callbacks cannot be one function.
+ */
+typedef int (*sslplug_raw_ticket_keys_fn)(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
+                                          EVP_CIPHER_CTX *ctx, EVP_MAC_CTX *hctx, int enc);
 
 /* Convenience initialiser for the descriptor's header. */
 #define SSLPLUG_PLUGIN_HEADER                                                                      \

@@ -118,6 +118,8 @@ typedef enum sslplug_cb_type {
     SSLPLUG_CB_ALPN,
     SSLPLUG_CB_STATUS,
     SSLPLUG_CB_VERIFY_CONNECTION,
+    SSLPLUG_CB_SESSION_STORE,
+    SSLPLUG_CB_TICKET_KEYS,
     SSLPLUG_CB_COUNT
 } sslplug_cb_type;
 
