@@ -46,8 +46,11 @@ bind_side(SSL_CTX *ctx, sslplugi_binding *parent, int side, sslplug_host *host,
     const sslplugi_context_conf *conf = gen != NULL ? &gen->config->context : NULL;
     sslplugi_binding *b;
 
-    if (gen != NULL && (!check_host(gen, side, err) ||
-                        !sslplugi_generation_load(gen, host->log_fn, host->log_arg, err))) {
+    if (gen != NULL && !check_host(gen, side, err)) {
+        return 0;
+    }
+    if (gen != NULL && !sslplugi_generation_load(gen, host->log_fn, host->log_arg, err)) {
+        sslplugi_error_set_source(err, gen->config->source);
         return 0;
     }
     b = sslplugi_binding_new(gen, conf, host != NULL ? host->trace_fn : NULL,

@@ -328,13 +328,16 @@ inj_state_raise(const inj_state *st, const char *message)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static ERR_STRING_DATA strings[3];
-    static char text[SSLPLUG_ERROR_TEXT_MAX + 64];
+    static char text[256];
     static int lib;
 
     pthread_mutex_lock(&lock);
     if (lib == 0) {
+        const char *full = message != NULL ? message : st->message;
+
         lib = ERR_get_next_error_library();
-        snprintf(text, sizeof(text), "%s", message != NULL ? message : st->message);
+        /* curl prints it into 256 bytes, and a longer one as bare numbers: cut it. */
+        snprintf(text, sizeof(text), "%.200s%s", full, strlen(full) > 200 ? "..." : "");
         strings[0].error = ERR_PACK(lib, 0, 0);
         strings[0].string = "sslplug";
         strings[1].error = ERR_PACK(lib, 0, 1);
