@@ -809,7 +809,8 @@ parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
 {
     static const char *const keys[] = {
         "version", "plugin_path", "allowed_dirs", "insecure_allow_writable",
-        "context", "contexts",    "callbacks",    "inject", NULL};
+        "context", "contexts",    "callbacks",    "inject",
+        NULL};
     json_t *v;
 
     if (!json_is_object(root)) {

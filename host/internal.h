@@ -134,7 +134,8 @@ typedef struct sslplugi_config {
     sslplugi_entry *entries; /* in configuration order, grouped by type */
     size_t entry_count;
     unsigned char digest[32]; /* SHA-256 of the canonical configuration */
-    sslplugi_inject_conf *inject; /* the "inject" section; NULL when absent */
+    /* The "inject" section; NULL when absent. */
+    sslplugi_inject_conf *inject;
 } sslplugi_config;
 
 /* Parse and validate; paths in the result are not yet resolved. */
