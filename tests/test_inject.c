@@ -459,7 +459,7 @@ start_nginx(fixture *f, const char *conf, const char *verify)
         "    ssl_client_certificate %s; ssl_verify_client on;\n"
         "    location / { return 200 \"nginx: client $ssl_client_verify\\n\"; } } }\n",
         f->dir, f->dir, port, tu_pki("server.crt"), tu_pki("server-plain.key"), tu_pki("ca.crt"));
-    const char *argv[] = {"nginx", "-p", f->dir, "-c", nginx_conf, "-e", "stderr", NULL};
+    const char *argv[] = {"/usr/sbin/nginx", "-p", f->dir, "-c", nginx_conf, "-e", "stderr", NULL};
     const char *full[] = {SSLPLUG_TEST_CLI, "run",  "--server", conf,
                           "--verify",       verify, "--",       NULL};
     const char *all[16];
