@@ -4,6 +4,7 @@
 #   lib/libsslplug.so.X.Y.Z, .so.X, .so  the library (SONAME libsslplug.so.X)
 #   lib/libsslplug.a                     the same objects, static (SSLPLUG_STATIC)
 #   lib/sslplug/plugins/*.so             bundled plugins (installed hosts look here)
+#   lib/sslplug/libsslplug-inject.so    LD_PRELOAD library of sslplug run (RPATH $ORIGIN/..)
 #   include/sslplug/{sslplug,plugin}.h   the application API and the plugin ABI
 #   lib/pkgconfig/sslplug.pc             applications
 #   lib/pkgconfig/sslplug-plugin.pc      plugin authors: flags only, nothing to link
@@ -12,7 +13,8 @@
 #   share/sslplug/sslplug.schema.json    the configuration's JSON Schema
 #   share/sslplug/demo/                  demo configurations and mkpki.sh;
 #                                        examples/: config/examples (../pki is the demo's)
-#   share/man/man{1,5,7}/                sslplug(1), sslplug.json(5), sslplug-plugin(7)
+#   share/man/man{1,5,7}/                sslplug(1), sslplug-run(1), sslplug.json(5),
+#                                        sslplug-plugin(7)
 #   share/doc/sslplug/                   README, plugin READMEs, examples/
 #
 # Every path is relative to the prefix, so `cmake --install BUILD --prefix P`
@@ -89,6 +91,8 @@ endif()
 set_target_properties(sslplug_cli PROPERTIES
   INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
 install(TARGETS sslplug_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tool)
+# sslplug run finds it at bin/../LIBDIR/sslplug; it finds libsslplug in LIBDIR.
+install(TARGETS sslplug_inject LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/sslplug COMPONENT tool)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sslplug
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.h")

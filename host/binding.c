@@ -14,12 +14,14 @@
 static int ex_index = -1;
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 
-static void
-binding_free(sslplugi_binding *b)
+void
+sslplugi_binding_free(sslplugi_binding *b)
 {
     if (b == NULL) {
         return;
     }
+    sslplugi_binding_free(b->roles[0]);
+    sslplugi_binding_free(b->roles[1]);
     for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
         for (size_t i = 0; i < b->slot[t].count; i++) {
             sslplugi_instance_unref(b->slot[t].inst[i]);
@@ -43,7 +45,7 @@ ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *a
     (void)idx;
     (void)argl;
     (void)argp;
-    binding_free(ptr);
+    sslplugi_binding_free(ptr);
 }
 
 static void
@@ -76,50 +78,78 @@ collect(sslplugi_binding *b, sslplugi_instance *const *instances, size_t count)
     return 1;
 }
 
-int
-sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
-              const sslplugi_context_conf *conf, sslplug_trace_fn trace_fn, void *trace_arg,
-              sslplug_error *err)
+sslplugi_binding *
+sslplugi_binding_new(const sslplugi_generation *gen, const sslplugi_context_conf *conf,
+                     sslplug_trace_fn trace_fn, void *trace_arg, sslplug_error *err)
 {
     sslplugi_binding *b = NULL;
 
     if (pthread_once(&ex_once, ex_init) != 0 || ex_index < 0) {
         sslplugi_error_set(err, SSLPLUG_E_TLS, NULL, "cannot allocate SSL_CTX ex_data index");
-        return 0;
+        return NULL;
     }
-    if (SSL_CTX_get_ex_data(ctx, ex_index) != NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_ARGUMENT, NULL,
-                           "this SSL_CTX is already configured by sslplug");
-        return 0;
-    }
-    if ((b = calloc(1, sizeof(*b))) == NULL || !collect(b, gen->instances, gen->instance_count)) {
+    if ((b = calloc(1, sizeof(*b))) == NULL ||
+        (gen != NULL && !collect(b, gen->instances, gen->instance_count))) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
-        binding_free(b);
-        return 0;
+        sslplugi_binding_free(b);
+        return NULL;
     }
     b->trace_fn = trace_fn;
     b->trace_arg = trace_arg;
+    if (gen == NULL) {
+        return b; /* a side without a configuration: no callback, no session check */
+    }
     b->generation = gen->number;
     b->client = conf->role == SSLPLUGI_ROLE_CLIENT;
     memcpy(b->session_id_context, gen->session_id_context, sizeof(b->session_id_context));
     if (b->client && conf->verify_host != NULL &&
         (b->verify_host = strdup(conf->verify_host)) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
-        binding_free(b);
+        sslplugi_binding_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+int
+sslplugi_binding_attach(SSL_CTX *ctx, sslplugi_binding *b, sslplug_error *err)
+{
+    if (SSL_CTX_get_ex_data(ctx, ex_index) != NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_ARGUMENT, NULL,
+                           "this SSL_CTX is already configured by sslplug");
+        sslplugi_binding_free(b);
         return 0;
     }
     if (!SSL_CTX_set_ex_data(ctx, ex_index, b)) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "cannot attach binding to SSL_CTX");
-        binding_free(b);
+        sslplugi_binding_free(b);
         return 0;
     }
-    /* From here the context owns b and frees it with itself. */
+    return 1;
+}
+
+int
+sslplugi_binding_bind_types(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_context_conf *conf,
+                            int own_ctx, sslplug_error *err)
+{
     for (int t = 0; t < SSLPLUG_CB_COUNT; t++) {
         if (!sslplugi_type_of((sslplug_cb_type)t)->bind(ctx, b, conf, own_ctx, err)) {
             return 0;
         }
     }
     return 1;
+}
+
+int
+sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
+              const sslplugi_context_conf *conf, sslplug_trace_fn trace_fn, void *trace_arg,
+              sslplug_error *err)
+{
+    sslplugi_binding *b = sslplugi_binding_new(gen, conf, trace_fn, trace_arg, err);
+
+    /* From attach on, the context owns b and frees it with itself. */
+    return b != NULL && sslplugi_binding_attach(ctx, b, err) &&
+           sslplugi_binding_bind_types(ctx, b, conf, own_ctx, err);
 }
 
 int

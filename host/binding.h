@@ -31,7 +31,26 @@ typedef struct sslplugi_binding {
     sslplug_trace_fn trace_fn;
     void *trace_arg;
     unsigned long generation;
+    /* sslplug_ctx_apply_roles (roles.c): the bindings of the server's and the client's
+       configuration, one chosen per connection by its side; NULL otherwise. */
+    struct sslplugi_binding *roles[2];
+    int role_member; /* one of those: a type it does not configure lets the connection be */
 } sslplugi_binding;
+
+/*
+ * A binding for ctx's generation gen with conf's settings, not yet attached
+ * (binding.c); NULL with err.  Free it with sslplugi_binding_free until
+ * sslplugi_binding_attach hands it to the context.
+ */
+sslplugi_binding *sslplugi_binding_new(const sslplugi_generation *gen,
+                                       const sslplugi_context_conf *conf, sslplug_trace_fn trace_fn,
+                                       void *trace_arg, sslplug_error *err);
+void sslplugi_binding_free(sslplugi_binding *b);
+/* Attach b to ctx (which then owns it, also on failure); 1, or 0 with err. */
+int sslplugi_binding_attach(SSL_CTX *ctx, sslplugi_binding *b, sslplug_error *err);
+/* Run every type's bind for b on ctx. */
+int sslplugi_binding_bind_types(SSL_CTX *ctx, sslplugi_binding *b,
+                                const sslplugi_context_conf *conf, int own_ctx, sslplug_error *err);
 
 /* The one instance of a type that takes one entry, or NULL. */
 static inline sslplugi_instance *

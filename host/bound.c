@@ -27,7 +27,13 @@ sslplugi_binding_of_ctx(const SSL_CTX *ctx)
 sslplugi_binding *
 sslplugi_binding_of(const SSL *ssl)
 {
-    return ssl != NULL ? sslplugi_binding_of_ctx(SSL_get_SSL_CTX(ssl)) : NULL;
+    sslplugi_binding *b = ssl != NULL ? sslplugi_binding_of_ctx(SSL_get_SSL_CTX(ssl)) : NULL;
+
+    /* A context of two configurations (roles.c): the one of this connection's side. */
+    if (b != NULL && b->roles[0] != NULL) {
+        return b->roles[SSL_is_server(ssl) ? 0 : 1];
+    }
+    return b;
 }
 
 void

@@ -78,6 +78,11 @@ info_cb(const SSL *ssl, int where, int ret)
     info = &b->slot[SSLPLUG_CB_INFO];
     if (b->client && (where & SSL_CB_HANDSHAKE_START) != 0) {
         drop_foreign_session(b, ssl);
+        /* Roles (roles.c): the context's id is the server's; this side's sessions carry its own. */
+        if (b->role_member) {
+            SSL_set_session_id_context((SSL *)(uintptr_t)ssl, b->session_id_context,
+                                       sizeof(b->session_id_context));
+        }
         /* verify_host is also the SNI, unless the application named a server itself. */
         if (b->verify_host != NULL && SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL) {
             SSL_set_tlsext_host_name((SSL *)(uintptr_t)ssl, b->verify_host);

@@ -897,12 +897,99 @@ done:
     return ok;
 }
 
+/* The keys of "inject" or of one of its "programs" (program: "enabled" too). */
+static int
+parse_inject_keys(const json_t *obj, const char *ptr, int program, sslplugi_inject_keys *k,
+                  sslplug_error *err)
+{
+    static const char *const keys[] = {"verify", "on_error", "add_ca_file", "programs", NULL};
+    static const char *const program_keys[] = {"verify", "on_error", "add_ca_file", "enabled",
+                                               NULL};
+    static const char *const verify_names[] = {"enforce", "app", NULL};
+    static const int verify_values[] = {SSLPLUG_INJECT_ENFORCE, SSLPLUG_INJECT_APP};
+    static const char *const error_names[] = {"fail", "warn", NULL};
+    static const int error_values[] = {0, 1};
+    static const char *const flags[] = {"add_ca_file", "enabled"};
+    int *flag_out[] = {&k->add_ca_file, &k->enabled};
+    char child[PTR_MAX];
+
+    k->verify = k->on_error_warn = k->add_ca_file = k->enabled = -1;
+    if (!json_is_object(obj)) {
+        return type_error(err, ptr, "an object", obj);
+    }
+    if (!check_keys(obj, ptr, program ? program_keys : keys, err) ||
+        !get_enum(obj, ptr, "verify", verify_names, verify_values, &k->verify, err) ||
+        !get_enum(obj, ptr, "on_error", error_names, error_values, &k->on_error_warn, err)) {
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        json_t *v = json_object_get(obj, flags[i]);
+
+        if (v == NULL) {
+            continue;
+        }
+        sslplugi_pointer_child(child, ptr, flags[i]);
+        if (!json_is_boolean(v)) {
+            return type_error(err, child, "a boolean", v);
+        }
+        *flag_out[i] = json_is_true(v);
+    }
+    return 1;
+}
+
+/* "inject": what only libsslplug-inject.so reads (sslplug-run(1)), into its own struct. */
+static int
+parse_inject(const json_t *obj, sslplugi_config *c, sslplug_error *err)
+{
+    sslplugi_inject_conf *in = calloc(1, sizeof(*in));
+    char child[PTR_MAX];
+    const char *name;
+    json_t *programs, *v;
+
+    if ((c->inject = in) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, "/inject", "out of memory");
+        return 0;
+    }
+    if (!parse_inject_keys(obj, "/inject", 0, &in->keys, err)) {
+        return 0;
+    }
+    if ((programs = json_object_get(obj, "programs")) == NULL) {
+        return 1;
+    }
+    if (!json_is_object(programs)) {
+        return type_error(err, "/inject/programs", "an object of executable names", programs);
+    }
+    in->program_names = calloc(json_object_size(programs) + 1, sizeof(char *));
+    in->program_keys = calloc(json_object_size(programs) + 1, sizeof(*in->program_keys));
+    if (in->program_names == NULL || in->program_keys == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, "/inject/programs", "out of memory");
+        return 0;
+    }
+    json_object_foreach((json_t *)(uintptr_t)programs, name, v) {
+        sslplugi_pointer_child(child, "/inject/programs", name);
+        if (name[0] == '\0' || strchr(name, '/') != NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                               "expected an executable name without a directory");
+            return 0;
+        }
+        if ((in->program_names[in->program_count] = strdup(name)) == NULL) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, child, "out of memory");
+            return 0;
+        }
+        if (!parse_inject_keys(v, child, 1, &in->program_keys[in->program_count++], err)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int
 parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
 {
     static const char *const keys[] = {
         "version", "plugin_path", "allowed_dirs", "insecure_allow_writable",
-        "context", "contexts",    "callbacks",    NULL};
+        "context", "contexts",    "callbacks",    "inject",
+        NULL};
     json_t *v;
 
     if (!json_is_object(root)) {
@@ -955,6 +1042,9 @@ parse_root(const json_t *root, sslplugi_config *c, sslplug_error *err)
     }
     c->has_contexts = v != NULL;
     if ((v = json_object_get(root, "callbacks")) != NULL && !parse_callbacks(v, c, err)) {
+        return 0;
+    }
+    if ((v = json_object_get(root, "inject")) != NULL && !parse_inject(v, c, err)) {
         return 0;
     }
     c->context.check_files = !c->insecure_allow_writable;
@@ -1035,6 +1125,14 @@ sslplugi_config_free(sslplugi_config *c)
         sslplugi_settings_free(&c->subs[i].conf);
     }
     free(c->subs);
+    if (c->inject != NULL) {
+        for (size_t i = 0; i < c->inject->program_count; i++) {
+            free(c->inject->program_names[i]);
+        }
+        free(c->inject->program_names);
+        free(c->inject->program_keys);
+        free(c->inject);
+    }
     free(c->source);
     free(c->base_dir);
     free(c);

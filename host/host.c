@@ -249,6 +249,12 @@ current(sslplug_host *host)
     return gen;
 }
 
+sslplugi_generation *
+sslplugi_host_current(sslplug_host *host)
+{
+    return current(host);
+}
+
 int
 sslplug_host_reload(sslplug_host *host, sslplug_error *err)
 {

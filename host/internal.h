@@ -146,6 +146,24 @@ typedef struct sslplugi_named_context {
     sslplugi_context_conf conf;
 } sslplugi_named_context;
 
+/*
+ * The "inject" section, for libsslplug-inject.so (sslplug_host_inject_settings):
+ * each member -1 when not given.
+ */
+typedef struct sslplugi_inject_keys {
+    int verify; /* sslplug_inject_verify */
+    int on_error_warn;
+    int add_ca_file;
+    int enabled; /* "programs" entries only */
+} sslplugi_inject_keys;
+
+typedef struct sslplugi_inject_conf {
+    sslplugi_inject_keys keys;
+    char **program_names; /* "programs": executable names, and their keys */
+    sslplugi_inject_keys *program_keys;
+    size_t program_count;
+} sslplugi_inject_conf;
+
 typedef struct sslplugi_config {
     char *source;   /* configuration file, or "<string>" */
     char *base_dir; /* absolute directory relative paths are taken from */
@@ -163,6 +181,8 @@ typedef struct sslplugi_config {
     sslplugi_entry *entries; /* in configuration order, grouped by type */
     size_t entry_count;
     unsigned char digest[32]; /* SHA-256 of the canonical configuration */
+    /* The "inject" section; NULL when absent. */
+    sslplugi_inject_conf *inject;
 } sslplugi_config;
 
 /* Parse and validate; paths in the result are not yet resolved. */
@@ -454,6 +474,9 @@ void sslplugi_generation_ref(sslplugi_generation *gen);
 void sslplugi_generation_unref(sslplugi_generation *gen);
 
 /* ---- host (host.c) ---- */
+
+/* The host's current generation, with a reference the caller drops. */
+sslplugi_generation *sslplugi_host_current(sslplug_host *host);
 
 struct sslplug_host {
     pthread_mutex_t lock; /* guards gen and next_number; never held across plugin calls */

@@ -219,6 +219,8 @@ test_install_layout(void **state)
     assert_file(path("share/sslplug/demo/examples"), S_IFDIR);
     assert_file(path("share/sslplug/demo/examples/sni-virtual-hosts.json"), S_IFREG);
     assert_file(path("share/man/man1/sslplug.1"), S_IFREG);
+    assert_file(path("share/man/man1/sslplug-run.1"), S_IFREG);
+    assert_file(path("%s/sslplug/libsslplug-inject.so", lib), S_IFREG);
     assert_file(path("share/man/man5/sslplug.json.5"), S_IFREG);
     assert_file(path("share/man/man7/sslplug-plugin.7"), S_IFREG);
     assert_file(path("%s/pkgconfig/sslplug.pc", lib), S_IFREG);

@@ -23,7 +23,7 @@
 #define UNKNOWN "zz_unknown"
 #define UNKNOWN_PREFIX "unknown key \"" UNKNOWN "\": expected one of "
 #define MAX_KEYS 32
-#define MAX_LOCATIONS 16
+#define MAX_LOCATIONS 32
 
 /*
  * Run the validator with args (already quoted); its exit status, and its
@@ -286,6 +286,10 @@ test_schema_knows_the_parsers_keys(void **state)
                 CONFIG_HEAD ", \"" UNKNOWN "\": 0}}");
     parser_keys(add_location(locs, &count, "/contexts/*", "/contexts/a/" UNKNOWN),
                 CONFIG_HEAD "}, \"contexts\": {\"a\": {\"" UNKNOWN "\": 0}}}");
+    parser_keys(add_location(locs, &count, "/inject", "/inject/" UNKNOWN),
+                CONFIG_HEAD "}, \"inject\": {\"" UNKNOWN "\": 0}}");
+    parser_keys(add_location(locs, &count, "/inject/programs/*", "/inject/programs/p/" UNKNOWN),
+                CONFIG_HEAD "}, \"inject\": {\"programs\": {\"p\": {\"" UNKNOWN "\": 0}}}}");
     callbacks = count;
     parser_keys(add_location(locs, &count, "/callbacks", "/callbacks/" UNKNOWN),
                 CONFIG_HEAD "}, \"callbacks\": {\"" UNKNOWN "\": {}}}");

@@ -17,6 +17,7 @@ int cli_handshake(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_connect(int argc, char **argv);
+int cli_run(int argc, char **argv);
 
 /* "CONFIG:LINE:COL: message" or "CONFIG: /pointer: message". */
 void cli_print_error(FILE *out, const sslplug_error *err);

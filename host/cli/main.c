@@ -27,6 +27,9 @@ static const struct verb {
     {"connect", cli_connect,
      "connect CONFIG HOST:PORT [--servername NAME]\n"
      "                                  TLS client: send a line, read the reply, show the peer"},
+    {"run", cli_run,
+     "run [--config F | --client F --server F] [--verify enforce|app] -- PROGRAM [ARGS]\n"
+     "                                  run a program that uses OpenSSL with the plugins injected"},
 };
 
 static void

@@ -200,6 +200,76 @@ SSLPLUG_API SSL_CTX *sslplug_ctx_new(sslplug_host *host, sslplug_error *err);
  */
 SSLPLUG_API int sslplug_ctx_apply(sslplug_host *host, SSL_CTX *ctx, sslplug_error *err);
 
+/* Flags of sslplug_ctx_apply_roles. */
+#define SSLPLUG_ROLES_ADD_TRUST 1u /* also add each configuration's ca_file to ctx's store */
+
+/**
+ * Bind the callbacks of two configurations to one context, for a context
+ * whose method names no side (TLS_method(), as nginx makes all of its):
+ * each connection runs the callbacks of the configuration of its side,
+ * told by SSL_is_server once the handshake starts.  Only the callbacks are
+ * bound: no context setting of either configuration is applied (not the
+ * certificate, the protocols nor the verification mode, which stays the
+ * context's: set it with SSL_CTX_set_verify(ctx, mode,
+ * SSL_CTX_get_verify_callback(ctx)) to keep sslplug's callback), and the
+ * context's trust is left alone unless flags has SSLPLUG_ROLES_ADD_TRUST.
+ * Resumption is guarded as for sslplug_ctx_apply: the context's session id
+ * context becomes the server configuration's digest (the client's when
+ * there is no server configuration; an application that sets its own
+ * afterwards replaces it), and each client connection marks its sessions
+ * with the client configuration's digest and drops a session made under
+ * another before its ClientHello.  A configuration with named "contexts"
+ * is refused.
+ * @param server  the configuration of connections that accept; NULL: they
+ *                run no plugin.  Its role must be "server".
+ * @param client  the configuration of connections that connect; NULL: they
+ *                run no plugin.  Its role must be "client".  Not both NULL.
+ * @param flags   0, or SSLPLUG_ROLES_ADD_TRUST.
+ * @returns 1, or 0 (as sslplug_ctx_apply: free a context left half-bound).
+ */
+SSLPLUG_API int sslplug_ctx_apply_roles(sslplug_host *server, sslplug_host *client, SSL_CTX *ctx,
+                                        unsigned flags, sslplug_error *err);
+
+/**
+ * How many entries of a callback type the host's current configuration has
+ * (0 for a type it does not configure).
+ */
+SSLPLUG_API size_t sslplug_host_entry_count(sslplug_host *host, sslplug_cb_type type);
+
+/* Who decides on a peer's certificate when sslplug is injected into a program. */
+typedef enum sslplug_inject_verify {
+    SSLPLUG_INJECT_ENFORCE = 0, /* the plugins' rejection is final; the program's callback
+                                   still runs and sees the plugins' verdict */
+    SSLPLUG_INJECT_APP          /* the plugins' rejection reaches the program as an OpenSSL
+                                   rejection, and the program's own rules decide */
+} sslplug_inject_verify;
+
+/*
+ * The "inject" section of a configuration, as it applies to one program
+ * (its "programs" entry, if any, over the section's own keys over the
+ * defaults).  Filled by sslplug_host_inject_settings; later versions may
+ * append members.
+ */
+typedef struct sslplug_inject_settings {
+    sslplug_inject_verify verify; /* default SSLPLUG_INJECT_ENFORCE */
+    int on_error_warn; /* 1: a configuration that cannot be used is reported and the program
+                          goes on without it; 0 (default): the program's contexts fail */
+    int add_ca_file;   /* 1: the context's ca_file is added to the program's trust; default 0 */
+    int enabled;       /* 0: leave this program alone; default 1 */
+} sslplug_inject_settings;
+
+/**
+ * The injection settings of the host's current configuration for a
+ * program, as libsslplug-inject.so reads them (see sslplug-run(1)).
+ * @param program  the program's executable name (no directory), or NULL
+ *                 for the section's own settings.
+ * @param out      filled in.
+ * @returns 1 when the program has an entry under "programs", else 0 (out
+ *          holds the section's settings then, or the defaults).
+ */
+SSLPLUG_API int sslplug_host_inject_settings(sslplug_host *host, const char *program,
+                                             sslplug_inject_settings *out);
+
 /*
  * One warning of sslplug_host_check: something that does not keep a context
  * from being made, but should not be deployed.  Shaped like an error: code
