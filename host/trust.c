@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "internal.h"
 
@@ -143,6 +144,19 @@ load_ca_file(sslplugi_trust *t, const sslplugi_context_conf *c, const char *base
     if ((t->names = ca_names(t->ca)) == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
         goto done;
+    }
+    /*
+     * These certificates are shared by every context of the generation, on
+     * every thread: OpenSSL caches a certificate's decoded extensions the
+     * first time it looks (X509_check_purpose fills the cache), and two
+     * handshakes doing that at once race inside it.  Fill it now.
+     */
+    for (int i = 0; i < sk_X509_INFO_num(t->ca); i++) {
+        X509 *x = sk_X509_INFO_value(t->ca, i)->x509;
+
+        if (x != NULL) {
+            (void)X509_check_purpose(x, -1, 0);
+        }
     }
     ok = 1;
 done:
