@@ -255,6 +255,99 @@ test_inject_curl_right_pin_succeeds_and_trust_is_not_widened(void **state)
     free(plain);
 }
 
+/*
+ * The ABI 1.4 types under injection: curl sets no cert verify callback of
+ * its own, so a verify_connection entry runs in curl, sees its handshake
+ * and its rejection is final; s_server -alpn sets its own ALPN callback
+ * over the configuration's alpn_map, and is told so.
+ */
+static void
+test_inject_verify_connection_in_curl(void **state)
+{
+    fixture *f = *state;
+    int port = start_serve(f);
+    char *url = NULL, *resolve = NULL;
+    char *accept =
+        file_in(f, "accept.json",
+                "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"},"
+                " \"callbacks\": {\"verify_connection\": {\"plugin\": \"%s\"}}}",
+                tu_pki("ca.crt"), tu_test_plugin("t14"));
+    char *reject =
+        file_in(f, "reject.json",
+                "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": \"%s\"},"
+                " \"callbacks\": {\"verify_connection\": {\"plugin\": \"%s\","
+                "  \"config\": {\"vc_reject\": \"not this tenant\"}}}}",
+                tu_pki("ca.crt"), tu_test_plugin("t14"));
+    tu_proc *p;
+
+    assert_true(asprintf(&url, "https://localhost:%d/", port) > 0);
+    assert_true(asprintf(&resolve, "localhost:%d:127.0.0.1", port) > 0);
+    {
+        const char *argv[] = {"curl",           "-sS",       "--max-time", "20", "--cacert",
+                              tu_pki("ca.crt"), "--resolve", resolve,      url,  NULL};
+
+        p = run_program(f, "--config", accept, argv, NULL);
+        assert_int_equal(tu_proc_wait_exit(p), 0);
+        tu_proc_assert_output(p,
+                              "verify_connection chain=2 leaf=/O=sslplug demo/CN=localhost"
+                              " name=localhost",
+                              1);
+        tu_proc_assert_output(p, "protocol: TLSv1.3", 1);
+
+        p = run_program(f, "--config", reject, argv, NULL);
+        assert_int_not_equal(tu_proc_wait_exit(p), 0);
+        tu_proc_assert_output(p, "not this tenant", 1);
+        tu_proc_assert_output(p, "protocol: TLSv1.3", 0);
+    }
+    free(reject);
+    free(accept);
+    free(resolve);
+    free(url);
+}
+
+static void
+test_inject_program_alpn_replaces_with_a_warning(void **state)
+{
+    fixture *f = *state;
+    char *conf = file_in(f, "alpn.json",
+                         "{\"version\": 1, \"context\": {\"role\": \"server\"},"
+                         " \"callbacks\": {\"alpn\": {\"plugin\": \"alpn_map\","
+                         "  \"config\": {\"default\": [\"http/1.1\"]}}}}");
+    const char *argv[] = {"openssl",
+                          "s_server",
+                          "-accept",
+                          "127.0.0.1:0",
+                          "-naccept",
+                          "1",
+                          "-www",
+                          "-cert",
+                          tu_pki("server.crt"),
+                          "-key",
+                          tu_pki("server-plain.key"),
+                          "-alpn",
+                          "h2",
+                          NULL};
+    tu_proc *server = run_program(f, "--server", conf, argv, NULL);
+    const char *at;
+    char *out = NULL;
+
+    if (!tu_proc_wait_for(server, "ACCEPT 127.0.0.1:") || !tu_proc_wait_for(server, "\n")) {
+        print_error("s_server did not start:\n%s\n", server->text);
+    }
+    at = strstr(server->text, "ACCEPT 127.0.0.1:");
+    assert_non_null(at);
+    /* s_server's choice wins: h2, which the configuration's map would not give. */
+    assert_int_equal(tu_run(&out,
+                            "openssl s_client -connect 127.0.0.1:%d -alpn h2,http/1.1 < /dev/null",
+                            atoi(at + strlen("ACCEPT 127.0.0.1:"))),
+                     0);
+    assert_non_null(strstr(out, "ALPN protocol: h2"));
+    free(out);
+    assert_int_not_equal(tu_proc_wait_exit(server), -1);
+    tu_proc_assert_output(server, "the program chooses its own ALPN protocol", 1);
+    free(conf);
+}
+
 /* ---- Python ---- */
 
 static char *
@@ -693,6 +786,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_inject_python_urllib, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inject_s_client_verify_return_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inject_s_server_verify_refuses_unpinned_client, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_inject_verify_connection_in_curl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inject_program_alpn_replaces_with_a_warning, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inject_nginx_refuses_unpinned_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inject_run_refuses_gnutls_wget_and_setuid, setup,

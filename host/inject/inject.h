@@ -25,6 +25,11 @@ typedef void (*inj_info_fn)(const SSL *ssl, int where, int ret);
 typedef int (*inj_client_cert_fn)(SSL *ssl, X509 **x509, EVP_PKEY **pkey);
 typedef int (*inj_cert_fn)(SSL *ssl, void *arg);
 typedef int (*inj_cert_verify_fn)(X509_STORE_CTX *store, void *arg);
+typedef int (*inj_sess_new_fn)(SSL *ssl, SSL_SESSION *sess);
+typedef SSL_SESSION *(*inj_sess_get_fn)(SSL *ssl, const unsigned char *id, int len, int *copy);
+typedef void (*inj_sess_remove_fn)(SSL_CTX *ctx, SSL_SESSION *sess);
+typedef int (*inj_ticket_key_fn)(SSL *ssl, unsigned char *name, unsigned char *iv,
+                                 EVP_CIPHER_CTX *ctx, EVP_MAC_CTX *hctx, int enc);
 
 /* ---- real.c ---- */
 
@@ -49,6 +54,11 @@ typedef struct inj_real {
     void (*SSL_CTX_set_cert_verify_callback)(SSL_CTX *ctx, inj_cert_verify_fn cb, void *arg);
     int (*SSL_CTX_set_session_id_context)(SSL_CTX *ctx, const unsigned char *sid, unsigned len);
     int (*SSL_set_session_id_context)(SSL *ssl, const unsigned char *sid, unsigned len);
+    void (*SSL_CTX_set_alpn_select_cb)(SSL_CTX *ctx, SSL_CTX_alpn_select_cb_func cb, void *arg);
+    void (*SSL_CTX_sess_set_new_cb)(SSL_CTX *ctx, inj_sess_new_fn cb);
+    void (*SSL_CTX_sess_set_get_cb)(SSL_CTX *ctx, inj_sess_get_fn cb);
+    void (*SSL_CTX_sess_set_remove_cb)(SSL_CTX *ctx, inj_sess_remove_fn cb);
+    int (*SSL_CTX_set_tlsext_ticket_key_evp_cb)(SSL_CTX *ctx, inj_ticket_key_fn cb);
 } inj_real;
 
 /*
@@ -88,8 +98,22 @@ void inj_warn_once(const char *key, const char *fmt, ...) __attribute__((format(
  * from the setters it calls); only while inj_capturing is set on this
  * thread are contexts made without injection (the host's own scratch ones).
  */
+/*
+ * Callbacks the program's own setter replaces, with no composition: bits of
+ * what the host bound (inj_capture.replaced), each warned about once when a
+ * program sets its own.
+ */
+enum {
+    INJ_BOUND_CERT_VERIFY = 1u << 0, /* verify_connection */
+    INJ_BOUND_ALPN = 1u << 1,        /* alpn, context.alpn */
+    INJ_BOUND_STATUS = 1u << 2,      /* status, context.ocsp_staple, context.ocsp */
+    INJ_BOUND_SESSIONS = 1u << 3,    /* session_store */
+    INJ_BOUND_TICKET_KEYS = 1u << 4  /* ticket_keys */
+};
+
 typedef struct inj_capture {
     SSL_CTX *ctx;
+    unsigned replaced; /* INJ_BOUND_* */
     SSL_verify_cb verify;
     inj_info_fn info;
     SSL_CTX_keylog_cb_func keylog;

@@ -265,20 +265,104 @@ SSL_get_verify_callback(const SSL *ssl)
     return cb == inj_verify_cb ? (rec != NULL ? rec->prog_verify : NULL) : cb;
 }
 
-/* The program verifies chains itself: the verify pipeline runs only if it calls X509_verify_cert.
- */
-INJ_EXPORT void
-SSL_CTX_set_cert_verify_callback(SSL_CTX *ctx, inj_cert_verify_fn cb, void *arg)
-{
-    const inj_ctx *rec = ctx_rec(ctx);
+/* ---- what the program's choice replaces: recorded from the host, warned about ---- */
 
-    if (cb != NULL && rec != NULL && rec->host.verify != NULL) {
-        inj_warn_once("cert_verify",
+static const struct {
+    unsigned bit;
+    const char *key; /* for inj_warn_once */
+    const char *text;
+} replaced_text[] = {
+    {INJ_BOUND_CERT_VERIFY, "cert_verify",
+     "the program verifies certificates itself (SSL_CTX_set_cert_verify_callback): the "
+     "configuration's verify_connection entry does not run, nor its verify entries unless the "
+     "program calls X509_verify_cert"},
+    {INJ_BOUND_ALPN, "alpn",
+     "the program chooses its own ALPN protocol (SSL_CTX_set_alpn_select_cb): the "
+     "configuration's alpn (context or callback) does not decide it"},
+    {INJ_BOUND_STATUS, "status",
+     "the program handles OCSP itself (SSL_CTX_set_tlsext_status_cb): the configuration's "
+     "status entry, ocsp_staple or ocsp check does not run"},
+    {INJ_BOUND_SESSIONS, "sessions",
+     "the program keeps its own session cache (SSL_CTX_sess_set_*_cb): the configuration's "
+     "session_store entry does not run"},
+    {INJ_BOUND_TICKET_KEYS, "ticket_keys",
+     "the program keeps its own session ticket keys: the configuration's ticket_keys entry "
+     "does not run"},
+};
+
+/*
+ * A setter whose callback replaces one sslplug may have bound: the host's
+ * own call is recorded; a program's replaces it (the program's choice wins,
+ * as it must where the two cannot both run), with a warning once.
+ */
+static void
+replacing(const SSL_CTX *ctx, unsigned bit, int program_sets_one)
+{
+    inj_capture *c = capturing(ctx);
+    const inj_ctx *rec;
+
+    if (c != NULL) {
+        c->replaced |= bit;
+        return;
+    }
+    if (!program_sets_one || (rec = ctx_rec(ctx)) == NULL) {
+        return;
+    }
+    if (bit == INJ_BOUND_CERT_VERIFY && rec->host.verify != NULL &&
+        (rec->host.replaced & bit) == 0) {
+        inj_warn_once("cert_verify_pipeline",
                       "the program verifies certificates itself "
                       "(SSL_CTX_set_cert_verify_callback): the configuration's verify plugins run "
                       "only if it calls X509_verify_cert");
+        return;
     }
+    for (size_t i = 0; i < sizeof(replaced_text) / sizeof(replaced_text[0]); i++) {
+        if (replaced_text[i].bit == bit && (rec->host.replaced & bit) != 0) {
+            inj_warn_once(replaced_text[i].key, "%s", replaced_text[i].text);
+        }
+    }
+}
+
+INJ_EXPORT void
+SSL_CTX_set_cert_verify_callback(SSL_CTX *ctx, inj_cert_verify_fn cb, void *arg)
+{
+    replacing(ctx, INJ_BOUND_CERT_VERIFY, cb != NULL);
     R()->SSL_CTX_set_cert_verify_callback(ctx, cb, arg);
+}
+
+INJ_EXPORT void
+SSL_CTX_set_alpn_select_cb(SSL_CTX *ctx, SSL_CTX_alpn_select_cb_func cb, void *arg)
+{
+    replacing(ctx, INJ_BOUND_ALPN, cb != NULL);
+    R()->SSL_CTX_set_alpn_select_cb(ctx, cb, arg);
+}
+
+INJ_EXPORT void
+SSL_CTX_sess_set_new_cb(SSL_CTX *ctx, inj_sess_new_fn cb)
+{
+    replacing(ctx, INJ_BOUND_SESSIONS, cb != NULL);
+    R()->SSL_CTX_sess_set_new_cb(ctx, cb);
+}
+
+INJ_EXPORT void
+SSL_CTX_sess_set_get_cb(SSL_CTX *ctx, inj_sess_get_fn cb)
+{
+    replacing(ctx, INJ_BOUND_SESSIONS, cb != NULL);
+    R()->SSL_CTX_sess_set_get_cb(ctx, cb);
+}
+
+INJ_EXPORT void
+SSL_CTX_sess_set_remove_cb(SSL_CTX *ctx, inj_sess_remove_fn cb)
+{
+    replacing(ctx, INJ_BOUND_SESSIONS, cb != NULL);
+    R()->SSL_CTX_sess_set_remove_cb(ctx, cb);
+}
+
+INJ_EXPORT int
+SSL_CTX_set_tlsext_ticket_key_evp_cb(SSL_CTX *ctx, inj_ticket_key_fn cb)
+{
+    replacing(ctx, INJ_BOUND_TICKET_KEYS, cb != NULL);
+    return R()->SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, cb);
 }
 
 /* ---- info: sslplug's first (the client resumption guard starts each handshake) ---- */
@@ -500,6 +584,12 @@ SSL_CTX_callback_ctrl(SSL_CTX *ctx, int cmd, void (*fp)(void))
 {
     const inj_ctx *rec = ctx_rec(ctx);
 
+    /* The status and (legacy) ticket key callbacks are set through here too. */
+    if (cmd == SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB) {
+        replacing(ctx, INJ_BOUND_STATUS, fp != NULL);
+    } else if (cmd == SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB) {
+        replacing(ctx, INJ_BOUND_TICKET_KEYS, fp != NULL);
+    }
     if (cmd == SSL_CTRL_SET_TLSEXT_SERVERNAME_CB && fp != NULL && rec != NULL &&
         capturing(ctx) == NULL && inj_state_get()->servername_entries > 0) {
         inj_warn_once("servername",

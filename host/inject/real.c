@@ -51,6 +51,11 @@ static const struct {
     REAL(SSL_CTX_set_cert_verify_callback),
     REAL(SSL_CTX_set_session_id_context),
     REAL(SSL_set_session_id_context),
+    REAL(SSL_CTX_set_alpn_select_cb),
+    REAL(SSL_CTX_sess_set_new_cb),
+    REAL(SSL_CTX_sess_set_get_cb),
+    REAL(SSL_CTX_sess_set_remove_cb),
+    REAL(SSL_CTX_set_tlsext_ticket_key_evp_cb),
 };
 
 static void
