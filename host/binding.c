@@ -5,6 +5,7 @@
  * function of its row, types.c); nothing here is written per type.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,15 +161,20 @@ sslplugi_bind_subcontext(SSL_CTX *main, const char *name, SSL_CTX *sub, sslplug_
     sslplugi_subctx *grown;
     char *copy = strdup(name);
 
+    size_t capacity = b != NULL && b->sub_count == b->sub_capacity ? 2 * b->sub_capacity + 8 : 0;
+
     if (b == NULL || sub_binding == NULL || copy == NULL ||
-        (grown = realloc(b->subs, (b->sub_count + 1) * sizeof(*grown))) == NULL) {
+        (capacity > 0 && (grown = realloc(b->subs, capacity * sizeof(*grown))) == NULL)) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
         free(copy);
         SSL_CTX_free(sub);
         return 0;
     }
+    if (capacity > 0) {
+        b->subs = grown;
+        b->sub_capacity = capacity;
+    }
     sub_binding->is_subcontext = 1;
-    b->subs = grown;
     b->subs[b->sub_count].name = copy;
     b->subs[b->sub_count].ctx = sub;
     b->sub_count++;

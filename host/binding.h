@@ -22,8 +22,9 @@ typedef struct sslplugi_slot {
 typedef struct sslplugi_binding {
     sslplugi_slot slot[SSLPLUG_CB_COUNT]; /* indexed by sslplug_cb_type */
     unsigned info_events;  /* union of the info entries' events; 0 when one takes all */
-    sslplugi_subctx *subs; /* named contexts the servername callback may switch to */
-    size_t sub_count;
+    sslplugi_subctx *subs; /* named contexts the servername callback may switch to, */
+    size_t sub_count;      /* sorted by name once all are added (sslplugi_subcontexts_ready) */
+    size_t sub_capacity;
     int is_subcontext; /* this binding belongs to one of those */
     int client;        /* a client context: check sessions handed to it */
     char *verify_host; /* client: the SNI sent when the application sends none */
@@ -93,5 +94,8 @@ sslplugi_call_end(const sslplugi_instance *inst)
  * first; a raw function has OpenSSL's own signature (plugin.h).
  */
 #define SSLPLUGI_FN(inst, type) ((type)(inst)->fn)
+
+/* The named context called name (binary search: O(log N) per switch), or NULL. */
+SSL_CTX *sslplugi_subcontext_find(const sslplugi_binding *b, const char *name);
 
 #endif /* SSLPLUG_HOST_BINDING_H */

@@ -5,6 +5,10 @@
  */
 #include <stdio.h>
 
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "binding.h"
 
 static int ex_index = -1;
@@ -54,4 +58,33 @@ sslplugi_trace(const sslplugi_binding *b, const sslplugi_instance *inst, const S
     ev.detail = detail;
     ev.generation = b->generation;
     b->trace_fn(&ev, b->trace_arg);
+}
+
+static int
+subctx_cmp(const void *a, const void *b)
+{
+    return strcmp(((const sslplugi_subctx *)a)->name, ((const sslplugi_subctx *)b)->name);
+}
+
+void
+sslplugi_subcontexts_ready(SSL_CTX *main)
+{
+    sslplugi_binding *b = sslplugi_binding_of_ctx(main);
+
+    if (b != NULL && b->sub_count > 1) {
+        qsort(b->subs, b->sub_count, sizeof(*b->subs), subctx_cmp);
+    }
+}
+
+SSL_CTX *
+sslplugi_subcontext_find(const sslplugi_binding *b, const char *name)
+{
+    sslplugi_subctx key = {(char *)(uintptr_t)name, NULL};
+    const sslplugi_subctx *hit;
+
+    if (name == NULL || b->sub_count == 0) {
+        return NULL;
+    }
+    hit = bsearch(&key, b->subs, b->sub_count, sizeof(*b->subs), subctx_cmp);
+    return hit != NULL ? hit->ctx : NULL;
 }

@@ -27,17 +27,6 @@
 #include "binding.h"
 #include "types.h"
 
-static SSL_CTX *
-find_context(const sslplugi_binding *b, const char *name)
-{
-    for (size_t i = 0; name != NULL && i < b->sub_count; i++) {
-        if (strcmp(b->subs[i].name, name) == 0) {
-            return b->subs[i].ctx;
-        }
-    }
-    return NULL;
-}
-
 /* What the client's ClientHello says of a server name. */
 typedef enum hello_name { NAME_NONE, NAME_VALID, NAME_INVALID } hello_name;
 
@@ -105,7 +94,8 @@ client_hello_cb(SSL *ssl, int *alert, void *arg)
     if (r == SSLPLUG_SNI_ACCEPT) {
         result = SSL_CLIENT_HELLO_SUCCESS;
         outcome = "accept";
-    } else if (r == SSLPLUG_SNI_SWITCH && (target = find_context(b, target_name)) != NULL &&
+    } else if (r == SSLPLUG_SNI_SWITCH &&
+               (target = sslplugi_subcontext_find(b, target_name)) != NULL &&
                sslplugi_context_switch(ssl, target)) {
         result = SSL_CLIENT_HELLO_SUCCESS;
         outcome = "switch";

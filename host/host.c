@@ -349,6 +349,7 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
             return 0;
         }
     }
+    sslplugi_subcontexts_ready(main);
     return 1;
 }
 

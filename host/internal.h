@@ -354,6 +354,8 @@ int sslplugi_bind(SSL_CTX *ctx, int own_ctx, const sslplugi_generation *gen,
  * also on failure.
  */
 int sslplugi_bind_subcontext(SSL_CTX *main, const char *name, SSL_CTX *sub, sslplug_error *err);
+/* After the last sslplugi_bind_subcontext: sorts them, for sslplugi_subcontext_find. */
+void sslplugi_subcontexts_ready(SSL_CTX *main);
 /*
  * One try at opening something locked (a key, a PKCS#12 bundle, a store):
  * cb and cbarg are OpenSSL's pem_password_cb and its argument, asking the
