@@ -145,7 +145,8 @@ main(int argc, char **argv)
     setenv("SSLPLUG_INJECT_CONFIG", conf, 1);
     fflush(NULL);
     if ((child = fork()) == 0) {
-        execv("/proc/self/exe", argv);
+        /* argv[0], not /proc/self/exe: under valgrind that is valgrind's own binary. */
+        execv(strchr(argv[0], '/') != NULL ? argv[0] : "/proc/self/exe", argv);
         _exit(127);
     }
     rc = child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status)
