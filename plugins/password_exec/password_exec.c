@@ -286,9 +286,19 @@ spawn(const password_exec *px, int out_fd)
     sigset_t none, all;
     char errbuf[256];
     char **envp = NULL;
+    struct stat st;
     pid_t pid = -1;
     int e;
 
+    /*
+     * A program removed since init is said here, the same everywhere: a
+     * child that cannot exec only exits with a status (127 by convention,
+     * or whatever a debugger that turns posix_spawn into fork makes it).
+     */
+    if (stat(px->argv[0], &st) != 0) {
+        px_log(px, "cannot run: %s", sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+        return -1;
+    }
     if (posix_spawn_file_actions_init(&actions) != 0) {
         px_log(px, "cannot run: out of memory");
         return -1;
