@@ -226,9 +226,13 @@ lint_config(lint_state *ls, const sslplugi_generation *gen, SSL_CTX *ctx)
     const sslplugi_binding *b = sslplugi_binding_of_ctx(ctx);
 
     lint_context(ls, c, &c->context, &gen->trust[0], ctx, "/context");
-    for (size_t i = 0; b != NULL && i < c->sub_count && i < b->sub_count; i++) {
-        lint_context(ls, c, &c->subs[i].conf, &gen->trust[1 + i], b->subs[i].ctx,
-                     c->subs[i].pointer);
+    /* The binding keeps its named contexts sorted by name: find each by its name. */
+    for (size_t i = 0; b != NULL && i < c->sub_count; i++) {
+        SSL_CTX *sub = sslplugi_subcontext_find(b, c->subs[i].name);
+
+        if (sub != NULL) {
+            lint_context(ls, c, &c->subs[i].conf, &gen->trust[1 + i], sub, c->subs[i].pointer);
+        }
     }
     if (c->context.role == SSLPLUGI_ROLE_CLIENT && c->context.verify == SSLPLUGI_VERIFY_NONE) {
         warn(ls, SSLPLUG_E_CONFIG, "/context/verify",

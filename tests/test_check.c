@@ -123,6 +123,21 @@ test_check_warns_named_context_without_certificate(void **state)
              &ws);
     assert_int_equal(ws.count, 1);
     assert_warning(&ws, "/context", SSLPLUG_E_CERTIFICATE, "no shared cipher");
+
+    /*
+     * Configuration order is not name order: "zeta" comes first and lacks
+     * a certificate, "alpha" has one.  The warning is zeta's, and only it.
+     */
+    check_ok(
+        tu_host("{\"version\": 1, \"context\": {\"role\": \"server\", \"certificate\":"
+                " \"pki/server.crt\", \"private_key\": \"pki/server-plain.key\"},"
+                " \"contexts\": {\"zeta\": {\"min_protocol\": \"TLSv1.3\", \"certificate\":"
+                " \"pki/expired.crt\", \"private_key\": \"pki/expired.key\"}, \"alpha\": {}},"
+                " \"callbacks\": {\"servername\": {\"plugin\": \"servername_map\","
+                " \"config\": {\"names\": {\"a.example\": \"alpha\", \"z.example\": \"zeta\"}}}}}"),
+        &ws);
+    assert_int_equal(ws.count, 1);
+    assert_warning(&ws, "/contexts/zeta/certificate", SSLPLUG_E_CERTIFICATE, "expired");
 }
 
 static void
