@@ -430,17 +430,28 @@ EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, cons
 
 /* ---- trust (trust.c) ---- */
 
-/* What one context (main or named) trusts, read once per generation. */
+/*
+ * What one context (main or named) trusts, read once per generation;
+ * contexts with the same CA and CRL settings share one reading.
+ */
 typedef struct sslplugi_trust {
     STACK_OF(X509_INFO) *ca;    /* ca_file's certificates and CRLs; NULL without one */
     STACK_OF(X509_NAME) *names; /* their subjects, the client CA list a server sends */
     STACK_OF(X509_CRL) *crls;   /* crl_file's and crl_path's CRLs; NULL without */
     unsigned char digest[32];   /* of ca_file's bytes, every file of ca_path, every CRL file */
+    int borrowed;               /* the stacks are another context's: clearing frees nothing */
 } sslplugi_trust;
 
 /* Read and check conf's CA file, check and digest its CA directory; base: "/context". */
 int sslplugi_trust_load(sslplugi_trust *t, const sslplugi_context_conf *conf, const char *base,
                         sslplug_error *err);
+/*
+ * The settings a context's trust is read from, as one malloc'd key of *len
+ * bytes: contexts whose keys are equal trust the same (NULL when out of memory).
+ */
+unsigned char *sslplugi_trust_key(const sslplugi_context_conf *conf, size_t *len);
+/* t = from's reading, borrowed: from must outlive t. */
+void sslplugi_trust_share(sslplugi_trust *t, const sslplugi_trust *from);
 void sslplugi_trust_clear(sslplugi_trust *t);
 /* Add the CA file's certificates and CRLs to ctx's store; send_names: the client CA list. */
 int sslplugi_trust_apply(SSL_CTX *ctx, const sslplugi_trust *t, int send_names);
