@@ -397,12 +397,14 @@ set_sessions(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, ssl
 int
 sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf,
                            const sslplugi_trust *trust, const char *base,
-                           const unsigned char *sid_ctx, sslplug_error *err)
+                           const unsigned char *sid_ctx, sslplugi_filecache *files,
+                           sslplug_error *err)
 {
     /* The "openssl" commands last: they say more precisely what they change. */
     return set_protocols(ctx, conf, base, err) && set_trust(ctx, conf, trust, base, sid_ctx, err) &&
-           sslplugi_keypair_configure(ctx, conf, base, err) && set_alpn(ctx, conf, base, err) &&
-           set_sessions(ctx, conf, base, err) && set_openssl(ctx, conf, base, err);
+           sslplugi_keypair_configure(ctx, conf, base, files, err) &&
+           set_alpn(ctx, conf, base, err) && set_sessions(ctx, conf, base, err) &&
+           set_openssl(ctx, conf, base, err);
 }
 
 /*

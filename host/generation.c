@@ -156,33 +156,67 @@ make_instances(sslplugi_generation *gen, sslplug_log_fn log_fn, void *log_arg, s
     return 1;
 }
 
+/*
+ * Context i's trust: the reading of an earlier context with the same CA
+ * and CRL settings (found by them in seen), else its own, read now.
+ */
+static int
+trust_of(sslplugi_trust *trust, size_t i, const sslplugi_context_conf *conf, const char *ptr,
+         sslplugi_map *seen, sslplug_error *err)
+{
+    size_t len = 0;
+    unsigned char *key = sslplugi_trust_key(conf, &len);
+    const sslplugi_trust *same;
+    int ok = 0;
+
+    if (key == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return 0;
+    }
+    if ((same = sslplugi_map_get(seen, key, len)) != NULL) {
+        sslplugi_trust_share(&trust[i], same);
+        ok = 1;
+    } else if (sslplugi_trust_load(&trust[i], conf, ptr, err)) {
+        if (!(ok = sslplugi_map_put(seen, key, len, &trust[i]))) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+            sslplugi_trust_clear(&trust[i]);
+        }
+    }
+    free(key);
+    return ok;
+}
+
 /* The trust of every context, before any plugin code runs. */
 static int
 load_trust(sslplugi_generation *gen, sslplug_error *err)
 {
     const sslplugi_config *c = gen->config;
     sslplugi_trust *trust = calloc(1 + c->sub_count, sizeof(*trust));
+    sslplugi_map *seen = sslplugi_map_new();
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
+    size_t i;
 
-    if (trust == NULL) {
+    if (trust == NULL || seen == NULL) {
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
-        return 0;
+        goto fail;
     }
-    for (size_t i = 0; i <= c->sub_count; i++) {
+    for (i = 0; i <= c->sub_count; i++) {
         const sslplugi_context_conf *conf = i == 0 ? &c->context : &c->subs[i - 1].conf;
 
-        if (i == 0) {
-            snprintf(ptr, sizeof(ptr), "/context");
-        } else {
-            snprintf(ptr, sizeof(ptr), "%s", c->subs[i - 1].pointer);
-        }
-        if (!sslplugi_trust_load(&trust[i], conf, ptr, err)) {
+        snprintf(ptr, sizeof(ptr), "%s", i == 0 ? "/context" : c->subs[i - 1].pointer);
+        if (!trust_of(trust, i, conf, ptr, seen, err)) {
             release_trust(trust, i);
-            return 0;
+            trust = NULL;
+            goto fail;
         }
     }
+    sslplugi_map_free(seen, NULL);
     gen->trust = trust;
     return 1;
+fail:
+    sslplugi_map_free(seen, NULL);
+    free(trust);
+    return 0;
 }
 
 int

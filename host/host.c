@@ -313,7 +313,7 @@ sslplug_host_generation(sslplug_host *host)
  */
 static int
 build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *gen,
-                  sslplug_error *err)
+                  sslplugi_filecache *files, sslplug_error *err)
 {
     const sslplugi_config *c = gen->config;
     unsigned char sid[32];
@@ -339,7 +339,8 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
             ok = 0;
         }
         if (!ok || !sslplugi_bind(ctx, 1, gen, &sub->conf, host->trace_fn, host->trace_arg, err) ||
-            !sslplugi_context_configure(ctx, &sub->conf, &gen->trust[1 + i], ptr, sid, err)) {
+            !sslplugi_context_configure(ctx, &sub->conf, &gen->trust[1 + i], ptr, sid, files,
+                                        err)) {
             SSL_CTX_free(ctx);
             return 0;
         }
@@ -367,14 +368,20 @@ configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
 {
     sslplugi_generation *gen = current(host);
     const sslplugi_config *c = gen->config;
+    /* The main context and its named ones read each file they share once. */
+    sslplugi_filecache *files = sslplugi_filecache_new();
     int bound = 0, ok;
 
-    ok = sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
+    if (files == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, NULL, "out of memory");
+    }
+    ok = files != NULL && sslplugi_generation_load(gen, host->log_fn, host->log_arg, err) &&
          (bound = sslplugi_bind(ctx, own_ctx, gen, &c->context, host->trace_fn, host->trace_arg,
                                 err)) &&
          sslplugi_context_configure(ctx, &c->context, &gen->trust[0], "/context",
-                                    gen->session_id_context, err) &&
-         build_subcontexts(host, ctx, gen, err);
+                                    gen->session_id_context, files, err) &&
+         build_subcontexts(host, ctx, gen, files, err);
+    sslplugi_filecache_free(files);
     if (!ok) {
         sslplugi_error_set_source(err, c->source);
     }

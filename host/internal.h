@@ -260,6 +260,60 @@ extern const sslplugi_data_file sslplugi_certificate_file, sslplugi_key_file, ss
 int sslplugi_file_open_data(const char *file, const sslplugi_data_file *kind, int check,
                             const char *pointer, sslplug_error *err);
 
+/* ---- hash maps (hashmap.c) ---- */
+
+/* Byte-string keys (copied) to pointers (not owned); not locked. */
+typedef struct sslplugi_map sslplugi_map;
+
+sslplugi_map *sslplugi_map_new(void);
+/* free_value (NULL: none) gets every value. */
+void sslplugi_map_free(sslplugi_map *m, void (*free_value)(void *));
+/* The value put under key, or NULL. */
+void *sslplugi_map_get(const sslplugi_map *m, const void *key, size_t len);
+/* Put value under key, which must not be there yet; 1, or 0 when out of memory. */
+int sslplugi_map_put(sslplugi_map *m, const void *key, size_t len, void *value);
+
+/* ---- files read once per build of contexts (filecache.c) ---- */
+
+/* How a file was read: the same file read two ways is two entries. */
+typedef enum sslplugi_read {
+    SSLPLUGI_READ_CERTS = 1, /* a certificate chain, leaf first */
+    SSLPLUGI_READ_KEY,       /* a private key */
+    SSLPLUGI_READ_PKCS12     /* a PKCS#12 bundle: the chain and the key */
+} sslplugi_read;
+
+/* What a file (or an OSSL_STORE URI) gave: certificates, leaf first, and a key; either NULL. */
+typedef struct sslplugi_loaded {
+    STACK_OF(X509) *certs;
+    EVP_PKEY *pkey;
+} sslplugi_loaded;
+
+void sslplugi_loaded_clear(sslplugi_loaded *l);
+
+/*
+ * The files one build of contexts (the main one and its named ones) has
+ * read, for that build only (filecache.c says why).
+ */
+typedef struct sslplugi_filecache sslplugi_filecache;
+
+sslplugi_filecache *sslplugi_filecache_new(void);
+void sslplugi_filecache_free(sslplugi_filecache *fc);
+/*
+ * What name gave when read as kind, if it was, and it is still the file st
+ * describes (st: fstat of the descriptor that was checked; NULL for a URI
+ * that names no file).  Borrowed: it lives as long as fc.
+ */
+const sslplugi_loaded *sslplugi_filecache_find(const sslplugi_filecache *fc, sslplugi_read kind,
+                                               const char *name, const struct stat *st);
+/*
+ * Keep what loaded holds under (kind, name, st), taking its references
+ * (loaded is emptied, also on failure).  Returns the kept entry, borrowed
+ * as sslplugi_filecache_find's, or NULL when out of memory.
+ */
+const sslplugi_loaded *sslplugi_filecache_keep(sslplugi_filecache *fc, sslplugi_read kind,
+                                               const char *name, const struct stat *st,
+                                               sslplugi_loaded *loaded);
+
 /* ---- loader (loader.c) ---- */
 
 typedef struct sslplugi_module sslplugi_module;
@@ -376,17 +430,28 @@ EVP_PKEY *sslplugi_read_private_key(SSL_CTX *ctx, int fd, const char *file, cons
 
 /* ---- trust (trust.c) ---- */
 
-/* What one context (main or named) trusts, read once per generation. */
+/*
+ * What one context (main or named) trusts, read once per generation;
+ * contexts with the same CA and CRL settings share one reading.
+ */
 typedef struct sslplugi_trust {
     STACK_OF(X509_INFO) *ca;    /* ca_file's certificates and CRLs; NULL without one */
     STACK_OF(X509_NAME) *names; /* their subjects, the client CA list a server sends */
     STACK_OF(X509_CRL) *crls;   /* crl_file's and crl_path's CRLs; NULL without */
     unsigned char digest[32];   /* of ca_file's bytes, every file of ca_path, every CRL file */
+    int borrowed;               /* the stacks are another context's: clearing frees nothing */
 } sslplugi_trust;
 
 /* Read and check conf's CA file, check and digest its CA directory; base: "/context". */
 int sslplugi_trust_load(sslplugi_trust *t, const sslplugi_context_conf *conf, const char *base,
                         sslplug_error *err);
+/*
+ * The settings a context's trust is read from, as one malloc'd key of *len
+ * bytes: contexts whose keys are equal trust the same (NULL when out of memory).
+ */
+unsigned char *sslplugi_trust_key(const sslplugi_context_conf *conf, size_t *len);
+/* t = from's reading, borrowed: from must outlive t. */
+void sslplugi_trust_share(sslplugi_trust *t, const sslplugi_trust *from);
 void sslplugi_trust_clear(sslplugi_trust *t);
 /* Add the CA file's certificates and CRLs to ctx's store; send_names: the client CA list. */
 int sslplugi_trust_apply(SSL_CTX *ctx, const sslplugi_trust *t, int send_names);
@@ -403,9 +468,13 @@ int sslplugi_servername_normalise(const char *in, size_t len, char *out, size_t 
 
 /* ---- the certificate and key a context presents (keypair.c) ---- */
 
-/* certificate + private_key (PEM files or OSSL_STORE URIs), or pkcs12; base: "/context". */
+/*
+ * certificate + private_key (PEM files or OSSL_STORE URIs), or pkcs12; base:
+ * "/context".  Each file is checked, then taken from files when this build
+ * read it already, else read and kept there.
+ */
 int sslplugi_keypair_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf, const char *base,
-                               sslplug_error *err);
+                               sslplugi_filecache *files, sslplug_error *err);
 
 /* ---- OCSP (ocsp.c) ---- */
 
@@ -429,11 +498,13 @@ int sslplugi_ocsp_check(SSL *ssl, int mode);
 /*
  * Apply one context's settings (the main one at "/context", or a named one at
  * "/contexts/NAME": base is the JSON pointer for errors).  sid_ctx: the
- * session id context for a server (32 bytes).
+ * session id context for a server (32 bytes); files: the build's cache of
+ * certificates and keys (filecache.c).
  */
 int sslplugi_context_configure(SSL_CTX *ctx, const sslplugi_context_conf *conf,
                                const sslplugi_trust *trust, const char *base,
-                               const unsigned char *sid_ctx, sslplug_error *err);
+                               const unsigned char *sid_ctx, sslplugi_filecache *files,
+                               sslplug_error *err);
 /* Before configuring a named context: start from main's protocol range, options, parameters. */
 int sslplugi_context_inherit(SSL_CTX *sub, SSL_CTX *main);
 /* Serve the connection from target (a named context) with all its settings in force. */

@@ -3,8 +3,13 @@
  * file, OSSL_STORE URIs (file:, or a provider's scheme such as pkcs11: where
  * one is configured), or a PKCS#12 bundle.  Whatever is locked is unlocked
  * through the password source, candidate by candidate (cb_password.c);
- * files are checked as the files a context names are (filecheck.c).
+ * files are checked as the files a context names are (filecheck.c), every
+ * time a context names them.  What a file holds is read once per build of
+ * contexts (filecache.c): the named contexts that name the main context's
+ * certificate and key present the very same X509 and EVP_PKEY objects, and
+ * an encrypted key is unlocked once.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +52,34 @@ uri_file(const char *uri)
     return uri[0] == '/' ? uri : NULL;
 }
 
-/* A store URI naming a file is checked as the file would be. */
+/* Open a file a context names, checked, and tell which file it is; the fd, or -1 with err. */
+static int
+open_file(const char *file, const sslplugi_data_file *kind, int check, const char *ptr,
+          struct stat *st, sslplug_error *err)
+{
+    int fd = sslplugi_file_open_data(file, kind, check, ptr, err);
+
+    if (fd >= 0 && fstat(fd, st) != 0) {
+        sslplugi_error_set(err, kind->code, ptr, "cannot stat %s %s: %s", kind->what, file,
+                           strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * A store URI naming a file is checked as the file would be; *id is then
+ * that file's identity, else NULL (a URI of another scheme names no file).
+ */
 static int
 check_uri(const char *uri, const sslplugi_data_file *kind, int check, const char *ptr,
-          sslplug_error *err)
+          struct stat *st, const struct stat **id, sslplug_error *err)
 {
     const char *file = uri_file(uri);
     int fd;
 
+    *id = NULL;
     if (strncmp(uri, "file:", 5) == 0 && file == NULL) {
         sslplugi_error_set(err, kind->code, ptr,
                            "%s: a file: URI names an absolute path (file:/path or file:///path)",
@@ -64,10 +89,11 @@ check_uri(const char *uri, const sslplugi_data_file *kind, int check, const char
     if (file == NULL) {
         return 1;
     }
-    if ((fd = sslplugi_file_open_data(file, kind, check, ptr, err)) < 0) {
+    if ((fd = open_file(file, kind, check, ptr, st, err)) < 0) {
         return 0;
     }
     close(fd);
+    *id = st;
     return 1;
 }
 
@@ -128,75 +154,81 @@ use_chain(SSL_CTX *ctx, STACK_OF(X509) *certs)
     return 1;
 }
 
-static int
-set_certificate(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
-{
-    char ptr[SSLPLUG_ERROR_POINTER_MAX], reason[256];
-    store_load s = {c->certificate, OSSL_STORE_INFO_CERT, NULL, NULL};
-    int fd, ok = 0;
+/* ---- what a file holds, read once per build ---- */
 
-    pointer_of(ptr, base, "certificate");
-    if (sslplugi_is_store_uri(c->certificate)) {
-        if (!check_uri(c->certificate, &sslplugi_certificate_file, c->check_files, ptr, err) ||
-            (s.certs = sk_X509_new_null()) == NULL) {
-            goto done;
-        }
-        ERR_clear_error();
-        if (!sslplugi_unlock(ctx, "certificate", c->certificate, ptr, store_try, &s, err)) {
-            goto done;
-        }
-        if (!use_chain(ctx, s.certs)) {
-            sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot use certificate %s: %s",
-                               c->certificate, sslplugi_openssl_reason(reason, sizeof(reason)));
-            goto done;
-        }
-        ok = 1;
-        goto done;
-    }
-    /*
-     * Checked, then read by name: the directory checks keep others from
-     * putting another file under that name in between.
-     */
-    if ((fd = sslplugi_file_open_data(c->certificate, &sslplugi_certificate_file, c->check_files,
-                                      ptr, err)) < 0) {
-        goto done;
-    }
-    close(fd);
+/* Certificates in PEM never ask for a password: nothing prompts for one. */
+static int
+no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+/*
+ * A PEM chain (the leaf, then the certificates sent with it) from the
+ * checked descriptor fd, which it closes: what
+ * SSL_CTX_use_certificate_chain_file reads, without opening the file again.
+ */
+static int
+read_chain(SSL_CTX *ctx, int fd, const char *file, const char *ptr, sslplugi_loaded *out,
+           sslplug_error *err)
+{
+    /* Buffered: a fd BIO reads a line a byte at a time. */
+    BIO *raw = BIO_new_fd(fd, BIO_CLOSE), *buffer = BIO_new(BIO_f_buffer()), *bio;
+    char reason[256];
+    unsigned long e;
+    X509 *x = NULL;
+    int ok = 0;
+
+    (void)ctx;
     ERR_clear_error();
-    if (!SSL_CTX_use_certificate_chain_file(ctx, c->certificate)) {
-        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot use certificate %s: %s",
-                           c->certificate, sslplugi_openssl_reason(reason, sizeof(reason)));
+    if (raw == NULL) {
+        close(fd);
+    }
+    if (raw == NULL || buffer == NULL || (out->certs = sk_X509_new_null()) == NULL) {
+        BIO_free(raw);
+        BIO_free(buffer);
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return 0;
+    }
+    bio = BIO_push(buffer, raw);
+    if ((x = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL)) == NULL) {
         goto done;
     }
-    ok = 1;
+    do {
+        if (!sk_X509_push(out->certs, x)) {
+            X509_free(x);
+            goto done;
+        }
+    } while ((x = PEM_read_bio_X509(bio, NULL, no_password, NULL)) != NULL);
+    /* The end of the file reads as "no start line"; anything else is a bad chain. */
+    e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+        ok = 1;
+    }
 done:
-    sk_X509_pop_free(s.certs, X509_free);
+    if (!ok) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot use certificate %s: %s", file,
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
+        sslplugi_loaded_clear(out);
+    }
+    BIO_free_all(bio);
     return ok;
 }
 
-static EVP_PKEY *
-read_key(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *ptr, sslplug_error *err)
+/* A private key in PEM (encrypted or not) from the checked descriptor fd, which it closes. */
+static int
+read_key(SSL_CTX *ctx, int fd, const char *file, const char *ptr, sslplugi_loaded *out,
+         sslplug_error *err)
 {
-    store_load s = {c->private_key, OSSL_STORE_INFO_PKEY, NULL, NULL};
-    int fd;
-
-    if (sslplugi_is_store_uri(c->private_key)) {
-        if (!check_uri(c->private_key, &sslplugi_key_file, c->check_files, ptr, err) ||
-            !sslplugi_unlock(ctx, "private key", c->private_key, ptr, store_try, &s, err)) {
-            EVP_PKEY_free(s.pkey);
-            return NULL;
-        }
-        return s.pkey;
-    }
-    if ((fd = sslplugi_file_open_data(c->private_key, &sslplugi_key_file, c->check_files, ptr,
-                                      err)) < 0) {
-        return NULL;
-    }
-    return sslplugi_read_private_key(ctx, fd, c->private_key, ptr, err);
+    return (out->pkey = sslplugi_read_private_key(ctx, fd, file, ptr, err)) != NULL;
 }
 
-/* ---- PKCS#12 ---- */
-
+/* A PKCS#12 bundle being opened, and what it gave. */
 typedef struct bundle {
     PKCS12 *p12;
     EVP_PKEY *pkey;
@@ -226,20 +258,19 @@ bundle_try(pem_password_cb *cb, void *cbarg, void *arg)
     return ok;
 }
 
+/*
+ * A PKCS#12 bundle from the checked descriptor fd, which it closes: its
+ * certificate first, then the others, and its key, into out.
+ */
 static int
-set_pkcs12(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
+read_bundle(SSL_CTX *ctx, int fd, const char *file, const char *ptr, sslplugi_loaded *out,
+            sslplug_error *err)
 {
-    char ptr[SSLPLUG_ERROR_POINTER_MAX], reason[256];
+    char reason[256];
     bundle b = {NULL, NULL, NULL, NULL};
     BIO *bio = NULL;
-    int fd, ok = 0;
+    int ok = 0;
 
-    pointer_of(ptr, base, "pkcs12");
-    /* A bundle holds the private key: the private key's rules. */
-    if ((fd = sslplugi_file_open_data(c->pkcs12, &sslplugi_key_file, c->check_files, ptr, err)) <
-        0) {
-        return 0;
-    }
     ERR_clear_error();
     if ((bio = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
         close(fd);
@@ -247,26 +278,37 @@ set_pkcs12(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslpl
         goto done;
     }
     if ((b.p12 = d2i_PKCS12_bio(bio, NULL)) == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, ptr, "%s is not a PKCS#12 bundle: %s",
-                           c->pkcs12, sslplugi_openssl_reason(reason, sizeof(reason)));
+        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, ptr, "%s is not a PKCS#12 bundle: %s", file,
+                           sslplugi_openssl_reason(reason, sizeof(reason)));
         goto done;
     }
-    if (!sslplugi_unlock(ctx, "PKCS#12 bundle", c->pkcs12, ptr, bundle_try, &b, err)) {
+    if (!sslplugi_unlock(ctx, "PKCS#12 bundle", file, ptr, bundle_try, &b, err)) {
         goto done;
     }
     if (b.cert == NULL || b.pkey == NULL) {
-        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, ptr, "PKCS#12 bundle %s holds no %s",
-                           c->pkcs12, b.cert == NULL ? "certificate" : "private key");
+        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, ptr, "PKCS#12 bundle %s holds no %s", file,
+                           b.cert == NULL ? "certificate" : "private key");
         goto done;
     }
-    if (!SSL_CTX_use_cert_and_key(ctx, b.cert, b.pkey, b.chain, 1)) {
-        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, ptr,
-                           "the key and certificate of PKCS#12 bundle %s do not go together: %s",
-                           c->pkcs12, sslplugi_openssl_reason(reason, sizeof(reason)));
+    if ((out->certs = sk_X509_new_null()) == NULL || !sk_X509_push(out->certs, b.cert)) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
         goto done;
     }
+    b.cert = NULL;
+    while (sk_X509_num(b.chain) > 0) {
+        if (!sk_X509_push(out->certs, sk_X509_value(b.chain, 0))) {
+            sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+            goto done;
+        }
+        (void)sk_X509_shift(b.chain);
+    }
+    out->pkey = b.pkey;
+    b.pkey = NULL;
     ok = 1;
 done:
+    if (!ok) {
+        sslplugi_loaded_clear(out);
+    }
     EVP_PKEY_free(b.pkey);
     X509_free(b.cert);
     sk_X509_pop_free(b.chain, X509_free);
@@ -275,32 +317,206 @@ done:
     return ok;
 }
 
-int
-sslplugi_keypair_configure(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
-                           sslplug_error *err)
+/*
+ * The ways a file a context names is read: the rules it is checked by and
+ * what reads it from the checked descriptor (closing it), unlocking through
+ * ctx's password source.
+ */
+typedef int read_fn(SSL_CTX *ctx, int fd, const char *file, const char *ptr, sslplugi_loaded *out,
+                    sslplug_error *err);
+
+typedef struct reading {
+    sslplugi_read kind;
+    const sslplugi_data_file *rules;
+    read_fn *read;
+} reading;
+
+static const reading readings[] = {
+    {SSLPLUGI_READ_CERTS, &sslplugi_certificate_file, read_chain},
+    {SSLPLUGI_READ_KEY, &sslplugi_key_file, read_key},
+    /* A bundle holds the private key: the private key's rules. */
+    {SSLPLUGI_READ_PKCS12, &sslplugi_key_file, read_bundle},
+};
+
+static const reading *
+reading_of(sslplugi_read kind)
+{
+    for (size_t i = 0; i < sizeof(readings) / sizeof(readings[0]); i++) {
+        if (readings[i].kind == kind) {
+            return &readings[i];
+        }
+    }
+    return NULL;
+}
+
+/* Keep what was read in the build's cache; the kept entry, or NULL with err. */
+static const sslplugi_loaded *
+keep(sslplugi_filecache *files, sslplugi_read kind, const char *name, const struct stat *id,
+     sslplugi_loaded *loaded, const char *ptr, sslplug_error *err)
+{
+    const sslplugi_loaded *kept = sslplugi_filecache_keep(files, kind, name, id, loaded);
+
+    if (kept == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+    }
+    return kept;
+}
+
+/*
+ * What a file holds, read as kind: checked at every naming, then taken
+ * from the build's cache when this very file was read already, else read
+ * from the descriptor that was checked and kept.  Borrowed from files.
+ */
+static const sslplugi_loaded *
+load_file(SSL_CTX *ctx, const char *file, sslplugi_read kind, int check, sslplugi_filecache *files,
+          const char *ptr, sslplug_error *err)
+{
+    const reading *how = reading_of(kind);
+    sslplugi_loaded loaded = {NULL, NULL};
+    const sslplugi_loaded *found;
+    struct stat st;
+    int fd;
+
+    /*
+     * Checked, then read from the descriptor checked: the directory checks
+     * keep others from putting another file under that name in between.
+     */
+    if ((fd = open_file(file, how->rules, check, ptr, &st, err)) < 0) {
+        return NULL;
+    }
+    if ((found = sslplugi_filecache_find(files, kind, file, &st)) != NULL) {
+        close(fd);
+        return found;
+    }
+    if (!how->read(ctx, fd, file, ptr, &loaded, err)) {
+        return NULL;
+    }
+    return keep(files, kind, file, &st, &loaded, ptr, err);
+}
+
+/* What a store URI holds of one kind (a chain, or a key), as load_file says. */
+static const sslplugi_loaded *
+load_uri(SSL_CTX *ctx, const char *uri, sslplugi_read kind, int check, sslplugi_filecache *files,
+         const char *ptr, sslplug_error *err)
+{
+    int cert = kind == SSLPLUGI_READ_CERTS;
+    store_load s = {uri, cert ? OSSL_STORE_INFO_CERT : OSSL_STORE_INFO_PKEY, NULL, NULL};
+    const sslplugi_loaded *found;
+    sslplugi_loaded loaded;
+    const struct stat *id;
+    struct stat st;
+
+    if (!check_uri(uri, reading_of(kind)->rules, check, ptr, &st, &id, err)) {
+        return NULL;
+    }
+    if ((found = sslplugi_filecache_find(files, kind, uri, id)) != NULL) {
+        return found;
+    }
+    if (cert && (s.certs = sk_X509_new_null()) == NULL) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        return NULL;
+    }
+    ERR_clear_error();
+    if (!sslplugi_unlock(ctx, cert ? "certificate" : "private key", uri, ptr, store_try, &s, err)) {
+        sk_X509_pop_free(s.certs, X509_free);
+        EVP_PKEY_free(s.pkey);
+        return NULL;
+    }
+    loaded.certs = s.certs;
+    loaded.pkey = s.pkey;
+    return keep(files, kind, uri, id, &loaded, ptr, err);
+}
+
+/* A certificate or a key: a file, or a store URI. */
+static const sslplugi_loaded *
+load(SSL_CTX *ctx, const char *name, sslplugi_read kind, int check, sslplugi_filecache *files,
+     const char *ptr, sslplug_error *err)
+{
+    return sslplugi_is_store_uri(name) ? load_uri(ctx, name, kind, check, files, ptr, err)
+                                       : load_file(ctx, name, kind, check, files, ptr, err);
+}
+
+/* ---- what a context presents ---- */
+
+static int
+set_certificate(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
+                sslplugi_filecache *files, sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX], reason[256];
-    EVP_PKEY *pkey = NULL;
+    const sslplugi_loaded *chain;
+
+    pointer_of(ptr, base, "certificate");
+    if ((chain = load(ctx, c->certificate, SSLPLUGI_READ_CERTS, c->check_files, files, ptr, err)) ==
+        NULL) {
+        return 0;
+    }
+    ERR_clear_error();
+    if (!use_chain(ctx, chain->certs)) {
+        sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot use certificate %s: %s",
+                           c->certificate, sslplugi_openssl_reason(reason, sizeof(reason)));
+        return 0;
+    }
+    return 1;
+}
+
+static int
+set_pkcs12(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
+           sslplugi_filecache *files, sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], reason[256];
+    const sslplugi_loaded *b;
+    STACK_OF(X509) *others = NULL;
     int ok = 0;
 
+    pointer_of(ptr, base, "pkcs12");
+    if ((b = load_file(ctx, c->pkcs12, SSLPLUGI_READ_PKCS12, c->check_files, files, ptr, err)) ==
+        NULL) {
+        return 0;
+    }
+    /* The certificates after the first, borrowed: the context takes its own references. */
+    if (sk_X509_num(b->certs) > 1 &&
+        ((others = sk_X509_dup(b->certs)) == NULL || sk_X509_shift(others) == NULL)) {
+        sslplugi_error_set(err, SSLPLUG_E_NOMEM, ptr, "out of memory");
+        goto done;
+    }
+    ERR_clear_error();
+    if (!SSL_CTX_use_cert_and_key(ctx, sk_X509_value(b->certs, 0), b->pkey, others, 1)) {
+        sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, ptr,
+                           "the key and certificate of PKCS#12 bundle %s do not go together: %s",
+                           c->pkcs12, sslplugi_openssl_reason(reason, sizeof(reason)));
+        goto done;
+    }
+    ok = 1;
+done:
+    sk_X509_free(others);
+    return ok;
+}
+
+int
+sslplugi_keypair_configure(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
+                           sslplugi_filecache *files, sslplug_error *err)
+{
+    char ptr[SSLPLUG_ERROR_POINTER_MAX], reason[256];
+    const sslplugi_loaded *key;
+
     if (c->pkcs12 != NULL) {
-        return set_pkcs12(ctx, c, base, err);
+        return set_pkcs12(ctx, c, base, files, err);
     }
     if (c->certificate == NULL) {
         return 1;
     }
     pointer_of(ptr, base, "private_key");
-    if (!set_certificate(ctx, c, base, err) || (pkey = read_key(ctx, c, ptr, err)) == NULL) {
-        goto done;
+    if (!set_certificate(ctx, c, base, files, err) ||
+        (key = load(ctx, c->private_key, SSLPLUGI_READ_KEY, c->check_files, files, ptr, err)) ==
+            NULL) {
+        return 0;
     }
-    if (!SSL_CTX_use_PrivateKey(ctx, pkey) || !SSL_CTX_check_private_key(ctx)) {
+    ERR_clear_error();
+    if (!SSL_CTX_use_PrivateKey(ctx, key->pkey) || !SSL_CTX_check_private_key(ctx)) {
         sslplugi_error_set(err, SSLPLUG_E_PRIVATE_KEY, ptr,
                            "private key %s does not match certificate %s: %s", c->private_key,
                            c->certificate, sslplugi_openssl_reason(reason, sizeof(reason)));
-        goto done;
+        return 0;
     }
-    ok = 1;
-done:
-    EVP_PKEY_free(pkey);
-    return ok;
+    return 1;
 }

@@ -1,6 +1,7 @@
 /*
  * What a context trusts and what it holds revoked: its CA file and CRLs,
- * read once per generation from checked files and applied to every context
+ * read once per generation from checked files (once for all the contexts
+ * that give the same CA and CRL settings) and applied to every context
  * made from it, and a digest of everything verification depends on (the CA
  * file's bytes, every file of the CA directory, every CRL file) that goes
  * into the session id context.  Verify callbacks do
@@ -439,15 +440,60 @@ done:
     return ok;
 }
 
+/* A setting of the key: given or not, then its bytes and a NUL. */
+static void
+key_part(unsigned char *key, size_t *at, const char *value)
+{
+    size_t n = value != NULL ? strlen(value) + 1 : 0;
+
+    key[(*at)++] = value != NULL;
+    if (n > 0) {
+        memcpy(key + *at, value, n);
+        *at += n;
+    }
+}
+
+unsigned char *
+sslplugi_trust_key(const sslplugi_context_conf *c, size_t *len)
+{
+    /* Everything sslplugi_trust_load reads of a context's settings, and nothing else. */
+    const char *const parts[] = {c->ca_file, c->ca_path, c->crl_file, c->crl_path};
+    size_t size = 1, at = 0;
+    unsigned char *key;
+
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        size += 1 + (parts[i] != NULL ? strlen(parts[i]) + 1 : 0);
+    }
+    if ((key = malloc(size)) == NULL) {
+        return NULL;
+    }
+    key[at++] = (unsigned char)(c->check_files != 0);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        key_part(key, &at, parts[i]);
+    }
+    *len = at;
+    return key;
+}
+
+void
+sslplugi_trust_share(sslplugi_trust *t, const sslplugi_trust *from)
+{
+    *t = *from;
+    t->borrowed = 1;
+}
+
 void
 sslplugi_trust_clear(sslplugi_trust *t)
 {
-    sk_X509_INFO_pop_free(t->ca, X509_INFO_free);
-    sk_X509_NAME_pop_free(t->names, X509_NAME_free);
-    sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+    if (!t->borrowed) {
+        sk_X509_INFO_pop_free(t->ca, X509_INFO_free);
+        sk_X509_NAME_pop_free(t->names, X509_NAME_free);
+        sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+    }
     t->ca = NULL;
     t->names = NULL;
     t->crls = NULL;
+    t->borrowed = 0;
 }
 
 int
