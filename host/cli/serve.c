@@ -71,7 +71,7 @@ typedef struct server {
     pthread_cond_t wake_reloader; /* one of the three below was set */
     int want_reload;              /* SIGHUP: one reload, however many signals came */
     int reloading;                /* a reload is in progress */
-    int want_trim;                /* a context of ours was freed: give its memory back */
+    int want_trim;                /* a replaced context was freed: give its memory back */
     int quitting;                 /* the reloader ends once it is idle */
 } server;
 
@@ -151,24 +151,39 @@ serve_log(int level, const char *plugin, const char *message, void *arg)
 static int ctx_index = -1;
 
 /*
- * A context of ours is gone: replaced by a reload, and the last connection
- * on it ended.  Its memory went back to malloc, which keeps it; the
- * reloader hands it back to the system (malloc_trim), or the resident size
- * would stay at that of two generations.  Runs in whichever thread freed it.
+ * Set by context_freed in the thread that frees one of our contexts;
+ * looked at once that free has returned (trim_if_freed): OpenSSL frees
+ * ex_data first, before the rest of the context and its named contexts.
  */
+static _Thread_local int context_gone;
+
 static void
 context_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-    server *s = ptr;
-
     (void)parent;
     (void)ad;
     (void)idx;
     (void)argl;
     (void)argp;
-    if (s == NULL) {
-        return; /* a named context, or one refused before it was marked */
+    /* NULL: a named context, or one refused before it was marked. */
+    if (ptr != NULL) {
+        context_gone = 1;
     }
+}
+
+/*
+ * After a free that may have dropped the last reference to a replaced
+ * context (the last connection on an old generation ended): its memory went
+ * back to malloc, which keeps it, and the resident size would stay at that
+ * of two generations.  The reloader hands it back to the system.
+ */
+static void
+trim_if_freed(server *s)
+{
+    if (!context_gone) {
+        return;
+    }
+    context_gone = 0;
     pthread_mutex_lock(&s->lock);
     s->want_trim = 1;
     pthread_cond_signal(&s->wake_reloader);
@@ -232,6 +247,7 @@ reload(server *s)
     pthread_mutex_unlock(&s->lock);
     printf("reloaded: generation %lu\n", gen);
     SSL_CTX_free(old);
+    trim_if_freed(s);
 }
 
 /* ---- the reloader ---- */
@@ -285,6 +301,10 @@ reloader_start(server *s)
     pthread_sigmask(SIG_BLOCK, &block, &old);
     s->reloader_started = pthread_create(&s->reloader, NULL, reloader_thread, s) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (s->reloader_started) {
+        /* What top -H shows, and how sslplug_bench_reload finds its CPU time. */
+        pthread_setname_np(s->reloader, "sslplug-reload");
+    }
     return s->reloader_started;
 }
 
@@ -442,6 +462,7 @@ conn_free(conn *c)
     }
     free(c->text);
     SSL_free(c->ssl);
+    trim_if_freed(c->s);
     if (c->fd >= 0) {
         close(c->fd);
     }
