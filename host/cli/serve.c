@@ -417,7 +417,12 @@ answer_http(conn *c, cli_net_reader *r, const cli_net_wait *wait, const char *re
 static void
 converse(conn *c)
 {
-    cli_net_wait wait = {0, c->s->stop[0], &stop_requested, c->s->idle_ms, 1};
+    /*
+     * Only the stop pipe says when to give up: stop_requested is written by
+     * the signal handler on another thread, where reading it would be a
+     * data race (a sig_atomic_t is atomic only for its own thread).
+     */
+    cli_net_wait wait = {0, c->s->stop[0], NULL, c->s->idle_ms, 1};
     cli_net_reader *r = calloc(1, sizeof(*r));
     char line[SERVE_LINE_MAX], why[CLI_NET_WHY_MAX];
     int n;
