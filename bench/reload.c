@@ -559,7 +559,10 @@ print_window(const char *name, window *w)
 
 /*
  * Latency inside and outside [hup, done]: a handshake overlapping it counts
- * as during.  Also the longest time no handshake completed, and failures.
+ * as during.  Also the longest time no handshake ended (completed or
+ * failed), which needs no window: a serve that printed "reloaded" before it
+ * was done (as serve before the reload thread did) still shows its pause
+ * there; and failures (a client gives up after CLIENT_IO_TIMEOUT_S).
  */
 static int
 report_latency(client *cs, int nc, double begin, double hup, double done, double end)
@@ -584,14 +587,15 @@ report_latency(client *cs, int nc, double begin, double hup, double done, double
         for (size_t j = 0; j < cs[i].n; j++) {
             const sample *s = &cs[i].s[j];
 
-            if (s->start < begin || s->done > end) {
+            /* Those in flight when the clients stopped count too: a stall ends them late. */
+            if (s->start < begin || s->start > end) {
                 continue;
             }
+            ends[k++] = s->done;
             if (!s->ok) {
                 failures++;
                 continue;
             }
-            ends[k++] = s->done;
             if (s->start < done && s->done > hup) {
                 in.lat[in.n++] = s->done - s->start;
             } else {
