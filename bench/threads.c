@@ -4,25 +4,33 @@
  * direct) against the same callbacks as thread-safe plugins (b, sslplug):
  * the contexts of sslplug_bench (contexts.c), full TLS 1.3 handshakes over
  * in-process BIO pairs (sslplug_pair), as handshake.c does, one pair per
- * thread at a time.
+ * thread at a time.  At each thread count, two measurements:
  *
- * For each thread count the variants take turns (a b, b a, ...); in a turn
- * every thread does the same number of handshakes on the turn's contexts,
- * started together at a barrier.  A turn gives the CPU time of its threads
- * (CLOCK_THREAD_CPUTIME_ID, summed) and its wall time; a round is one turn
- * of each, and its ratios b/a are of handshakes per CPU second and per wall
- * second.  Medians over rounds, with the rounds' minimum and maximum.  On a
- * machine with fewer CPUs than threads the threads cannot all run at once:
- * CPU time per handshake is what still compares the two, and wall time
- * shows what the machine gave.
+ *  - paired (the CPU ratio, thr_ratio_cpu): every thread alternates one
+ *    handshake of a and one of b, each timed on its own CPU clock
+ *    (CLOCK_THREAD_CPUTIME_ID); a round's b/a is the geometric mean over
+ *    all threads' pairs of t_a / t_b.  Neighbouring handshakes of a thread
+ *    see the same machine, so what other threads and processes do cancels.
+ *  - turns (wall throughput): the variants take turns (a b, b a, ...); in a
+ *    turn every thread does the same number of handshakes of one variant,
+ *    started together; a turn gives its threads' summed CPU time and its
+ *    wall time, and a round's b/a is of handshakes per CPU second
+ *    (thr_ratio_cpu_turns) and per wall second (thr_ratio_wall).  A lock
+ *    that b's threads wait on would show here, as wall time.
  *
- * What the host locks: --census runs callgrind on one thread's handshakes
- * of each variant (--callgrind-mode, bench_threads_loop only) and counts,
- * per handshake, the calls to pthread mutex and rwlock locks and to
- * OpenSSL's CRYPTO_THREAD_*_lock, and which of them libsslplug's or the
- * plugins' own functions make.
+ * Medians over rounds, with the rounds' minimum and maximum.  On a machine
+ * with fewer CPUs than threads the threads cannot all run at once: CPU time
+ * per handshake is what still compares the two, and wall time shows what
+ * the machine gave.  --aa makes b a second direct pair: what the method
+ * reads when there is no difference.
  *
- *   sslplug_bench_threads [--quick] [--no-census]
+ * What the host locks: the census runs callgrind on one thread's
+ * handshakes of each variant (--callgrind-mode, bench_threads_loop only)
+ * and counts, per handshake, the calls to pthread mutex and rwlock locks
+ * and to OpenSSL's CRYPTO_THREAD_*_lock, and which of them libsslplug's or
+ * the plugins' own functions make.
+ *
+ *   sslplug_bench_threads [--quick] [--no-census] [--aa]
  *   sslplug_bench_threads --callgrind-mode=a|b [--count=N]   (for itself)
  */
 #define _GNU_SOURCE /* mkdtemp */
@@ -40,7 +48,7 @@
 #include "pair.h"
 
 #define MAX_THREADS 4
-#define MAX_ROUNDS 64
+#define MAX_ROUNDS 128
 #define TARGET_RATIO 0.98
 
 static const int thread_counts[] = {1, 2, 4};
@@ -87,8 +95,11 @@ typedef struct pool pool;
 
 typedef struct worker {
     pool *p;
+    int index;
     pthread_t tid;
-    double cpu; /* CPU seconds of its last turn */
+    double cpu;    /* CPU seconds of its last turn */
+    double log_ab; /* paired turn: sum over its pairs of log(t_a / t_b) */
+    long pairs;
     int ok;
 } worker;
 
@@ -100,10 +111,42 @@ struct pool {
     unsigned long turn;     /* under lock: the turn to do */
     int pending;            /* under lock: threads still doing it */
     int quit;               /* under lock */
-    const bench_ctxs *ctxs; /* the turn's contexts */
+    const bench_ctxs *ctxs; /* the turn's contexts, or NULL: a paired turn on both of pair */
+    const bench_ctxs *pair[2];
     long per_thread;
     worker w[MAX_THREADS];
 };
+
+/*
+ * A paired turn: n pairs of one handshake of a and one of b, in turns (a b,
+ * b a, ...; threads start on different ones), each timed on the thread's
+ * own CPU clock.  Neighbouring handshakes of one thread see the same
+ * machine, so their ratio cancels what other threads and processes do.
+ */
+static int
+paired(worker *w, long n)
+{
+    const pool *p = w->p;
+
+    w->log_ab = 0.0;
+    w->pairs = 0;
+    for (long i = 0; i < n; i++) {
+        double t[2];
+
+        for (int j = 0; j < 2; j++) {
+            int v = (int)((i + j + w->index) % 2);
+            double c0 = bench_cpu_now();
+
+            if (!handshakes(p->pair[v], 1)) {
+                return 0;
+            }
+            t[v] = bench_cpu_now() - c0;
+        }
+        w->log_ab += log(t[0] / t[1]);
+        w->pairs++;
+    }
+    return 1;
+}
 
 static void *
 worker_main(void *arg)
@@ -125,7 +168,8 @@ worker_main(void *arg)
         seen = p->turn;
         pthread_mutex_unlock(&p->lock);
         c0 = bench_cpu_now();
-        w->ok = bench_threads_loop(p->ctxs, p->per_thread);
+        w->ok =
+            p->ctxs != NULL ? bench_threads_loop(p->ctxs, p->per_thread) : paired(w, p->per_thread);
         w->cpu = bench_cpu_now() - c0;
         pthread_mutex_lock(&p->lock);
         if (--p->pending == 0) {
@@ -153,15 +197,18 @@ pool_end(pool *p, int n)
 }
 
 static int
-pool_start(pool *p, int threads)
+pool_start(pool *p, int threads, const bench_ctxs *a, const bench_ctxs *b)
 {
     memset(p, 0, sizeof(*p));
     p->threads = threads;
+    p->pair[0] = a;
+    p->pair[1] = b;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
     for (int i = 0; i < threads; i++) {
         p->w[i].p = p;
+        p->w[i].index = i;
         if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {
             bench_fail("cannot start %d threads", threads);
             pool_end(p, i);
@@ -171,7 +218,11 @@ pool_start(pool *p, int threads)
     return 1;
 }
 
-/* One turn: every thread does per_thread handshakes on c, started together.  CPU and wall out. */
+/*
+ * One turn, every thread starting together: per_thread handshakes of c, or
+ * with c NULL per_thread pairs (paired).  CPU (summed over the threads) and
+ * wall seconds out.
+ */
 static int
 pool_turn(pool *p, const bench_ctxs *c, long per_thread, double *cpu, double *wall)
 {
@@ -199,11 +250,19 @@ pool_turn(pool *p, const bench_ctxs *c, long per_thread, double *cpu, double *wa
 
 /* ---- throughput ---- */
 
+typedef struct plan {
+    int turn_rounds;   /* rounds of one turn of a and one of b */
+    long per_turn;     /* handshakes per thread per turn */
+    int paired_rounds; /* rounds of one paired turn */
+    long per_paired;   /* pairs per thread per paired turn */
+} plan;
+
 typedef struct figures {
     double cpu_rate[BENCH_VARIANTS][MAX_ROUNDS]; /* handshakes per CPU second */
     double wall_rate[BENCH_VARIANTS][MAX_ROUNDS];
-    double ratio_cpu[MAX_ROUNDS]; /* b/a of each round */
+    double ratio_cpu[MAX_ROUNDS]; /* b/a of each round of turns */
     double ratio_wall[MAX_ROUNDS];
+    double ratio_paired[MAX_ROUNDS]; /* b/a of each paired round */
 } figures;
 
 /* name_tTHREADS=v with decimals decimals. */
@@ -216,7 +275,8 @@ out_t(const char *name, int threads, int decimals, double v)
     bench_out(full, "%.*f", decimals, v);
 }
 
-static void
+/* The median of v[0..n) (sorted in place), printed with the minimum and maximum. */
+static double
 out_ratio(const char *name, int threads, double *v, int n)
 {
     char full[96];
@@ -225,93 +285,118 @@ out_ratio(const char *name, int threads, double *v, int n)
     snprintf(full, sizeof(full), "%s_t%d", name, threads);
     bench_out(full, "%.4f (rounds %.4f-%.4f)", med, bench_min(v, (size_t)n),
               bench_max(v, (size_t)n));
+    return med;
+}
+
+/* Rounds of turns (a b, b a, ...), then paired rounds. */
+static int
+rounds_at(pool *p, const bench_ctxs *ctxs, const plan *pl, figures *f)
+{
+    static const bench_variant compared[] = {BENCH_DIRECT, BENCH_SSLPLUG};
+    double cpu, wall;
+    int ok = 1;
+
+    for (int r = 0; r < pl->turn_rounds && ok; r++) {
+        for (int i = 0; i < 2 && ok; i++) {
+            bench_variant v = compared[(r + i) % 2];
+
+            ok = pool_turn(p, &ctxs[v], pl->per_turn, &cpu, &wall);
+            f->cpu_rate[v][r] = (double)(pl->per_turn * p->threads) / cpu;
+            f->wall_rate[v][r] = (double)(pl->per_turn * p->threads) / wall;
+        }
+        f->ratio_cpu[r] = f->cpu_rate[BENCH_SSLPLUG][r] / f->cpu_rate[BENCH_DIRECT][r];
+        f->ratio_wall[r] = f->wall_rate[BENCH_SSLPLUG][r] / f->wall_rate[BENCH_DIRECT][r];
+    }
+    for (int r = 0; r < pl->paired_rounds && ok; r++) {
+        double log_ab = 0.0;
+        long pairs = 0;
+
+        ok = pool_turn(p, NULL, pl->per_paired, &cpu, &wall);
+        for (int i = 0; i < p->threads; i++) {
+            log_ab += p->w[i].log_ab;
+            pairs += p->w[i].pairs;
+        }
+        f->ratio_paired[r] = exp(log_ab / (double)pairs);
+    }
+    return ok;
 }
 
 /*
- * Rounds of a turn each at threads threads, the order alternating.  Its
- * median ratios go to cpu_ratio and wall_ratio, its median wall rates to
- * rate[v].
+ * Everything at one thread count.  Its paired and turn CPU ratios go to
+ * ratio[0] and ratio[1], the wall ratio to ratio[2], the median wall rates
+ * to rate[v].
  */
 static int
-measure_threads(const bench_ctxs *ctxs, int threads, int rounds, long per_thread, double *cpu_ratio,
-                double *wall_ratio, double rate[BENCH_VARIANTS])
+measure_threads(const bench_ctxs *ctxs, int threads, const plan *pl, double ratio[3],
+                double rate[BENCH_VARIANTS])
 {
     static figures f;
-    static const bench_variant compared[] = {BENCH_DIRECT, BENCH_SSLPLUG};
+    double cpu, wall;
     pool p;
-    int ok = 1;
+    int ok;
 
-    if (!pool_start(&p, threads)) {
+    if (!pool_start(&p, threads, &ctxs[BENCH_DIRECT], &ctxs[BENCH_SSLPLUG])) {
         return 0;
     }
-    /* One turn of each first, unmeasured: every thread's first handshakes warm its caches. */
-    for (int i = 0; i < 2 && ok; i++) {
-        double cpu, wall;
-
-        ok = pool_turn(&p, &ctxs[compared[i]], per_thread / 4 + 1, &cpu, &wall);
-    }
-    for (int r = 0; r < rounds && ok; r++) {
-        for (int i = 0; i < 2 && ok; i++) {
-            bench_variant v = compared[(r + i) % 2];
-            double cpu, wall;
-
-            ok = pool_turn(&p, &ctxs[v], per_thread, &cpu, &wall);
-            f.cpu_rate[v][r] = (double)(per_thread * threads) / cpu;
-            f.wall_rate[v][r] = (double)(per_thread * threads) / wall;
-        }
-        f.ratio_cpu[r] = f.cpu_rate[BENCH_SSLPLUG][r] / f.cpu_rate[BENCH_DIRECT][r];
-        f.ratio_wall[r] = f.wall_rate[BENCH_SSLPLUG][r] / f.wall_rate[BENCH_DIRECT][r];
-    }
+    /* One turn of each and a paired one first, unmeasured: each thread warms its caches. */
+    ok = pool_turn(&p, &ctxs[BENCH_DIRECT], pl->per_turn, &cpu, &wall) &&
+         pool_turn(&p, &ctxs[BENCH_SSLPLUG], pl->per_turn, &cpu, &wall) &&
+         pool_turn(&p, NULL, pl->per_paired / 4 + 1, &cpu, &wall) && rounds_at(&p, ctxs, pl, &f);
     pool_end(&p, threads);
     if (!ok) {
         return 0;
     }
-    for (int i = 0; i < 2; i++) {
-        bench_variant v = compared[i];
+    for (int v = BENCH_DIRECT; v <= BENCH_SSLPLUG; v++) {
         char name[64];
 
-        snprintf(name, sizeof(name), "thr_hs_per_cpu_s_%s", bench_variant_name(v));
-        out_t(name, threads, 1, bench_median(f.cpu_rate[v], (size_t)rounds));
-        snprintf(name, sizeof(name), "thr_hs_per_s_%s", bench_variant_name(v));
-        rate[v] = bench_median(f.wall_rate[v], (size_t)rounds);
+        snprintf(name, sizeof(name), "thr_hs_per_cpu_s_%s", bench_variant_name((bench_variant)v));
+        out_t(name, threads, 1, bench_median(f.cpu_rate[v], (size_t)pl->turn_rounds));
+        snprintf(name, sizeof(name), "thr_hs_per_s_%s", bench_variant_name((bench_variant)v));
+        rate[v] = bench_median(f.wall_rate[v], (size_t)pl->turn_rounds);
         out_t(name, threads, 1, rate[v]);
     }
-    /* bench_median sorts in place: the ratios are printed last. */
-    *wall_ratio = bench_median(f.ratio_wall, (size_t)rounds);
-    *cpu_ratio = bench_median(f.ratio_cpu, (size_t)rounds);
-    out_ratio("thr_ratio_cpu", threads, f.ratio_cpu, rounds);
-    out_ratio("thr_ratio_wall", threads, f.ratio_wall, rounds);
+    ratio[0] = out_ratio("thr_ratio_cpu", threads, f.ratio_paired, pl->paired_rounds);
+    ratio[1] = out_ratio("thr_ratio_cpu_turns", threads, f.ratio_cpu, pl->turn_rounds);
+    ratio[2] = out_ratio("thr_ratio_wall", threads, f.ratio_wall, pl->turn_rounds);
     return 1;
 }
 
+/* aa: "sslplug" is a second direct pair (an A/A run: what the method reads for no difference). */
 static int
-run_throughput(int quick, double ratios[THREAD_COUNTS][2])
+run_throughput(int quick, int aa, double ratios[THREAD_COUNTS][3])
 {
     bench_ctxs ctxs[BENCH_VARIANTS];
     double rate1[BENCH_VARIANTS] = {0.0}, c0, rate;
-    int rounds = quick ? 3 : 25, ok = 0;
-    long per_thread;
+    plan pl;
+    int ok = 0;
 
     memset(ctxs, 0, sizeof(ctxs));
     if (!bench_ctxs_new(BENCH_DIRECT, &ctxs[BENCH_DIRECT]) ||
-        !bench_ctxs_new(BENCH_SSLPLUG, &ctxs[BENCH_SSLPLUG])) {
+        !bench_ctxs_new(aa ? BENCH_DIRECT : BENCH_SSLPLUG, &ctxs[BENCH_SSLPLUG])) {
         goto done;
     }
-    /* A turn of about 0.1 CPU second per thread (0.03 with --quick). */
+    bench_out("thr_mode", "%s", aa ? "A/A (both direct)" : "direct/sslplug");
     c0 = bench_cpu_now();
     if (!handshakes(&ctxs[BENCH_DIRECT], 20) || !handshakes(&ctxs[BENCH_SSLPLUG], 20)) {
         goto done;
     }
     rate = 40.0 / (bench_cpu_now() - c0);
-    per_thread = (long)(rate * (quick ? 0.03 : 0.1));
-    per_thread = per_thread < 5 ? 5 : per_thread;
-    bench_out("thr_rounds", "%d", rounds);
-    bench_out("thr_handshakes_per_thread_per_turn", "%ld", per_thread);
+    /* Short turns: fewer CPUs given to this process in one turn than in the next is noise. */
+    pl.turn_rounds = quick ? 5 : 120;
+    pl.per_turn = (long)(rate * 0.025);
+    pl.paired_rounds = quick ? 3 : 25;
+    pl.per_paired = (long)(rate * (quick ? 0.02 : 0.05));
+    pl.per_turn = pl.per_turn < 5 ? 5 : pl.per_turn;
+    pl.per_paired = pl.per_paired < 5 ? 5 : pl.per_paired;
+    bench_out("thr_turn_rounds", "%d", pl.turn_rounds);
+    bench_out("thr_handshakes_per_thread_per_turn", "%ld", pl.per_turn);
+    bench_out("thr_paired_rounds", "%d", pl.paired_rounds);
+    bench_out("thr_pairs_per_thread_per_round", "%ld", pl.per_paired);
     for (int i = 0; i < THREAD_COUNTS; i++) {
         double rate_t[BENCH_VARIANTS] = {0.0};
         int t = thread_counts[i];
 
-        if (!measure_threads(ctxs, t, rounds, per_thread, &ratios[i][0], &ratios[i][1], rate_t)) {
+        if (!measure_threads(ctxs, t, &pl, ratios[i], rate_t)) {
             goto done;
         }
         if (t == 1) {
@@ -551,9 +636,9 @@ int
 main(int argc, char **argv)
 {
     static char self[PATH_MAX];
-    double ratios[THREAD_COUNTS][2];
+    double ratios[THREAD_COUNTS][3];
     const char *cg = NULL;
-    int quick = 0, want_census = 1, ok;
+    int quick = 0, want_census = 1, aa = 0, ok;
     long count = 40;
     ssize_t len;
 
@@ -562,12 +647,15 @@ main(int argc, char **argv)
             quick = 1;
         } else if (strcmp(argv[i], "--no-census") == 0) {
             want_census = 0;
+        } else if (strcmp(argv[i], "--aa") == 0) {
+            aa = 1;
+            want_census = 0;
         } else if (strncmp(argv[i], "--callgrind-mode=", 17) == 0) {
             cg = argv[i] + 17;
         } else if (strncmp(argv[i], "--count=", 8) == 0) {
             count = strtol(argv[i] + 8, NULL, 10);
         } else {
-            fprintf(stderr, "usage: sslplug_bench_threads [--quick] [--no-census]\n"
+            fprintf(stderr, "usage: sslplug_bench_threads [--quick] [--no-census] [--aa]\n"
                             "       sslplug_bench_threads --callgrind-mode=a|b [--count=N]\n");
             return 2;
         }
@@ -586,7 +674,7 @@ main(int argc, char **argv)
     } else {
         bench_out("thr_openssl", "%s", OpenSSL_version(OPENSSL_VERSION));
         bench_out("thr_cpus_online", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-        ok = run_throughput(quick, ratios) && (!want_census || run_census(self, quick));
+        ok = run_throughput(quick, aa, ratios) && (!want_census || run_census(self, quick));
         for (int i = 0; ok && i < THREAD_COUNTS; i++) {
             char name[64];
 
@@ -596,8 +684,8 @@ main(int argc, char **argv)
         if (ok) {
             printf("bench_threads: ratio_cpu t1=%.4f t2=%.4f t4=%.4f; ratio_wall t1=%.4f t2=%.4f "
                    "t4=%.4f\n",
-                   ratios[0][0], ratios[1][0], ratios[2][0], ratios[0][1], ratios[1][1],
-                   ratios[2][1]);
+                   ratios[0][0], ratios[1][0], ratios[2][0], ratios[0][2], ratios[1][2],
+                   ratios[2][2]);
         }
     }
     bench_hosts_free();
