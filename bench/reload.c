@@ -28,7 +28,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +40,8 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include "bench.h"
 
 #ifndef BENCH_PKI_DIR
 #error "BENCH_PKI_DIR must be defined by the build"
@@ -70,15 +71,6 @@ typedef struct opts {
     const char *cli;
 } opts;
 
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 sleep_s(double s)
 {
@@ -87,21 +79,6 @@ sleep_s(double s)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         continue;
     }
-}
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    fflush(stdout);
-    fputs("sslplug_bench_reload: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
 }
 
 /* ---- the configuration ---- */
@@ -120,17 +97,17 @@ write_config(const char *dir, int names, char *path, size_t len)
 
     snprintf(link, sizeof(link), "%s/s.crt", dir);
     if (symlink(BENCH_PKI_DIR "/server.crt", link) != 0) {
-        fail("symlink %s: %s", link, strerror(errno));
+        bench_fail("symlink %s: %s", link, strerror(errno));
         return 0;
     }
     snprintf(link, sizeof(link), "%s/s.key", dir);
     if (symlink(BENCH_PKI_DIR "/server-plain.key", link) != 0) {
-        fail("symlink %s: %s", link, strerror(errno));
+        bench_fail("symlink %s: %s", link, strerror(errno));
         return 0;
     }
     snprintf(path, len, "%s/server.json", dir);
     if ((f = fopen(path, "w")) == NULL) {
-        fail("cannot write %s: %s", path, strerror(errno));
+        bench_fail("cannot write %s: %s", path, strerror(errno));
         return 0;
     }
     fprintf(f, "{\"version\":1,\"context\":{\"role\":\"server\",\"certificate\":\"s.crt\","
@@ -146,7 +123,7 @@ write_config(const char *dir, int names, char *path, size_t len)
     }
     fprintf(f, "}}}}}\n");
     if (fclose(f) != 0) {
-        fail("cannot write %s", path);
+        bench_fail("cannot write %s", path);
         return 0;
     }
     return 1;
@@ -164,7 +141,7 @@ remove_dir(const char *dir)
         unlink(path);
     }
     if (rmdir(dir) != 0) {
-        fail("cannot remove %s: %s", dir, strerror(errno));
+        bench_fail("cannot remove %s: %s", dir, strerror(errno));
     }
 }
 
@@ -178,7 +155,7 @@ serve_start(const char *cli, const char *config, const char *log)
 
     fflush(NULL);
     if ((pid = fork()) < 0) {
-        fail("fork: %s", strerror(errno));
+        bench_fail("fork: %s", strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -226,15 +203,15 @@ serve_exited(serve_proc *p)
 static int
 serve_stop(serve_proc *p)
 {
-    double deadline = now() + STOP_TIMEOUT_S;
+    double deadline = bench_now() + STOP_TIMEOUT_S;
     int status;
 
     if (!serve_exited(p)) {
         kill(p->pid, SIGTERM);
     }
     while (!serve_exited(p)) {
-        if (now() > deadline) {
-            fail("serve did not stop within %.0f s: killed", STOP_TIMEOUT_S);
+        if (bench_now() > deadline) {
+            bench_fail("serve did not stop within %.0f s: killed", STOP_TIMEOUT_S);
             kill(p->pid, SIGKILL);
             while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR) {
                 continue;
@@ -286,22 +263,22 @@ static int
 watch_wait(watch *w, size_t from, const char *const *needles, double timeout_s, serve_proc *p,
            double *when)
 {
-    double deadline = now() + timeout_s;
+    double deadline = bench_now() + timeout_s;
 
     for (;;) {
         watch_read(w);
         for (int i = 0; needles[i] != NULL && w->buf != NULL; i++) {
             if (strstr(w->buf + from, needles[i]) != NULL) {
-                *when = now();
+                *when = bench_now();
                 return i;
             }
         }
-        if (now() > deadline) {
-            fail("no \"%s\" from serve within %.0f s", needles[0], timeout_s);
+        if (bench_now() > deadline) {
+            bench_fail("no \"%s\" from serve within %.0f s", needles[0], timeout_s);
             return -1;
         }
         if (serve_exited(p)) {
-            fail("serve exited early:\n%s", w->buf != NULL ? w->buf + from : "");
+            bench_fail("serve exited early:\n%s", w->buf != NULL ? w->buf + from : "");
             return -1;
         }
         sleep_s(0.002);
@@ -360,7 +337,7 @@ rss_thread(void *arg)
         long kib = vmrss_kib(r->pid);
 
         if (kib > 0) {
-            r->t[r->n] = now();
+            r->t[r->n] = bench_now();
             r->kib[r->n] = kib;
             r->n++;
         }
@@ -470,7 +447,7 @@ one_connection(client *c, int name, sample *s)
     SSL *ssl = NULL;
     int fd, n;
 
-    s->start = now();
+    s->start = bench_now();
     s->ok = 0;
     sin.sin_port = htons((uint16_t)c->port);
     snprintf(sni, sizeof(sni), "n%d.test", name);
@@ -487,7 +464,7 @@ one_connection(client *c, int name, sample *s)
         note_failure(c, "handshake");
         goto done;
     }
-    s->done = now();
+    s->done = bench_now();
     if (SSL_write(ssl, "ping\n", 5) != 5 || (n = SSL_read(ssl, buf, sizeof(buf))) != 5 ||
         memcmp(buf, "ping\n", 5) != 0) {
         note_failure(c, "echo");
@@ -496,7 +473,7 @@ one_connection(client *c, int name, sample *s)
     s->ok = 1;
 done:
     if (!s->ok && s->done < s->start) {
-        s->done = now();
+        s->done = bench_now();
     }
     SSL_free(ssl);
     if (fd >= 0) {
@@ -705,11 +682,11 @@ measure(const opts *o, serve_proc *p, watch *w, int port)
     rss.pid = p->pid;
     atomic_init(&rss.stop, 0);
     if (ctx == NULL) {
-        fail("cannot make the client context");
+        bench_fail("cannot make the client context");
         return 0;
     }
     rss_started = pthread_create(&rss_tid, NULL, rss_thread, &rss) == 0;
-    t0 = now();
+    t0 = bench_now();
     for (; started < o->clients; started++) {
         client *c = &cs[started];
 
@@ -722,7 +699,7 @@ measure(const opts *o, serve_proc *p, watch *w, int port)
         if ((c->s = calloc(SAMPLES_PER_CLIENT, sizeof(*c->s))) == NULL ||
             pthread_create(&c->tid, NULL, client_thread, c) != 0) {
             free(c->s);
-            fail("cannot start client %d", started);
+            bench_fail("cannot start client %d", started);
             goto done;
         }
     }
@@ -731,14 +708,14 @@ measure(const opts *o, serve_proc *p, watch *w, int port)
     cpu0 = thread_cpu_s(p->pid, "sslplug-reload");
     watch_read(w);
     from = w->len;
-    hup = now();
+    hup = bench_now();
     if (kill(p->pid, SIGHUP) != 0 ||
         watch_wait(w, from, swapped, RELOAD_TIMEOUT_S, p, &done) != 0) {
-        fail("the reload did not succeed:\n%s", w->buf != NULL ? w->buf + from : "");
+        bench_fail("the reload did not succeed:\n%s", w->buf != NULL ? w->buf + from : "");
         goto done;
     }
     sleep_s(o->after_s);
-    end = now();
+    end = bench_now();
     cpu1 = thread_cpu_s(p->pid, "sslplug-reload");
     atomic_store(&stop, 1);
     for (int i = 0; i < started; i++) {
@@ -788,24 +765,24 @@ run(const opts *o)
     int ok = 0, port, status;
 
     if (mkdtemp(dir) == NULL) {
-        fail("mkdtemp: %s", strerror(errno));
+        bench_fail("mkdtemp: %s", strerror(errno));
         return 0;
     }
     snprintf(log, sizeof(log), "%s/serve.log", dir);
     if (!write_config(dir, o->names, config, sizeof(config))) {
         goto done;
     }
-    t0 = now();
+    t0 = bench_now();
     if ((p.pid = serve_start(o->cli, config, log)) < 0) {
         goto done;
     }
     /* The child creates the log; wait for it to be there, bounded like the rest. */
-    while ((w.fd = open(log, O_RDONLY | O_CLOEXEC)) < 0 && now() - t0 < START_TIMEOUT_S &&
+    while ((w.fd = open(log, O_RDONLY | O_CLOEXEC)) < 0 && bench_now() - t0 < START_TIMEOUT_S &&
            !serve_exited(&p)) {
         sleep_s(0.01);
     }
     if (w.fd < 0 || watch_wait(&w, 0, listening, START_TIMEOUT_S, &p, &t1) != 0) {
-        fail("serve did not start");
+        bench_fail("serve did not start");
         goto done;
     }
     port = atoi(strstr(w.buf, listening[0]) + strlen(listening[0]));
@@ -818,7 +795,7 @@ run(const opts *o)
     ok = measure(o, &p, &w, port);
 done:
     if (p.pid > 0 && (status = serve_stop(&p)) != 0) {
-        fail("serve exited with status %d", status);
+        bench_fail("serve exited with status %d", status);
         ok = 0;
     }
     if (w.fd >= 0) {

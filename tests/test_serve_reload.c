@@ -145,6 +145,18 @@ stop_serve(tu_proc *server)
     tu_proc_assert_output(server, "stopped\n", 1);
 }
 
+/* serve started on the ungated configuration, then a gated reload in progress; *port set. */
+static tu_proc *
+serve_reloading(fixture *f, int *port)
+{
+    tu_proc *server;
+
+    write_config(f, 0);
+    server = start_serve(f, port);
+    start_gated_reload(f, server);
+    return server;
+}
+
 /* `sslplug connect` to port: must be answered. */
 static void
 connect_once(fixture *f, int port)
@@ -281,9 +293,7 @@ test_serve_reload_accepts_while_loading(void **state)
     tu_proc *server;
     int port;
 
-    write_config(f, 0);
-    server = start_serve(f, &port);
-    start_gated_reload(f, server);
+    server = serve_reloading(f, &port);
     /* The accept loop does not wait for the reload: this is answered now, on generation 1. */
     connect_once(f, port);
     assert_report(server, 1, 1, 0);
@@ -305,9 +315,7 @@ test_serve_reload_connection_keeps_its_generation(void **state)
     client held, later;
     int port;
 
-    write_config(f, 0);
-    server = start_serve(f, &port);
-    start_gated_reload(f, server);
+    server = serve_reloading(f, &port);
     client_open(&held, port);
 
     open_gate(f, "");
@@ -333,9 +341,7 @@ test_serve_reload_during_reload_makes_one_more(void **state)
     tu_proc *server;
     int port;
 
-    write_config(f, 0);
-    server = start_serve(f, &port);
-    start_gated_reload(f, server);
+    server = serve_reloading(f, &port);
     /* The edit this one is about may have come after the reload in progress read the file. */
     assert_int_equal(kill(server->pid, SIGHUP), 0);
     assert_true(tu_proc_wait_for(server, "reload: another one after the one in progress\n"));
@@ -357,9 +363,7 @@ test_serve_reload_stop_waits_for_reload(void **state)
     tu_proc *server;
     int port;
 
-    write_config(f, 0);
-    server = start_serve(f, &port);
-    start_gated_reload(f, server);
+    server = serve_reloading(f, &port);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
     open_gate(f, "");
     assert_int_equal(tu_proc_wait_exit(server), 0);
@@ -374,9 +378,7 @@ test_serve_reload_failure_keeps_serving(void **state)
     tu_proc *server;
     int port;
 
-    write_config(f, 0);
-    server = start_serve(f, &port);
-    start_gated_reload(f, server);
+    server = serve_reloading(f, &port);
     connect_once(f, port);
 
     open_gate(f, "fail");
