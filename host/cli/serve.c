@@ -285,22 +285,31 @@ reloader_thread(void *arg)
 }
 
 /*
- * Start the reloader with the signals blocked: the accept loop takes them,
- * and a signal on the reloader would interrupt the reads of a plugin's
- * init.  Returns 1 or 0.
+ * A thread with SIGHUP, SIGTERM and SIGINT blocked, so that their handler
+ * runs on the accept loop's thread only: the flags it sets are then read on
+ * the thread that wrote them (all a sig_atomic_t promises), and no signal
+ * interrupts a plugin's reads on another thread.  Returns 1 or 0.
  */
 static int
-reloader_start(server *s)
+start_unsignalled(pthread_t *tid, void *(*fn)(void *), void *arg)
 {
     sigset_t block, old;
+    int started;
 
     sigemptyset(&block);
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    s->reloader_started = pthread_create(&s->reloader, NULL, reloader_thread, s) == 0;
+    started = pthread_create(tid, NULL, fn, arg) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return started;
+}
+
+static int
+reloader_start(server *s)
+{
+    s->reloader_started = start_unsignalled(&s->reloader, reloader_thread, s);
     if (s->reloader_started) {
         /* What top -H shows, and how sslplug_bench_reload finds its CPU time. */
         pthread_setname_np(s->reloader, "sslplug-reload");
@@ -566,9 +575,7 @@ static void
 start_conn(server *s, int fd, const char *peer)
 {
     conn *c = conn_new(s, fd, peer);
-    pthread_attr_t attr;
     pthread_t tid;
-    int started;
 
     if (c == NULL) {
         return;
@@ -576,10 +583,7 @@ start_conn(server *s, int fd, const char *peer)
     pthread_mutex_lock(&s->lock);
     s->active++;
     pthread_mutex_unlock(&s->lock);
-    pthread_attr_init(&attr);
-    started = pthread_create(&tid, &attr, conn_thread, c) == 0;
-    pthread_attr_destroy(&attr);
-    if (!started) {
+    if (!start_unsignalled(&tid, conn_thread, c)) {
         printf("connection from %s: cannot start a thread\n", peer);
         pthread_mutex_lock(&s->lock);
         s->active--;
