@@ -18,16 +18,31 @@
  * plugins that load their pair once return the same two objects every time:
  * the last pair that passed is remembered, with references so that its
  * addresses cannot be reused by other objects, and not checked again.
+ *
+ * Every client connection of the configuration asks, so the remembered
+ * pair is read without a lock, as a sequence lock: pair_seq is odd while a
+ * writer (holding pair_lock) changes the pair, and a read during which it
+ * changed is not trusted.  A pair read with pair_seq even and unchanged
+ * was the remembered one throughout, kept alive by its references, so
+ * equal pointers are the same objects.
  */
+static int
+pair_known(sslplugi_instance *inst, X509 *cert, EVP_PKEY *key)
+{
+    unsigned seq = atomic_load(&inst->pair_seq);
+    int same = atomic_load(&inst->good_cert) == cert && atomic_load(&inst->good_key) == key;
+
+    return same && seq % 2 == 0 && atomic_load(&inst->pair_seq) == seq;
+}
+
 static int
 pair_matches(sslplugi_instance *inst, X509 *cert, EVP_PKEY *key)
 {
-    int known;
+    X509 *old_cert;
+    EVP_PKEY *old_key;
+    unsigned seq;
 
-    pthread_mutex_lock(&inst->pair_lock);
-    known = inst->good_cert == cert && inst->good_key == key;
-    pthread_mutex_unlock(&inst->pair_lock);
-    if (known) {
+    if (pair_known(inst, cert, key)) {
         return 1;
     }
     if (X509_check_private_key(cert, key) != 1 || !X509_up_ref(cert)) {
@@ -38,11 +53,15 @@ pair_matches(sslplugi_instance *inst, X509 *cert, EVP_PKEY *key)
         return 1; /* it matches; it is just not remembered */
     }
     pthread_mutex_lock(&inst->pair_lock);
-    X509_free(inst->good_cert);
-    EVP_PKEY_free(inst->good_key);
-    inst->good_cert = cert;
-    inst->good_key = key;
+    seq = atomic_load(&inst->pair_seq);
+    atomic_store(&inst->pair_seq, seq + 1);
+    old_cert = atomic_exchange(&inst->good_cert, cert);
+    old_key = atomic_exchange(&inst->good_key, key);
+    atomic_store(&inst->pair_seq, seq + 2);
     pthread_mutex_unlock(&inst->pair_lock);
+    /* A reader still comparing with these sees pair_seq changed. */
+    X509_free(old_cert);
+    EVP_PKEY_free(old_key);
     return 1;
 }
 

@@ -345,10 +345,12 @@ struct sslplug_handle {
     unsigned char file_sha256[32]; /* of the plugin file as loaded */
     /* Serialises callback calls into a plugin not marked thread-safe; else NULL. */
     pthread_mutex_t *call_lock;
-    /* client_cert: the last certificate and key that were checked to match. */
+    /* client_cert: the last certificate and key that were checked to match, changed under
+       pair_lock and read without it (pair_seq, cb_client_cert.c). */
     pthread_mutex_t pair_lock;
-    X509 *good_cert;
-    EVP_PKEY *good_key;
+    atomic_uint pair_seq;
+    _Atomic(X509 *) good_cert;
+    _Atomic(EVP_PKEY *) good_key;
     void (*fini)(void *);
     int checking;            /* made only to check the configuration (services->checking) */
     int fini_pending;        /* init succeeded: fini runs when refs drop to 0 */

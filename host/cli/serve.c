@@ -7,12 +7,14 @@
  * a page describing the connection; close.  Each connection's report (its
  * callback trace, peer, verify result, protocol, whether it resumed) is
  * printed as one block when it ends, so concurrent connections do not
- * interleave.  SIGHUP reloads the configuration (a failed reload keeps the
- * current one; connections in flight keep theirs); SIGTERM and SIGINT stop
- * the server, interrupting the connections in progress.
+ * interleave.  SIGHUP reloads the configuration on a thread of its own (a
+ * failed reload keeps the current one; connections in flight keep theirs);
+ * SIGTERM and SIGINT stop the server, interrupting the connections in
+ * progress.
  */
 #define _GNU_SOURCE /* open_memstream */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -45,9 +47,10 @@ static int wake_fd = -1;
 typedef struct server {
     const char *config;
     sslplug_host *host;
-    pthread_mutex_t lock; /* ctx and active */
+    pthread_mutex_t lock; /* ctx, gen, active and the reloader's requests */
     pthread_cond_t idle;  /* a connection ended */
-    SSL_CTX *ctx;         /* from the host's current generation */
+    SSL_CTX *ctx;         /* what new connections are made on */
+    unsigned long gen;    /* the generation ctx was made from */
     int active;           /* connections being served */
     pthread_t *ended;     /* threads whose connection ended, to be joined */
     size_t ended_count;
@@ -57,6 +60,19 @@ typedef struct server {
     int lfd;     /* listening socket */
     int wake[2]; /* self-pipe: signals and ended connections wake the accept loop */
     int stop[2]; /* written once when stopping, never drained: every connection sees it */
+    /*
+     * The reloader: a thread that loads a configuration while the accept
+     * loop goes on accepting on the current context, and swaps ctx when the
+     * new one is ready.  A 10,000-name configuration takes seconds to load,
+     * which the accept loop would otherwise spend not accepting.
+     */
+    pthread_t reloader;
+    int reloader_started;
+    pthread_cond_t wake_reloader; /* one of the three below was set */
+    int want_reload;              /* SIGHUP: one reload, however many signals came */
+    int reloading;                /* a reload is in progress */
+    int want_trim;                /* a replaced context was freed: give its memory back */
+    int quitting;                 /* the reloader ends once it is idle */
 } server;
 
 /* One connection: its socket, and the report printed whole when it ends. */
@@ -65,6 +81,7 @@ typedef struct conn {
     SSL *ssl;
     int fd;
     unsigned long id;
+    unsigned long gen; /* of the context it was made on */
     char peer[CLI_NET_NAME_MAX];
     FILE *out;
     char *text;
@@ -130,48 +147,210 @@ serve_log(int level, const char *plugin, const char *message, void *arg)
     cli_fprint_log(current != NULL ? current->out : stdout, "server", level, plugin, message);
 }
 
-/* A context from the host's current generation, refusing a client configuration. */
-static SSL_CTX *
-server_ctx(server *s)
+/* The SSL_CTX ex_data index that marks the contexts serve made (see context_freed). */
+static int ctx_index = -1;
+
+/*
+ * Set by context_freed in the thread that frees one of our contexts;
+ * looked at once that free has returned (trim_if_freed): OpenSSL frees
+ * ex_data first, before the rest of the context and its named contexts.
+ */
+static _Thread_local int context_gone;
+
+static void
+context_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-    sslplug_error err;
-    SSL_CTX *ctx = sslplug_ctx_new(s->host, &err);
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    /* NULL: a named context, or one refused before it was marked. */
+    if (ptr != NULL) {
+        context_gone = 1;
+    }
+}
+
+/*
+ * After a free that may have dropped the last reference to a replaced
+ * context (the last connection on an old generation ended): its memory went
+ * back to malloc, which keeps it, and the resident size would stay at that
+ * of two generations.  The reloader hands it back to the system.
+ */
+static void
+trim_if_freed(server *s)
+{
+    if (!context_gone) {
+        return;
+    }
+    context_gone = 0;
+    pthread_mutex_lock(&s->lock);
+    s->want_trim = 1;
+    pthread_cond_signal(&s->wake_reloader);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A context from the host's current generation, refusing a client configuration; NULL with err. */
+static SSL_CTX *
+server_ctx(server *s, sslplug_error *err)
+{
+    SSL_CTX *ctx = sslplug_ctx_new(s->host, err);
 
     if (ctx == NULL) {
-        cli_print_error(stderr, &err);
         return NULL;
     }
     if (SSL_CTX_get_ssl_method(ctx) == TLS_client_method()) {
-        fprintf(stderr, "%s: /context/role: serve needs a server configuration (role \"server\")\n",
-                s->config);
+        memset(err, 0, sizeof(*err));
+        err->code = SSLPLUG_E_CONFIG;
+        snprintf(err->source, sizeof(err->source), "%s", s->config);
+        snprintf(err->pointer, sizeof(err->pointer), "/context/role");
+        snprintf(err->message, sizeof(err->message),
+                 "serve needs a server configuration (role \"server\")");
         SSL_CTX_free(ctx);
         return NULL;
+    }
+    if (!SSL_CTX_set_ex_data(ctx, ctx_index, s)) {
+        /* Served all the same; only its memory is not handed back when it goes. */
+        ERR_clear_error();
     }
     return ctx;
 }
 
+/*
+ * Load the configuration again and, once a context of the new generation
+ * is made, make it the one new connections get.  Runs on the reloader:
+ * meanwhile the accept loop accepts on the current context, and
+ * connections in flight hold their own reference to the one they started
+ * on (their generation).
+ */
 static void
 reload(server *s)
 {
     sslplug_error err;
+    unsigned long serving, gen;
     SSL_CTX *ctx, *old;
 
-    if (!sslplug_host_reload(s->host, &err)) {
-        printf("reload failed, still serving generation %lu: ", sslplug_host_generation(s->host));
+    pthread_mutex_lock(&s->lock);
+    serving = s->gen;
+    pthread_mutex_unlock(&s->lock);
+    printf("reload: loading %s, generation %lu serving meanwhile\n", s->config, serving);
+    if (!sslplug_host_reload(s->host, &err) || (ctx = server_ctx(s, &err)) == NULL) {
+        printf("reload failed, still serving generation %lu: ", serving);
         cli_print_error(stdout, &err);
         return;
     }
-    printf("reloaded: generation %lu\n", sslplug_host_generation(s->host));
-    if ((ctx = server_ctx(s)) == NULL) {
-        printf("reload: no context from the new configuration, keeping the previous one\n");
-        return;
-    }
-    /* Connections in flight hold their own reference to the context they started on. */
+    gen = sslplug_host_generation(s->host);
     pthread_mutex_lock(&s->lock);
     old = s->ctx;
     s->ctx = ctx;
+    s->gen = gen;
     pthread_mutex_unlock(&s->lock);
+    printf("reloaded: generation %lu\n", gen);
     SSL_CTX_free(old);
+    trim_if_freed(s);
+}
+
+/* ---- the reloader ---- */
+
+static void *
+reloader_thread(void *arg)
+{
+    server *s = arg;
+
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        if (s->want_reload) {
+            s->want_reload = 0;
+            s->reloading = 1;
+            pthread_mutex_unlock(&s->lock);
+            reload(s);
+            pthread_mutex_lock(&s->lock);
+            s->reloading = 0;
+        } else if (s->want_trim) {
+            s->want_trim = 0;
+            pthread_mutex_unlock(&s->lock);
+#ifdef __GLIBC__
+            malloc_trim(0);
+#endif
+            pthread_mutex_lock(&s->lock);
+        } else if (s->quitting) {
+            break;
+        } else {
+            pthread_cond_wait(&s->wake_reloader, &s->lock);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    ERR_clear_error();
+    return NULL;
+}
+
+/*
+ * A thread with SIGHUP, SIGTERM and SIGINT blocked, so that their handler
+ * runs on the accept loop's thread only: the flags it sets are then read on
+ * the thread that wrote them (all a sig_atomic_t promises), and no signal
+ * interrupts a plugin's reads on another thread.  Returns 1 or 0.
+ */
+static int
+start_unsignalled(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+    sigset_t block, old;
+    int started;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    started = pthread_create(tid, NULL, fn, arg) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return started;
+}
+
+static int
+reloader_start(server *s)
+{
+    s->reloader_started = start_unsignalled(&s->reloader, reloader_thread, s);
+    if (s->reloader_started) {
+        /* What top -H shows, and how sslplug_bench_reload finds its CPU time. */
+        pthread_setname_np(s->reloader, "sslplug-reload");
+    }
+    return s->reloader_started;
+}
+
+/*
+ * Ask for a reload.  One in progress finishes first: it may have read the
+ * file before the edit this request is about, so one more follows it,
+ * however many requests came meanwhile.
+ */
+static void
+reloader_request(server *s)
+{
+    int queued;
+
+    pthread_mutex_lock(&s->lock);
+    queued = s->reloading && !s->want_reload;
+    s->want_reload = 1;
+    pthread_cond_signal(&s->wake_reloader);
+    pthread_mutex_unlock(&s->lock);
+    if (queued) {
+        printf("reload: another one after the one in progress\n");
+    }
+}
+
+/* Wait for the reloader to end, after the reload in progress if there is one. */
+static void
+reloader_stop(server *s)
+{
+    if (!s->reloader_started) {
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->quitting = 1;
+    s->want_reload = 0;
+    pthread_cond_signal(&s->wake_reloader);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->reloader, NULL);
+    s->reloader_started = 0;
 }
 
 /* The lines of the report that describe the connection, also the body of the HTTP answer. */
@@ -247,7 +426,12 @@ answer_http(conn *c, cli_net_reader *r, const cli_net_wait *wait, const char *re
 static void
 converse(conn *c)
 {
-    cli_net_wait wait = {0, c->s->stop[0], &stop_requested, c->s->idle_ms, 1};
+    /*
+     * Only the stop pipe says when to give up: stop_requested is written by
+     * the signal handler on another thread, where reading it would be a
+     * data race (a sig_atomic_t is atomic only for its own thread).
+     */
+    cli_net_wait wait = {0, c->s->stop[0], NULL, c->s->idle_ms, 1};
     cli_net_reader *r = calloc(1, sizeof(*r));
     char line[SERVE_LINE_MAX], why[CLI_NET_WHY_MAX];
     int n;
@@ -292,6 +476,7 @@ conn_free(conn *c)
     }
     free(c->text);
     SSL_free(c->ssl);
+    trim_if_freed(c->s);
     if (c->fd >= 0) {
         close(c->fd);
     }
@@ -372,6 +557,7 @@ conn_new(server *s, int fd, const char *peer)
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
     pthread_mutex_lock(&s->lock);
     c->id = ++s->next_id;
+    c->gen = s->gen;
     c->ssl = SSL_new(s->ctx);
     pthread_mutex_unlock(&s->lock);
     if ((c->out = open_memstream(&c->text, &c->len)) == NULL || c->ssl == NULL ||
@@ -380,7 +566,7 @@ conn_new(server *s, int fd, const char *peer)
         conn_free(c);
         return NULL;
     }
-    fprintf(c->out, "connection #%lu from %s\n", c->id, peer);
+    fprintf(c->out, "connection #%lu from %s (generation %lu)\n", c->id, peer, c->gen);
     return c;
 }
 
@@ -389,9 +575,7 @@ static void
 start_conn(server *s, int fd, const char *peer)
 {
     conn *c = conn_new(s, fd, peer);
-    pthread_attr_t attr;
     pthread_t tid;
-    int started;
 
     if (c == NULL) {
         return;
@@ -399,10 +583,7 @@ start_conn(server *s, int fd, const char *peer)
     pthread_mutex_lock(&s->lock);
     s->active++;
     pthread_mutex_unlock(&s->lock);
-    pthread_attr_init(&attr);
-    started = pthread_create(&tid, &attr, conn_thread, c) == 0;
-    pthread_attr_destroy(&attr);
-    if (!started) {
+    if (!start_unsignalled(&tid, conn_thread, c)) {
         printf("connection from %s: cannot start a thread\n", peer);
         pthread_mutex_lock(&s->lock);
         s->active--;
@@ -440,12 +621,13 @@ serve_loop(server *s, int once)
         /* Flags first, then poll: a signal in between leaves a byte in the pipe. */
         if (stop_requested) {
             drain_connections(s);
+            reloader_stop(s);
             printf("stopped\n");
             return CLI_OK;
         }
         if (reload_requested) {
             reload_requested = 0;
-            reload(s);
+            reloader_request(s);
         }
         /* At the limit, accept nothing until a connection ends. */
         pthread_mutex_lock(&s->lock);
@@ -491,6 +673,7 @@ run(const char *config, const char *addr, const char *port, int once, int max_co
     server s = {.config = config,
                 .lock = PTHREAD_MUTEX_INITIALIZER,
                 .idle = PTHREAD_COND_INITIALIZER,
+                .wake_reloader = PTHREAD_COND_INITIALIZER,
                 .max_conns = max_conns,
                 .idle_ms = idle_ms,
                 .lfd = -1,
@@ -522,7 +705,18 @@ run(const char *config, const char *addr, const char *port, int once, int max_co
     }
     sslplug_host_set_trace(s.host, serve_trace, NULL);
     sslplug_host_set_log(s.host, serve_log, NULL);
-    if ((s.ctx = server_ctx(&s)) == NULL) {
+    if (ctx_index < 0 &&
+        (ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, context_freed)) < 0) {
+        fprintf(stderr, "sslplug serve: cannot allocate an SSL_CTX ex_data index\n");
+        goto done;
+    }
+    if ((s.ctx = server_ctx(&s, &err)) == NULL) {
+        cli_print_error(stderr, &err);
+        goto done;
+    }
+    s.gen = sslplug_host_generation(s.host);
+    if (!reloader_start(&s)) {
+        fprintf(stderr, "sslplug serve: cannot start the reload thread\n");
         goto done;
     }
     if ((s.lfd = cli_net_listen(addr, port, name, sizeof(name), why, sizeof(why))) < 0) {
@@ -533,6 +727,7 @@ run(const char *config, const char *addr, const char *port, int once, int max_co
     fflush(stdout);
     rc = serve_loop(&s, once);
 done:
+    reloader_stop(&s);
     if (s.lfd >= 0) {
         close(s.lfd);
     }
@@ -586,9 +781,11 @@ cli_serve(int argc, char **argv)
                "                         handshake and echo succeeded, 1 otherwise\n"
                "  --max-connections N    connections served at once (default %d); more wait\n"
                "  --idle-timeout SECONDS how long one step may wait for the peer (default %d)\n\n"
-               "SIGHUP reloads CONFIG: later connections use a context from the new\n"
-               "configuration, or the old one when the reload fails.  SIGTERM and SIGINT stop\n"
-               "the server (exit 0), interrupting connections in progress.\n",
+               "SIGHUP reloads CONFIG beside the connections: until the new configuration is\n"
+               "loaded, connections are accepted on the current one; after, they get the new\n"
+               "one, or the current one still when the reload failed.  Connections keep the\n"
+               "configuration they started on.  SIGTERM and SIGINT stop the server (exit 0),\n"
+               "interrupting connections in progress, after a reload in progress.\n",
                usage_text, SERVE_MAX_CONNECTIONS, SERVE_IDLE_TIMEOUT_S);
         return CLI_OK;
     }
