@@ -24,6 +24,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "key_reader.h"
 #include "name_pattern.h"
 #include "sslplug_plugin_util.h"
 
@@ -60,7 +61,8 @@ cs_fini(void *state)
 }
 
 static int
-load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, chain *c)
+load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, sslplugi_key_reader *keys,
+           chain *c)
 {
     char path[4096];
     FILE *f;
@@ -79,8 +81,7 @@ load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, chain *c)
     fclose(f);
     ERR_clear_error();
     snprintf(path, sizeof(path), "%s/%s.key", dir, stem);
-    if ((f = fopen(path, "re")) == NULL ||
-        (c->key = PEM_read_PrivateKey(f, NULL, sslplugi_refuse_password, NULL)) == NULL) {
+    if ((f = fopen(path, "re")) == NULL || (c->key = sslplugi_key_reader_read(keys, f)) == NULL) {
         sslplugi_cfg_error(cfg, "dir", "cannot read unencrypted private key %s", path);
         goto fail;
     }
@@ -113,6 +114,7 @@ load_dir(const sslplugi_cfg *cfg, const char *dir, cert_select_sni *cs)
     struct dirent **names = NULL;
     char errbuf[256];
     int n = scandir(dir, &names, is_crt, alphasort), ok = 1;
+    sslplugi_key_reader *keys = NULL;
 
     if (n < 0) {
         sslplugi_cfg_error(cfg, "dir", "cannot read directory %s: %s", dir,
@@ -122,18 +124,21 @@ load_dir(const sslplugi_cfg *cfg, const char *dir, cert_select_sni *cs)
     if (n == 0) {
         sslplugi_cfg_error(cfg, "dir", "no NAME.crt in %s", dir);
         ok = 0;
-    } else if ((cs->chains = calloc((size_t)n, sizeof(*cs->chains))) == NULL) {
+    } else if ((cs->chains = calloc((size_t)n, sizeof(*cs->chains))) == NULL ||
+               (keys = sslplugi_key_reader_new()) == NULL) {
+        sslplugi_cfg_error(cfg, "dir", "out of memory");
         ok = 0;
     }
     for (int i = 0; i < n; i++) {
         if (ok) {
             names[i]->d_name[strlen(names[i]->d_name) - 4] = '\0';
-            ok = load_chain(cfg, dir, names[i]->d_name, &cs->chains[cs->count]);
+            ok = load_chain(cfg, dir, names[i]->d_name, keys, &cs->chains[cs->count]);
             cs->count++;
         }
         free(names[i]);
     }
     free(names);
+    sslplugi_key_reader_free(keys);
     return ok;
 }
 
