@@ -35,14 +35,21 @@ vhosts(void)
     return dir;
 }
 
+/* A server presenting pki/self.crt unless cert_select_sni picks a chain; rep may be NULL. */
 static SSL_CTX *
-server_ctx(const char *dir, const char *extra)
+server_ctx_report(const char *dir, const char *extra, tu_report *rep)
 {
     return tu_ctx_entry(
-        NULL,
+        rep,
         "\"role\": \"server\", \"certificate\": \"pki/self.crt\", \"private_key\": "
         "\"pki/self.key\"",
         "cert", "{\"plugin\": \"cert_select_sni\", \"config\": {\"dir\": \"%s\"%s}}", dir, extra);
+}
+
+static SSL_CTX *
+server_ctx(const char *dir, const char *extra)
+{
+    return server_ctx_report(dir, extra, NULL);
 }
 
 /* The subject the client saw when asking for name. */
@@ -412,11 +419,7 @@ test_plugin_cert_select_sni_tie_rule(void **state)
     digest_a = memcmp(da, db, sizeof(da)) < 0 ? "twin-a" : "twin-b";
     digest_b = memcmp(da, db, sizeof(da)) < 0 ? "twin-b" : "twin-a";
 
-    server = tu_ctx_entry(&rep,
-                          "\"role\": \"server\", \"certificate\": \"pki/self.crt\", "
-                          "\"private_key\": \"pki/self.key\"",
-                          "cert",
-                          "{\"plugin\": \"cert_select_sni\", \"config\": {\"dir\": \"%s\"}}", dir);
+    server = server_ctx_report(dir, "", &rep);
     expect_chain(server, "tie1.example", "z-renewed", 1);
     expect_chain(server, "tie2.example", "a-renewed", 1);
     expect_chain(server, "tie3.example", "z-current", 1);
@@ -463,11 +466,7 @@ test_plugin_cert_select_sni_names_not_served(void **state)
     make_chain(&is, dir, "odd", "odd", NULL,
                "DNS:*.tld,DNS:f*.partial.example,DNS:dot.example.,DNS:ok.example", -1, 30);
     issuer_cleanup(&is);
-    server = tu_ctx_entry(&rep,
-                          "\"role\": \"server\", \"certificate\": \"pki/self.crt\", "
-                          "\"private_key\": \"pki/self.key\"",
-                          "cert",
-                          "{\"plugin\": \"cert_select_sni\", \"config\": {\"dir\": \"%s\"}}", dir);
+    server = server_ctx_report(dir, "", &rep);
     expect_chain(server, "ok.example", "odd", 1);
     expect_chain(server, "a.tld", "sslplug self", 0);
     expect_chain(server, "foo.partial.example", "sslplug self", 0);
