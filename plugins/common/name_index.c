@@ -12,29 +12,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/lhash.h>
+#include <openssl/rand.h>
 
 typedef struct name_entry {
     const char *key; /* the name, after "*." in the wildcard table */
     void *value;
-} name_entry; /* followed by the text key points to */
+    uint64_t seed; /* the index's, for entry_hash */
+} name_entry;      /* followed by the text key points to */
 
 struct sslplugi_name_index {
     OPENSSL_LHASH *exact;
     OPENSSL_LHASH *wild;
+    uint64_t seed;
 };
 
-/* FNV-1a: names come from the configuration, never from a client, so no seed is needed. */
+/*
+ * FNV-1a from a random start per index.  The names come from the
+ * configuration, but a hosting provider's come from its customers, who could
+ * otherwise choose thousands that share one bucket and make every lookup of
+ * that bucket walk them.
+ */
 static unsigned long
 entry_hash(const void *data)
 {
-    uint64_t h = 14695981039346656037u;
+    const name_entry *e = data;
+    uint64_t h = 14695981039346656037u ^ e->seed;
 
-    for (const unsigned char *p = (const unsigned char *)((const name_entry *)data)->key;
-         *p != '\0'; p++) {
+    for (const unsigned char *p = (const unsigned char *)e->key; *p != '\0'; p++) {
         h = (h ^ *p) * 1099511628211u;
     }
-    return (unsigned long)h;
+    return (unsigned long)(h ^ (h >> 32));
 }
 
 static int
@@ -56,6 +65,11 @@ sslplugi_name_index_new(void)
 
     if (index == NULL) {
         return NULL;
+    }
+    /* Without randomness the index still works, with a seed anyone can know. */
+    if (RAND_bytes((unsigned char *)&index->seed, sizeof(index->seed)) != 1) {
+        ERR_clear_error();
+        index->seed = 0;
     }
     if ((index->exact = OPENSSL_LH_new(entry_hash, entry_cmp)) == NULL ||
         (index->wild = OPENSSL_LH_new(entry_hash, entry_cmp)) == NULL) {
@@ -90,7 +104,7 @@ sslplugi_name_index_slot(sslplugi_name_index *index, const char *pattern)
 {
     int wild = strncmp(pattern, "*.", 2) == 0;
     OPENSSL_LHASH *table = wild ? index->wild : index->exact;
-    name_entry probe = {pattern + (wild ? 2 : 0), NULL}, *e;
+    name_entry probe = {pattern + (wild ? 2 : 0), NULL, index->seed}, *e;
     size_t len;
 
     if ((e = OPENSSL_LH_retrieve(table, &probe)) != NULL) {
@@ -103,6 +117,7 @@ sslplugi_name_index_slot(sslplugi_name_index *index, const char *pattern)
     memcpy(e + 1, probe.key, len + 1);
     e->key = (const char *)(e + 1);
     e->value = NULL;
+    e->seed = index->seed;
     /* NULL both when added and when out of memory; only the error count tells. */
     (void)OPENSSL_LH_insert(table, e);
     if (OPENSSL_LH_error(table) > 0) {
@@ -113,9 +128,9 @@ sslplugi_name_index_slot(sslplugi_name_index *index, const char *pattern)
 }
 
 static void *
-lookup(OPENSSL_LHASH *table, const char *key)
+lookup(OPENSSL_LHASH *table, uint64_t seed, const char *key)
 {
-    name_entry probe = {key, NULL};
+    name_entry probe = {key, NULL, seed};
     const name_entry *e = OPENSSL_LH_retrieve(table, &probe);
 
     return e != NULL ? e->value : NULL;
@@ -124,7 +139,7 @@ lookup(OPENSSL_LHASH *table, const char *key)
 void *
 sslplugi_name_index_exact(const sslplugi_name_index *index, const char *name)
 {
-    return lookup(index->exact, name);
+    return lookup(index->exact, index->seed, name);
 }
 
 void *
@@ -135,7 +150,7 @@ sslplugi_name_index_wildcard(const sslplugi_name_index *index, const char *name)
     if (dot == NULL || dot == name || dot[1] == '\0') {
         return NULL;
     }
-    return lookup(index->wild, dot + 1);
+    return lookup(index->wild, index->seed, dot + 1);
 }
 
 void *
