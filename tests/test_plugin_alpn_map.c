@@ -1,8 +1,10 @@
 /*
  * alpn_map: the application protocol by SNI name, in real handshakes.
  */
+#define _GNU_SOURCE /* open_memstream */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +76,98 @@ test_plugin_alpn_map_mismatch_none(void **state)
     SSL_CTX_free(server);
 }
 
+#define EXACT 3072 /* nNNNN.many.example: ["eNNNN"] */
+#define WILD 1024  /* *.wNNNN.many.example: ["wNNNN"] */
+
+/* Every pattern its own protocol, so a handshake tells which pattern matched. */
+static SSL_CTX *
+many_server(void)
+{
+    char *entry = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&entry, &len);
+    SSL_CTX *server;
+
+    assert_non_null(f);
+    fputs("{\"plugin\": \"alpn_map\", \"config\": {\"default\": [\"dflt\"], \"names\": {", f);
+    for (int i = 0; i < EXACT; i++) {
+        fprintf(f, "\"n%04d.many.example\": [\"e%04d\"], ", i, i);
+    }
+    for (int i = 0; i < WILD; i++) {
+        fprintf(f, "\"*.w%04d.many.example\": [\"w%04d\"], ", i, i);
+    }
+    fputs("\"*.both1.example\": [\"wild1\"], \"www.both1.example\": [\"exact1\"], "
+          "\"www.both2.example\": [\"exact2\"], \"*.both2.example\": [\"wild2\"]}}}",
+          f);
+    assert_int_equal(fclose(f), 0);
+    server = tu_ctx_entry(NULL, TU_SERVER_CONTEXT, "alpn", "%s", entry);
+    free(entry);
+    return server;
+}
+
+/*
+ * The client offers proto and "dflt": a name routed to any other pattern
+ * fails the handshake ("mismatch": "reject"), one routed to none gets dflt.
+ */
+static void
+expect_route(SSL_CTX *server, const char *name, const char *proto)
+{
+    char wire[64];
+    size_t n = strlen(proto);
+
+    assert_true(n < 32);
+    wire[0] = (char)n;
+    memcpy(wire + 1, proto, n);
+    memcpy(wire + 1 + n,
+           "\x04"
+           "dflt",
+           5);
+    expect(server, name, wire, (unsigned)(n + 6), proto);
+}
+
+static void
+test_plugin_alpn_map_among_thousands(void **state)
+{
+    static const int exact[] = {0, 1, 2, 1000, 2047, 3070, 3071};
+    static const int wild[] = {0, 1, 511, 1022, 1023};
+    SSL_CTX *server = many_server();
+    char name[64], proto[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+        snprintf(name, sizeof(name), "n%04d.many.example", exact[i]);
+        snprintf(proto, sizeof(proto), "e%04d", exact[i]);
+        expect_route(server, name, proto);
+    }
+    for (size_t i = 0; i < sizeof(wild) / sizeof(wild[0]); i++) {
+        snprintf(name, sizeof(name), "x.w%04d.many.example", wild[i]);
+        snprintf(proto, sizeof(proto), "w%04d", wild[i]);
+        expect_route(server, name, proto);
+    }
+    expect_route(server, "N0042.MANY.example.", "e0042");
+    expect_route(server, "Abc.W0042.many.example", "w0042");
+    /* One label more only: neither the bare parent nor two labels; nothing else matches. */
+    expect_route(server, "w0042.many.example", "dflt");
+    expect_route(server, "a.b.w0042.many.example", "dflt");
+    expect_route(server, "n3072.many.example", "dflt");
+    expect_route(server, "x.n0001.many.example", "dflt");
+    SSL_CTX_free(server);
+}
+
+/* An exact pattern wins over a "*." one over it, before or after it in the object. */
+static void
+test_plugin_alpn_map_exact_beats_wildcard(void **state)
+{
+    SSL_CTX *server = many_server();
+
+    (void)state;
+    expect_route(server, "www.both1.example", "exact1");
+    expect_route(server, "api.both1.example", "wild1");
+    expect_route(server, "www.both2.example", "exact2");
+    expect_route(server, "api.both2.example", "wild2");
+    SSL_CTX_free(server);
+}
+
 static void
 test_plugin_alpn_map_config_errors(void **state)
 {
@@ -87,6 +181,14 @@ test_plugin_alpn_map_config_errors(void **state)
                          "/callbacks/alpn/config/default", "1 to 255 bytes");
     tu_init_assert_error(TU_SERVER_CONTEXT, "alpn", "alpn_map", "{\"mismatch\": \"maybe\"}",
                          "/callbacks/alpn/config/mismatch", NULL);
+    /* One pattern in two spellings: refused at the second. */
+    tu_init_assert_error(TU_SERVER_CONTEXT, "alpn", "alpn_map",
+                         "{\"names\": {\"Alt.Example.\": [\"h2\"], \"b.example\": [\"h2\"], "
+                         "\"alt.example\": [\"http/1.1\"]}}",
+                         "/callbacks/alpn/config/names/alt.example", "given twice");
+    tu_init_assert_error(TU_SERVER_CONTEXT, "alpn", "alpn_map",
+                         "{\"names\": {\"*.x.example\": [\"h2\"], \"*.X.Example\": [\"h2\"]}}",
+                         "/callbacks/alpn/config/names/*.X.Example", "given twice");
 }
 
 int
@@ -95,6 +197,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plugin_alpn_map_by_name),
         cmocka_unit_test(test_plugin_alpn_map_mismatch_none),
+        cmocka_unit_test(test_plugin_alpn_map_among_thousands),
+        cmocka_unit_test(test_plugin_alpn_map_exact_beats_wildcard),
         cmocka_unit_test(test_plugin_alpn_map_config_errors),
     };
 

@@ -3,7 +3,9 @@
  * name: each name (or "*." pattern) maps to the protocols it serves, in the
  * server's order of preference, and the first of them the client offers is
  * selected.  Names are matched in the host's one form, patterns included
- * (name_pattern.h), in configuration order.
+ * (name_pattern.h), an exact pattern before a "*." one; the patterns are
+ * indexed at init (name_index.h), so a handshake costs one or two hash
+ * lookups however many there are.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -16,15 +18,15 @@
 #include "sslplug_plugin_util.h"
 
 typedef struct route {
-    char *pattern; /* NULL: "default" */
     char **protocols;
 } route;
 
 typedef struct alpn_map {
     const sslplug_services *services;
     const sslplug_handle *handle;
-    route *routes;
+    route *routes; /* the index's values */
     size_t count;
+    sslplugi_name_index *index;
     route fallback; /* "default"; protocols NULL when not given */
     int reject;     /* no protocol shared: the alert (else: go on without ALPN) */
 } alpn_map;
@@ -38,11 +40,11 @@ am_fini(void *state)
         return;
     }
     for (size_t i = 0; i < am->count; i++) {
-        free(am->routes[i].pattern);
         sslplugi_strings_free(am->routes[i].protocols);
     }
     sslplugi_strings_free(am->fallback.protocols);
     free(am->routes);
+    sslplugi_name_index_free(am->index);
     free(am);
 }
 
@@ -87,7 +89,8 @@ load(const sslplugi_cfg *cfg, alpn_map *am)
         return 0;
     }
     if (names != NULL &&
-        (am->routes = calloc(json_object_size(names) + 1, sizeof(*am->routes))) == NULL) {
+        ((am->routes = calloc(json_object_size(names) + 1, sizeof(*am->routes))) == NULL ||
+         (am->index = sslplugi_name_index_new()) == NULL)) {
         return 0;
     }
     json_object_foreach(names, pattern, list) {
@@ -95,9 +98,7 @@ load(const sslplugi_cfg *cfg, alpn_map *am)
 
         snprintf(where, sizeof(where), "/names");
         sslplugi_pointer_append(where, sizeof(where), pattern);
-        if ((r->pattern = sslplugi_name_pattern(am->services, pattern)) == NULL) {
-            sslplugi_cfg_error_at(cfg, where, "\"%s\" is not a host name or a \"*.\" pattern",
-                                  pattern);
+        if (!sslplugi_cfg_name_pattern(cfg, "names", pattern, 0, am->index, r)) {
             return 0;
         }
         am->count++;
@@ -148,13 +149,10 @@ protocols_for(const alpn_map *am, const SSL *ssl)
 {
     char buf[256];
     const char *name = sslplugi_server_name(am->services, ssl, buf, sizeof(buf));
+    const route *r =
+        name != NULL && am->index != NULL ? sslplugi_name_index_find(am->index, name) : NULL;
 
-    for (size_t i = 0; name != NULL && i < am->count; i++) {
-        if (sslplugi_name_matches(am->routes[i].pattern, name)) {
-            return am->routes[i].protocols;
-        }
-    }
-    return am->fallback.protocols;
+    return r != NULL ? r->protocols : am->fallback.protocols;
 }
 
 static int

@@ -4,11 +4,14 @@
  * context, or refuse it.
  *
  * Names are matched exactly or by a leading "*." label ("*.svc.local"
- * matches "a.svc.local", not "svc.local" nor "a.b.svc.local"), in
- * configuration order, in the host's one form of names (lower case, one
- * trailing dot removed: services->normalise_name), patterns included, so
- * "Secure.Example." reaches the rule for secure.example.  The host switches contexts before any
- * session is looked up, so a session made for one virtual host is never resumed on another.
+ * matches "a.svc.local", not "svc.local" nor "a.b.svc.local"), an exact
+ * pattern before a "*." one whatever their order, in the host's one form of
+ * names (lower case, one trailing dot removed: services->normalise_name),
+ * patterns included, so "Secure.Example." reaches the rule for
+ * secure.example.  The patterns are indexed at init (name_index.h): a
+ * connection costs one or two hash lookups however many there are.  The
+ * host switches contexts before any session is looked up, so a session made
+ * for one virtual host is never resumed on another.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -21,15 +24,15 @@
 #include "sslplug_plugin_util.h"
 
 typedef struct route {
-    char *pattern;
     char *context; /* NULL: the main context */
 } route;
 
 typedef struct servername_map {
     const sslplug_services *services;
     const sslplug_handle *handle;
-    route *routes;
+    route *routes; /* the index's values */
     size_t count;
+    sslplugi_name_index *index;
     int reject_unknown;
     int reject_missing;
 } servername_map;
@@ -43,14 +46,14 @@ sm_fini(void *state)
         return;
     }
     for (size_t i = 0; i < sm->count; i++) {
-        free(sm->routes[i].pattern);
         free(sm->routes[i].context);
     }
     free(sm->routes);
+    sslplugi_name_index_free(sm->index);
     free(sm);
 }
 
-/* "names": {"pattern": "context name" | ""}, in order. */
+/* "names": {"pattern": "context name" | ""}; each pattern once, in whatever spelling. */
 static int
 load_routes(const sslplugi_cfg *cfg, servername_map *sm)
 {
@@ -66,7 +69,8 @@ load_routes(const sslplugi_cfg *cfg, servername_map *sm)
                            json_is_array(names) ? "an array" : "another type");
         return 0;
     }
-    if ((sm->routes = calloc(json_object_size(names) + 1, sizeof(*sm->routes))) == NULL) {
+    if ((sm->routes = calloc(json_object_size(names) + 1, sizeof(*sm->routes))) == NULL ||
+        (sm->index = sslplugi_name_index_new()) == NULL) {
         return 0;
     }
     json_object_foreach(names, pattern, target) {
@@ -78,9 +82,8 @@ load_routes(const sslplugi_cfg *cfg, servername_map *sm)
                                "context");
             return 0;
         }
-        if ((r->pattern = sslplugi_name_pattern(sm->services, pattern)) == NULL) {
-            sslplugi_cfg_error(cfg, "names", "\"%s\" is not a host name or a \"*.\" pattern of one",
-                               pattern);
+        /* An invalid pattern is reported at "/names", where it always was. */
+        if (!sslplugi_cfg_name_pattern(cfg, "names", pattern, 1, sm->index, r)) {
             return 0;
         }
         r->context = json_string_length(target) > 0 ? strdup(json_string_value(target)) : NULL;
@@ -128,21 +131,20 @@ static int
 sm_servername(void *state, SSL *ssl, const char *name, const char **context)
 {
     const servername_map *sm = state;
+    const route *r;
 
     (void)ssl;
     if (name == NULL) {
         return sm->reject_missing ? SSLPLUG_SNI_REJECT : SSLPLUG_SNI_ACCEPT;
     }
-    for (size_t i = 0; i < sm->count; i++) {
-        if (sslplugi_name_matches(sm->routes[i].pattern, name)) {
-            if (sm->routes[i].context == NULL) {
-                return SSLPLUG_SNI_ACCEPT;
-            }
-            *context = sm->routes[i].context;
-            return SSLPLUG_SNI_SWITCH;
-        }
+    if (sm->index == NULL || (r = sslplugi_name_index_find(sm->index, name)) == NULL) {
+        return sm->reject_unknown ? SSLPLUG_SNI_REJECT : SSLPLUG_SNI_ACCEPT;
     }
-    return sm->reject_unknown ? SSLPLUG_SNI_REJECT : SSLPLUG_SNI_ACCEPT;
+    if (r->context == NULL) {
+        return SSLPLUG_SNI_ACCEPT;
+    }
+    *context = r->context;
+    return SSLPLUG_SNI_SWITCH;
 }
 
 /* clang-format off */
