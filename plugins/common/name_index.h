@@ -12,8 +12,10 @@
  * trailing dot: name_pattern.h).
  *
  * The index owns its copies of the patterns; the values are the caller's.
- * Reading one index from several threads at once is safe once it is built
- * (OpenSSL's LHASH writes nothing on a lookup of a table with no error).
+ * Reading one index from several threads at once is safe once it is built:
+ * a lookup of OpenSSL 3.0's LHASH writes only its statistics counters, which
+ * it bumps atomically, and its error flag, only when set (never, after a
+ * build that succeeded).
  */
 #ifndef SSLPLUG_NAME_INDEX_H
 #define SSLPLUG_NAME_INDEX_H
