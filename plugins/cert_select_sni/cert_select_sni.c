@@ -28,6 +28,7 @@
 
 #include <sslplug/plugin.h>
 
+#include "cert_key.h"
 #include "key_reader.h"
 #include "leaf_names.h"
 #include "name_index.h"
@@ -85,9 +86,18 @@ load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, time_t no
         sslplugi_cfg_error(cfg, "dir", "cannot read certificate %s", path);
         goto fail;
     }
-    c->intermediates = sk_X509_new_null();
-    while (c->intermediates != NULL && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        sk_X509_push(c->intermediates, x);
+    sslplugi_x509_settle(c->leaf);
+    if ((c->intermediates = sk_X509_new_null()) == NULL) {
+        sslplugi_cfg_error(cfg, "dir", "out of memory");
+        goto fail;
+    }
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(c->intermediates, x)) {
+            X509_free(x);
+            sslplugi_cfg_error(cfg, "dir", "out of memory");
+            goto fail;
+        }
+        sslplugi_x509_settle(x);
     }
     fclose(f);
     ERR_clear_error();

@@ -103,11 +103,6 @@ load_pair(const sslplugi_cfg *cfg, const pair_source *src, cs_pair *p)
     ERR_set_mark();
     p->key_matches = X509_check_private_key(p->cert, p->key) == 1;
     ERR_pop_to_mark();
-    /* Cache the extensions now, not concurrently in the first handshakes. */
-    X509_check_purpose(p->cert, -1, 0);
-    for (int i = 0; i < sk_X509_num(p->extra); i++) {
-        X509_check_purpose(sk_X509_value(p->extra, i), -1, 0);
-    }
     sslplugi_x509_name(X509_get_subject_name(p->cert), p->subject, sizeof(p->subject));
     if (!p->key_matches) {
         cfg->services->log(cfg->handle, SSLPLUG_LOG_WARNING,

@@ -5,6 +5,16 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+void
+sslplugi_x509_settle(X509 *x)
+{
+    if (x != NULL) {
+        /* Any purpose check fills the cache; -1 checks none, and the answer does not matter. */
+        (void)X509_check_purpose(x, -1, 0);
+    }
+}
 
 int
 sslplugi_pem_read_certs(const sslplugi_cfg *cfg, const char *pointer, const char *path, X509 **cert,
@@ -24,6 +34,7 @@ sslplugi_pem_read_certs(const sslplugi_cfg *cfg, const char *pointer, const char
                               sslplugi_ossl_reason());
         goto done;
     }
+    sslplugi_x509_settle(*cert);
     if (chain != NULL) {
         if ((*chain = sk_X509_new_null()) == NULL) {
             sslplugi_cfg_error_at(cfg, pointer, "out of memory");
@@ -35,6 +46,7 @@ sslplugi_pem_read_certs(const sslplugi_cfg *cfg, const char *pointer, const char
                 sslplugi_cfg_error_at(cfg, pointer, "out of memory");
                 goto done;
             }
+            sslplugi_x509_settle(x);
         }
     }
     ok = 1;

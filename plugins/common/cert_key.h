@@ -1,7 +1,9 @@
 /*
  * A certificate and its private key as the client certificate plugins hold
  * them (client_cert_file, client_cert_select): read from PEM files at init,
- * with errors against the config, and handed to OpenSSL per handshake.
+ * with errors against the config, and handed to OpenSSL per handshake; and
+ * what every plugin that shares certificates among threads does to them
+ * first (cert_select_sni too).
  */
 #ifndef SSLPLUG_CERT_KEY_H
 #define SSLPLUG_CERT_KEY_H
@@ -12,11 +14,21 @@
 #include "sslplug_plugin_util.h"
 
 /**
+ * Fill OpenSSL's cache of x's decoded extensions now.  OpenSSL 3.0 fills it
+ * the first time a handshake looks (building or checking a chain), and two
+ * handshakes doing that at once on one X509 race inside it: one frees and
+ * replaces the key identifiers the other is comparing.  Every certificate a
+ * plugin loads at init and hands to handshakes on several threads goes
+ * through this first; NULL is a no-op.
+ */
+void sslplugi_x509_settle(X509 *x);
+
+/**
  * Read the first certificate of the PEM file at path into *cert and, when
  * chain is not NULL, up to max more after it into a new stack *chain (the
- * intermediates sent along).  Errors at pointer (relative to the entry's
- * config): "cannot open certificate PATH: ...", "cannot read certificate
- * PATH: REASON", "out of memory".  OpenSSL's error queue is left as it was.
+ * intermediates sent along), each settled (sslplugi_x509_settle).  Errors at pointer (relative to
+ * the entry's config): "cannot open certificate PATH: ...", "cannot read certificate PATH: REASON",
+ * "out of memory".  OpenSSL's error queue is left as it was.
  * @returns 1, or 0 after reporting; what was read by then is in *cert and
  *          *chain either way, the caller's to free.
  */
