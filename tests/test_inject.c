@@ -141,15 +141,9 @@ start_serve(fixture *f)
     const char *argv[] = {SSLPLUG_TEST_CLI,    "serve", conf, "--port", "0",
                           "--max-connections", "8",     NULL};
     tu_proc *p = tu_proc_start(&f->procs, argv, NULL);
-    const char *at;
 
     free(conf);
-    if (!tu_proc_wait_for(p, "listening on 127.0.0.1:") || !tu_proc_wait_for(p, "\n")) {
-        print_error("sslplug serve did not start:\n%s\n", p->text);
-    }
-    at = strstr(p->text, "listening on 127.0.0.1:");
-    assert_non_null(at);
-    return atoi(at + strlen("listening on 127.0.0.1:"));
+    return tu_proc_port_after(p, "listening on 127.0.0.1:");
 }
 
 /* `sslplug run OPTION CONFIG -- PROGRAM...` (argv: the program's), run to its end. */

@@ -10,54 +10,29 @@
  *
  * Every process is started with fork/exec, its stdout and stderr read
  * through one pipe with poll() against a deadline, and killed and reaped in
- * the teardown whatever the test's outcome.  Ports are never guessed:
+ * the teardown whatever the test's outcome (support/proc.h); stdin stays a
+ * pipe, since s_client and s_server end at the end of their input.  Ports are never guessed:
  * servers listen on port 0 and print the port they got.
  */
-#define _GNU_SOURCE /* pipe2, asprintf */
+#define _GNU_SOURCE /* asprintf */
+#include "proc.h"
 #include "testutil.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/ocsp.h>
 
-/* Bound on every wait for a child: a hang fails the test, it is not a measurement. */
-#define WAIT_MS 30000
-#define MAX_PROCS 6
-
-typedef struct proc {
-    pid_t pid;  /* 0: not started */
-    int in;     /* the child's stdin, -1 once closed */
-    int out;    /* the child's stdout and stderr, -1 after EOF */
-    char *text; /* everything read so far, NUL-terminated */
-    size_t len;
-    int status; /* exit status once reaped (128 + signal if killed), else -1 */
-} proc;
-
 typedef struct fixture {
-    proc procs[MAX_PROCS];
+    tu_procs procs;
     char *dir; /* configurations */
 } fixture;
-
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 setup(void **state)
@@ -65,9 +40,7 @@ setup(void **state)
     fixture *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    for (int i = 0; i < MAX_PROCS; i++) {
-        f->procs[i].in = f->procs[i].out = f->procs[i].status = -1;
-    }
+    tu_procs_init(&f->procs);
     f->dir = tu_tmpdir();
     *state = f;
     return 0;
@@ -79,171 +52,10 @@ teardown(void **state)
 {
     fixture *f = *state;
 
-    for (int i = 0; i < MAX_PROCS; i++) {
-        proc *p = &f->procs[i];
-
-        if (p->pid > 0 && p->status < 0) {
-            kill(p->pid, SIGKILL);
-            while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
-                continue;
-            }
-        }
-        if (p->in >= 0) {
-            close(p->in);
-        }
-        if (p->out >= 0) {
-            close(p->out);
-        }
-        free(p->text);
-    }
+    tu_procs_end(&f->procs);
     tu_rmtree(f->dir);
     free(f);
     return 0;
-}
-
-/* Start argv[0] (looked up in PATH) with stdout and stderr on one pipe. */
-static proc *
-start(fixture *f, const char *const argv[])
-{
-    int in[2], out[2];
-    proc *p = NULL;
-
-    for (int i = 0; i < MAX_PROCS && p == NULL; i++) {
-        if (f->procs[i].pid == 0) {
-            p = &f->procs[i];
-        }
-    }
-    assert_non_null(p);
-    assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-    p->text = calloc(1, 1);
-    assert_non_null(p->text);
-    fflush(NULL);
-    p->pid = fork();
-    assert_true(p->pid >= 0);
-    if (p->pid == 0) {
-        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) {
-            _exit(127);
-        }
-        /* main() ignores SIGPIPE; the children get the default back. */
-        signal(SIGPIPE, SIG_DFL);
-        execvp(argv[0], (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    p->in = in[1];
-    p->out = out[0];
-    return p;
-}
-
-/* Read what the child wrote until deadline; returns 0 at EOF or deadline. */
-static int
-read_some(proc *p, long long deadline)
-{
-    struct pollfd pfd = {p->out, POLLIN, 0};
-    long long left = deadline - now_ms();
-    char buf[4096];
-    ssize_t n;
-
-    if (p->out < 0 || left <= 0) {
-        return 0;
-    }
-    switch (poll(&pfd, 1, left > WAIT_MS ? WAIT_MS : (int)left)) {
-    case -1:
-        return errno == EINTR;
-    case 0:
-        return 0;
-    default:
-        break;
-    }
-    if ((n = read(p->out, buf, sizeof(buf))) <= 0) {
-        close(p->out);
-        p->out = -1;
-        return 0;
-    }
-    p->text = realloc(p->text, p->len + (size_t)n + 1);
-    assert_non_null(p->text);
-    memcpy(p->text + p->len, buf, (size_t)n);
-    p->len += (size_t)n;
-    p->text[p->len] = '\0';
-    return 1;
-}
-
-/* Wait until the child's output holds needle; 0 when it exits or the time is up first. */
-static int
-wait_for(proc *p, const char *needle)
-{
-    long long deadline = now_ms() + WAIT_MS;
-
-    while (strstr(p->text, needle) == NULL) {
-        if (!read_some(p, deadline)) {
-            return strstr(p->text, needle) != NULL;
-        }
-    }
-    return 1;
-}
-
-/* Read to EOF and reap: the exit status, or -1 when the child outlives the bound. */
-static int
-wait_exit(proc *p)
-{
-    long long deadline = now_ms() + WAIT_MS;
-    int status;
-
-    while (read_some(p, deadline)) {
-        continue;
-    }
-    for (;;) {
-        pid_t r = waitpid(p->pid, &status, WNOHANG);
-
-        if (r == p->pid) {
-            p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            return p->status;
-        }
-        if ((r < 0 && errno != EINTR) || now_ms() >= deadline) {
-            print_error("child %d still running; output so far:\n%s\n", (int)p->pid, p->text);
-            return -1;
-        }
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    }
-}
-
-static void
-send_line(proc *p, const char *line)
-{
-    assert_int_equal(write(p->in, line, strlen(line)), (ssize_t)strlen(line));
-    close(p->in);
-    p->in = -1;
-}
-
-/* The port after prefix ("listening on 127.0.0.1:", "ACCEPT 127.0.0.1:"), once printed. */
-static char *
-port_after(proc *p, const char *prefix)
-{
-    const char *at;
-    char *port = NULL;
-    long v;
-
-    if (!wait_for(p, prefix) || !wait_for(p, "\n")) {
-        print_error("no \"%s\" from the server:\n%s\n", prefix, p->text);
-    }
-    at = strstr(p->text, prefix);
-    assert_non_null(at);
-    v = strtol(at + strlen(prefix), NULL, 10);
-    assert_true(v > 0 && v < 65536);
-    assert_true(asprintf(&port, "127.0.0.1:%ld", v) > 0);
-    return port;
-}
-
-/* Fail with the child's whole output when needle is not in it. */
-static void
-assert_output(const proc *p, const char *needle)
-{
-    if (strstr(p->text, needle) == NULL) {
-        print_error("expected \"%s\" in:\n%s\n", needle, p->text);
-    }
-    assert_non_null(strstr(p->text, needle));
 }
 
 static char *config(fixture *f, const char *name, const char *fmt, ...)
@@ -267,7 +79,7 @@ config(fixture *f, const char *name, const char *fmt, ...)
  * openssl s_server on a free port: -rev sends each line back reversed.
  * Without require_client_cert, the NULL ends argv before -Verify.
  */
-static proc *
+static tu_proc *
 start_s_server(fixture *f, const char *version, int require_client_cert)
 {
     const char *argv[] = {"openssl",
@@ -288,25 +100,25 @@ start_s_server(fixture *f, const char *version, int require_client_cert)
                           tu_pki("ca.crt"),
                           NULL};
 
-    return start(f, argv);
+    return tu_proc_start_piped(&f->procs, argv, NULL);
 }
 
 /* sslplug serve --once on a free port. */
-static proc *
+static tu_proc *
 start_serve(fixture *f, const char *conf)
 {
     const char *argv[] = {SSLPLUG_TEST_CLI, "serve", conf, "--port", "0", "--once", NULL};
 
-    return start(f, argv);
+    return tu_proc_start_piped(&f->procs, argv, NULL);
 }
 
-static proc *
+static tu_proc *
 start_connect(fixture *f, const char *conf, const char *target)
 {
     const char *argv[] = {SSLPLUG_TEST_CLI, "connect",   conf, target,
                           "--servername",   "localhost", NULL};
 
-    return start(f, argv);
+    return tu_proc_start_piped(&f->procs, argv, NULL);
 }
 
 static char *
@@ -335,22 +147,26 @@ connect_sends_client_cert(void **state, const char *flag, const char *version)
                         "  \"config\": {\"certificate\": \"%s\", \"private_key\": \"%s\"}},"
                         "  \"verify\": {\"plugin\": \"verify_log\"}}}",
                         tu_pki("ca.crt"), tu_pki("client.crt"), tu_pki("client.key"));
-    proc *server = start_s_server(f, flag, 1);
-    char *target = port_after(server, "ACCEPT 127.0.0.1:");
-    proc *client = start_connect(f, conf, target);
+    tu_proc *server = start_s_server(f, flag, 1);
+    char *target = tu_proc_address_after(server, "ACCEPT 127.0.0.1:");
+    tu_proc *client = start_connect(f, conf, target);
 
-    assert_int_equal(wait_exit(client), 0);
-    assert_output(client, "[client] client_cert client_cert_file (/callbacks/client_cert): -> 1 "
-                          "sending /O=sslplug demo/CN=sslplug-client");
-    assert_output(client, "[client] verify      verify_log (/callbacks/verify): depth=0");
-    assert_output(client, "handshake: ok\npeer: /O=sslplug demo/CN=localhost\nverify: 0 (ok)\n");
-    assert_output(client, version);
+    assert_int_equal(tu_proc_wait_exit(client), 0);
+    tu_proc_assert_output(client,
+                          "[client] client_cert client_cert_file (/callbacks/client_cert): -> 1 "
+                          "sending /O=sslplug demo/CN=sslplug-client",
+                          1);
+    tu_proc_assert_output(client, "[client] verify      verify_log (/callbacks/verify): depth=0",
+                          1);
+    tu_proc_assert_output(client,
+                          "handshake: ok\npeer: /O=sslplug demo/CN=localhost\nverify: 0 (ok)\n", 1);
+    tu_proc_assert_output(client, version, 1);
     /* s_server -rev answers the line reversed. */
-    assert_output(client, "reply: gulplss morf olleh\n");
+    tu_proc_assert_output(client, "reply: gulplss morf olleh\n", 1);
     /* The server verified and accepted the certificate the plugin sent. */
-    assert_int_equal(wait_exit(server), 0);
-    assert_output(server, "Peer certificate: O = sslplug demo, CN = sslplug-client");
-    assert_output(server, "Verification: OK");
+    assert_int_equal(tu_proc_wait_exit(server), 0);
+    tu_proc_assert_output(server, "Peer certificate: O = sslplug demo, CN = sslplug-client", 1);
+    tu_proc_assert_output(server, "Verification: OK", 1);
     free(target);
     free(conf);
 }
@@ -376,23 +192,27 @@ connect_verify_plugin_rejects(void **state, const char *flag, const char *versio
                         " \"callbacks\": {\"verify\": [{\"plugin\": \"verify_log\"},"
                         "  {\"plugin\": \"%s\", \"config\": {\"depth\": 0}}]}}",
                         tu_pki("ca.crt"), tu_test_plugin("cb_verify_reject"));
-    proc *server = start_s_server(f, flag, 0);
-    char *target = port_after(server, "ACCEPT 127.0.0.1:");
-    proc *client = start_connect(f, conf, target);
+    tu_proc *server = start_s_server(f, flag, 0);
+    char *target = tu_proc_address_after(server, "ACCEPT 127.0.0.1:");
+    tu_proc *client = start_connect(f, conf, target);
 
-    assert_int_equal(wait_exit(client), 1);
+    assert_int_equal(tu_proc_wait_exit(client), 1);
     /* OpenSSL accepted the chain; the plugin refused the leaf. */
-    assert_output(client, "verify_log (/callbacks/verify/0): depth=0 subject=/O=sslplug "
-                          "demo/CN=localhost ok=1 error=X509_V_OK -> 1");
-    assert_output(client, "cb_verify_reject (/callbacks/verify/1): depth=0 subject=/O=sslplug "
-                          "demo/CN=localhost ok=1 error=X509_V_OK -> 0");
-    assert_output(client, "handshake: failed: certificate verify failed\n");
-    assert_output(client, "verify: 50 (application verification failure)\n");
-    assert_output(client, version);
+    tu_proc_assert_output(client,
+                          "verify_log (/callbacks/verify/0): depth=0 subject=/O=sslplug "
+                          "demo/CN=localhost ok=1 error=X509_V_OK -> 1",
+                          1);
+    tu_proc_assert_output(client,
+                          "cb_verify_reject (/callbacks/verify/1): depth=0 subject=/O=sslplug "
+                          "demo/CN=localhost ok=1 error=X509_V_OK -> 0",
+                          1);
+    tu_proc_assert_output(client, "handshake: failed: certificate verify failed\n", 1);
+    tu_proc_assert_output(client, "verify: 50 (application verification failure)\n", 1);
+    tu_proc_assert_output(client, version, 1);
     assert_null(strstr(client->text, "reply:"));
     /* The server saw the client abort the handshake. */
-    assert_int_equal(wait_exit(server), 0);
-    assert_output(server, "CONNECTION FAILURE");
+    assert_int_equal(tu_proc_wait_exit(server), 0);
+    tu_proc_assert_output(server, "CONNECTION FAILURE", 1);
     free(target);
     free(conf);
 }
@@ -412,7 +232,7 @@ test_interop_connect_verify_plugin_rejects_tls13(void **state)
 /* ---- openssl s_client against sslplug serve ---- */
 
 /* Without with_cert, the NULL ends argv before -cert. */
-static proc *
+static tu_proc *
 start_s_client(fixture *f, const char *target, const char *flag, int with_cert)
 {
     const char *argv[] = {"openssl",
@@ -434,7 +254,7 @@ start_s_client(fixture *f, const char *target, const char *flag, int with_cert)
                           tu_pki("client.key"),
                           NULL};
 
-    return start(f, argv);
+    return tu_proc_start_piped(&f->procs, argv, NULL);
 }
 
 static void
@@ -442,25 +262,30 @@ s_client_with_cert(void **state, const char *flag, const char *version)
 {
     fixture *f = *state;
     char *conf = server_config(f);
-    proc *server = start_serve(f, conf);
-    char *target = port_after(server, "listening on 127.0.0.1:");
-    proc *client = start_s_client(f, target, flag, 1);
+    tu_proc *server = start_serve(f, conf);
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
+    tu_proc *client = start_s_client(f, target, flag, 1);
 
-    send_line(client, "ping from s_client\n");
-    assert_int_equal(wait_exit(server), 0);
+    tu_proc_send(client, "ping from s_client\n");
+    assert_int_equal(tu_proc_wait_exit(server), 0);
     /* The encrypted key was unlocked by the plugin, and its password never shown. */
-    assert_output(server, "[server] password    password_file (/callbacks/password): attempt=0");
+    tu_proc_assert_output(server,
+                          "[server] password    password_file (/callbacks/password): attempt=0", 1);
     assert_null(strstr(server->text, tu_server_password()));
-    assert_output(server, "[server] verify      verify_log (/callbacks/verify): depth=0 "
-                          "subject=/O=sslplug demo/CN=sslplug-client ok=1");
-    assert_output(server, "handshake: ok\npeer: /O=sslplug demo/CN=sslplug-client\n"
-                          "verify: 0 (ok)\n");
-    assert_output(server, version);
-    assert_output(server, "echo: ping from s_client\n");
+    tu_proc_assert_output(server,
+                          "[server] verify      verify_log (/callbacks/verify): depth=0 "
+                          "subject=/O=sslplug demo/CN=sslplug-client ok=1",
+                          1);
+    tu_proc_assert_output(server,
+                          "handshake: ok\npeer: /O=sslplug demo/CN=sslplug-client\n"
+                          "verify: 0 (ok)\n",
+                          1);
+    tu_proc_assert_output(server, version, 1);
+    tu_proc_assert_output(server, "echo: ping from s_client\n", 1);
     /* s_client trusted the server and got its line back. */
-    assert_int_equal(wait_exit(client), 0);
-    assert_output(client, "Verify return code: 0 (ok)");
-    assert_output(client, "ping from s_client");
+    assert_int_equal(tu_proc_wait_exit(client), 0);
+    tu_proc_assert_output(client, "Verify return code: 0 (ok)", 1);
+    tu_proc_assert_output(client, "ping from s_client", 1);
     free(target);
     free(conf);
 }
@@ -482,17 +307,18 @@ s_client_without_cert_refused(void **state, const char *flag, const char *alert)
 {
     fixture *f = *state;
     char *conf = server_config(f);
-    proc *server = start_serve(f, conf);
-    char *target = port_after(server, "listening on 127.0.0.1:");
-    proc *client = start_s_client(f, target, flag, 0);
+    tu_proc *server = start_serve(f, conf);
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
+    tu_proc *client = start_s_client(f, target, flag, 0);
 
-    send_line(client, "ping from s_client\n");
+    tu_proc_send(client, "ping from s_client\n");
     /* "verify": "require": no certificate, no connection. */
-    assert_int_equal(wait_exit(server), 1);
-    assert_output(server, "handshake: failed: peer did not return a certificate\npeer: (none)\n");
+    assert_int_equal(tu_proc_wait_exit(server), 1);
+    tu_proc_assert_output(
+        server, "handshake: failed: peer did not return a certificate\npeer: (none)\n", 1);
     assert_null(strstr(server->text, "echo:"));
-    assert_int_equal(wait_exit(client), 1);
-    assert_output(client, alert);
+    assert_int_equal(tu_proc_wait_exit(client), 1);
+    tu_proc_assert_output(client, alert, 1);
     assert_null(strstr(client->text, "ping from s_client"));
     free(target);
     free(conf);
@@ -513,21 +339,21 @@ test_interop_s_client_without_cert_refused_tls13(void **state)
 /* ---- a virtual host's settings over a real socket ---- */
 
 /* curl (HTTP/2 offered) to https://NAME:PORT/ through --resolve; -k: no verification. */
-static proc *
+static tu_proc *
 curl_h2(fixture *f, const char *target, const char *name, int insecure)
 {
     char *resolve = NULL, *url = NULL;
     const char *argv[] = {
         "curl",      "-sv", "--http2", "--max-time",           "20", "--cacert", tu_pki("ca.crt"),
         "--resolve", NULL,  NULL,      insecure ? "-k" : NULL, NULL};
-    proc *p;
+    tu_proc *p;
 
     assert_true(asprintf(&resolve, "%s:%s:127.0.0.1", name, strchr(target, ':') + 1) > 0);
     assert_true(asprintf(&url, "https://%s:%s/", name, strchr(target, ':') + 1) > 0);
     argv[8] = resolve;
     argv[9] = url;
-    p = start(f, argv);
-    wait_exit(p);
+    p = tu_proc_start_piped(&f->procs, argv, NULL);
+    tu_proc_wait_exit(p);
     free(url);
     free(resolve);
     return p;
@@ -536,7 +362,7 @@ curl_h2(fixture *f, const char *target, const char *name, int insecure)
 /* openssl s_client to target as name, extra arguments until NULL; sends a line, returns its exit.
  */
 static int
-s_client_run(fixture *f, const char *target, const char *name, proc **out, ...)
+s_client_run(fixture *f, const char *target, const char *name, tu_proc **out, ...)
 {
     const char *argv[24] = {"openssl", "s_client", "-connect",       target,    "-servername",
                             name,      "-CAfile",  tu_pki("ca.crt"), "-ign_eof"};
@@ -550,9 +376,9 @@ s_client_run(fixture *f, const char *target, const char *name, proc **out, ...)
     }
     va_end(ap);
     argv[n] = NULL;
-    *out = start(f, argv);
-    send_line(*out, "ping\n");
-    return wait_exit(*out);
+    *out = tu_proc_start_piped(&f->procs, argv, NULL);
+    tu_proc_send(*out, "ping\n");
+    return tu_proc_wait_exit(*out);
 }
 
 /*
@@ -571,12 +397,12 @@ s_client_tls12_to_vhost(fixture *f, const char *name)
                         " \"config\": {\"names\": {\"alt.example\": \"alt\"}}}}}",
                         tu_pki("server.crt"), tu_pki("server-plain.key"), tu_pki("alt.crt"),
                         tu_pki("alt.key"));
-    proc *server = start_serve(f, conf);
-    char *target = port_after(server, "listening on 127.0.0.1:");
-    proc *client;
+    tu_proc *server = start_serve(f, conf);
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
+    tu_proc *client;
     int rc = s_client_run(f, target, name, &client, "-tls1_2", NULL);
 
-    wait_exit(server);
+    tu_proc_wait_exit(server);
     free(target);
     free(conf);
     return rc;
@@ -589,9 +415,9 @@ test_interop_vhost_protocol_range_after_switch(void **state)
 
     /* The main context takes TLS 1.2; after the switch to alt, TLS 1.2 is refused. */
     assert_int_equal(s_client_tls12_to_vhost(f, "localhost"), 0);
-    assert_output(&f->procs[1], "Protocol  : TLSv1.2");
+    tu_proc_assert_output(&f->procs.p[1], "Protocol  : TLSv1.2", 1);
     assert_int_not_equal(s_client_tls12_to_vhost(f, "alt.example"), 0);
-    assert_output(&f->procs[2], "handshake: failed");
+    tu_proc_assert_output(&f->procs.p[2], "handshake: failed", 1);
 }
 
 /* ---- sslplug serve: concurrency, HTTP; sslplug connect: names, HTTP, resumption ---- */
@@ -614,12 +440,12 @@ plain_client_config(fixture *f)
 }
 
 /* sslplug serve (not --once) on a free port, with extra options. */
-static proc *
+static tu_proc *
 start_serve_many(fixture *f, const char *conf, const char *opt, const char *value)
 {
     const char *argv[] = {SSLPLUG_TEST_CLI, "serve", conf, "--port=0", opt, value, NULL};
 
-    return start(f, argv);
+    return tu_proc_start_piped(&f->procs, argv, NULL);
 }
 
 /* A TCP connection that never says anything; the caller closes it. */
@@ -642,8 +468,8 @@ test_interop_serve_connections_concurrently(void **state)
     fixture *f = *state;
     char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
     char *client = plain_client_config(f);
-    proc *server = start_serve_many(f, conf, "--idle-timeout", "60");
-    char *target = port_after(server, "listening on 127.0.0.1:");
+    tu_proc *server = start_serve_many(f, conf, "--idle-timeout", "60");
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     int silent = idle_socket(target);
     char *out = NULL;
 
@@ -652,10 +478,10 @@ test_interop_serve_connections_concurrently(void **state)
                             SSLPLUG_TEST_CLI, client, target),
                      0);
     assert_non_null(strstr(out, "reply: hello from sslplug"));
-    assert_true(wait_for(server, "echo: hello from sslplug\n"));
+    assert_true(tu_proc_wait_for(server, "echo: hello from sslplug\n"));
     close(silent);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
+    assert_int_equal(tu_proc_wait_exit(server), 0);
     free(out);
     free(target);
     free(client);
@@ -668,15 +494,15 @@ test_interop_serve_idle_timeout_drops_silent_client(void **state)
 {
     fixture *f = *state;
     char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
-    proc *server = start_serve_many(f, conf, "--idle-timeout", "1");
-    char *target = port_after(server, "listening on 127.0.0.1:");
+    tu_proc *server = start_serve_many(f, conf, "--idle-timeout", "1");
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     int silent = idle_socket(target);
 
-    assert_true(wait_for(server, "handshake: failed: timed out\n"));
-    assert_true(wait_for(server, "connection #1 closed\n"));
+    assert_true(tu_proc_wait_for(server, "handshake: failed: timed out\n"));
+    assert_true(tu_proc_wait_for(server, "connection #1 closed\n"));
     close(silent);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
+    assert_int_equal(tu_proc_wait_exit(server), 0);
     free(target);
     free(conf);
 }
@@ -687,24 +513,24 @@ test_interop_serve_answers_curl(void **state)
 {
     fixture *f = *state;
     char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
-    proc *server = start_serve(f, conf);
-    char *target = port_after(server, "listening on 127.0.0.1:");
+    tu_proc *server = start_serve(f, conf);
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     const char *argv[] = {"curl",           "-sS",       "--max-time", "20", "--cacert",
                           tu_pki("ca.crt"), "--resolve", NULL,         NULL, NULL};
     char *resolve = NULL, *url = NULL;
-    proc *curl;
+    tu_proc *curl;
 
     assert_true(asprintf(&resolve, "localhost:%s:127.0.0.1", strchr(target, ':') + 1) > 0);
     assert_true(asprintf(&url, "https://localhost:%s/", strchr(target, ':') + 1) > 0);
     argv[7] = resolve;
     argv[8] = url;
-    curl = start(f, argv);
-    assert_int_equal(wait_exit(curl), 0);
-    assert_output(curl, "protocol: TLSv1.3\n");
-    assert_output(curl, "resumed: no\n");
-    assert_int_equal(wait_exit(server), 0);
-    assert_output(server, "http: GET / HTTP/1.1\n");
-    assert_output(server, "http: answered 200\n");
+    curl = tu_proc_start_piped(&f->procs, argv, NULL);
+    assert_int_equal(tu_proc_wait_exit(curl), 0);
+    tu_proc_assert_output(curl, "protocol: TLSv1.3\n", 1);
+    tu_proc_assert_output(curl, "resumed: no\n", 1);
+    assert_int_equal(tu_proc_wait_exit(server), 0);
+    tu_proc_assert_output(server, "http: GET / HTTP/1.1\n", 1);
+    tu_proc_assert_output(server, "http: answered 200\n", 1);
     free(url);
     free(resolve);
     free(target);
@@ -718,8 +544,8 @@ test_interop_connect_http_status(void **state)
     fixture *f = *state;
     char *conf = plain_server_config(f, "server.crt", "server-plain.key", "TLSv1.3");
     char *client = plain_client_config(f);
-    proc *server = start_serve_many(f, conf, "--max-connections", "4");
-    char *target = port_after(server, "listening on 127.0.0.1:");
+    tu_proc *server = start_serve_many(f, conf, "--max-connections", "4");
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     char *out = NULL;
 
     assert_int_equal(tu_run(&out, "%s connect %s %s --servername=localhost --http /",
@@ -736,7 +562,7 @@ test_interop_connect_http_status(void **state)
     assert_non_null(strstr(out, "http: status 404\n"));
     free(out);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
+    assert_int_equal(tu_proc_wait_exit(server), 0);
     free(target);
     free(client);
     free(conf);
@@ -752,8 +578,8 @@ test_interop_connect_reconnect_resumes(void **state)
 
     for (size_t i = 0; i < 2; i++) {
         char *conf = plain_server_config(f, "server.crt", "server-plain.key", protocols[i]);
-        proc *server = start_serve_many(f, conf, "--max-connections", "2");
-        char *target = port_after(server, "listening on 127.0.0.1:");
+        tu_proc *server = start_serve_many(f, conf, "--max-connections", "2");
+        char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
         char *out = NULL;
 
         assert_int_equal(tu_run(&out, "%s connect %s %s --servername localhost --reconnect",
@@ -763,9 +589,9 @@ test_interop_connect_reconnect_resumes(void **state)
             print_error("%s\n", out);
         }
         assert_non_null(strstr(out, "reconnect: the server resumed the session\n"));
-        assert_true(wait_for(server, "resumed: yes\n"));
+        assert_true(tu_proc_wait_for(server, "resumed: yes\n"));
         assert_int_equal(kill(server->pid, SIGTERM), 0);
-        assert_int_equal(wait_exit(server), 0);
+        assert_int_equal(tu_proc_wait_exit(server), 0);
         free(out);
         free(target);
         free(conf);
@@ -784,8 +610,8 @@ test_interop_connect_verifies_host_by_default(void **state)
     fixture *f = *state;
     char *conf = plain_server_config(f, "alt.crt", "alt.key", "TLSv1.3");
     char *client = plain_client_config(f);
-    proc *server = start_serve_many(f, conf, "--max-connections", "4");
-    char *target = port_after(server, "listening on 127.0.0.1:");
+    tu_proc *server = start_serve_many(f, conf, "--max-connections", "4");
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     char *out = NULL;
 
     assert_int_equal(tu_run(&out, "%s connect %s %s", SSLPLUG_TEST_CLI, client, target), 1);
@@ -810,7 +636,7 @@ test_interop_connect_verifies_host_by_default(void **state)
     assert_non_null(strstr(out, "verify: 0 (ok)\n"));
     free(out);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
+    assert_int_equal(tu_proc_wait_exit(server), 0);
     free(target);
     free(client);
     free(conf);
@@ -829,11 +655,11 @@ block_config(fixture *f, const char *members, const char *callbacks)
 }
 
 /* sslplug serve --once with the demo certificate and these context members. */
-static proc *
+static tu_proc *
 serve_with(fixture *f, const char *members)
 {
     char *conf = block_config(f, members, "");
-    proc *p = start_serve(f, conf);
+    tu_proc *p = start_serve(f, conf);
 
     free(conf);
     return p;
@@ -844,13 +670,13 @@ static void
 test_interop_curl_gets_h2_through_alpn(void **state)
 {
     fixture *f = *state;
-    proc *server = serve_with(f, ", \"alpn\": [\"h2\", \"http/1.1\"]");
-    char *target = port_after(server, "listening on 127.0.0.1:");
-    proc *curl = curl_h2(f, target, "localhost", 0);
+    tu_proc *server = serve_with(f, ", \"alpn\": [\"h2\", \"http/1.1\"]");
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
+    tu_proc *curl = curl_h2(f, target, "localhost", 0);
 
-    assert_output(curl, "ALPN: server accepted h2");
-    wait_exit(server);
-    assert_output(server, "alpn: h2\n");
+    tu_proc_assert_output(curl, "ALPN: server accepted h2", 1);
+    tu_proc_wait_exit(server);
+    tu_proc_assert_output(server, "alpn: h2\n", 1);
     free(target);
 }
 
@@ -859,13 +685,13 @@ static void
 test_interop_openssl_groups_seen_by_s_client(void **state)
 {
     fixture *f = *state;
-    proc *server = serve_with(f, ", \"openssl\": {\"Groups\": \"P-384\"}");
-    char *target = port_after(server, "listening on 127.0.0.1:");
-    proc *client;
+    tu_proc *server = serve_with(f, ", \"openssl\": {\"Groups\": \"P-384\"}");
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
+    tu_proc *client;
 
     assert_int_equal(s_client_run(f, target, "localhost", &client, NULL), 0);
-    assert_output(client, "Server Temp Key: ECDH, secp384r1");
-    wait_exit(server);
+    tu_proc_assert_output(client, "Server Temp Key: ECDH, secp384r1", 1);
+    tu_proc_wait_exit(server);
     free(target);
 }
 
@@ -876,16 +702,16 @@ test_interop_s_client_sees_staple(void **state)
     fixture *f = *state;
     char *staple = tu_make_ocsp(f->dir, "staple.der", "server.crt", V_OCSP_CERTSTATUS_GOOD, 0);
     char *members = NULL;
-    proc *server, *client;
+    tu_proc *server, *client;
     char *target;
 
     assert_true(asprintf(&members, ", \"ocsp_staple\": \"%s\"", staple) > 0);
     server = serve_with(f, members);
-    target = port_after(server, "listening on 127.0.0.1:");
+    target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     assert_int_equal(s_client_run(f, target, "localhost", &client, "-status", NULL), 0);
-    assert_output(client, "OCSP Response Status: successful");
-    assert_output(client, "Cert Status: good");
-    wait_exit(server);
+    tu_proc_assert_output(client, "OCSP Response Status: successful", 1);
+    tu_proc_assert_output(client, "Cert Status: good", 1);
+    tu_proc_wait_exit(server);
     free(target);
     free(members);
     free(staple);
@@ -902,23 +728,24 @@ test_interop_alpn_map_by_name(void **state)
                               "\"alpn\": {\"plugin\": \"alpn_map\", \"config\": {"
                               " \"names\": {\"legacy.example\": [\"http/1.1\"]},"
                               " \"default\": [\"h2\", \"http/1.1\"]}}");
-    proc *server = start_serve_many(f, conf, "--idle-timeout", "20");
-    char *target = port_after(server, "listening on 127.0.0.1:");
-    proc *client;
+    tu_proc *server = start_serve_many(f, conf, "--idle-timeout", "20");
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
+    tu_proc *client;
 
     assert_int_equal(s_client_run(f, target, "localhost", &client, "-alpn", "http/1.1,h2", NULL),
                      0);
-    assert_output(client, "ALPN protocol: h2\n");
+    tu_proc_assert_output(client, "ALPN protocol: h2\n", 1);
     assert_int_equal(
         s_client_run(f, target, "legacy.example", &client, "-alpn", "h2,http/1.1", NULL), 0);
-    assert_output(client, "ALPN protocol: http/1.1\n");
-    assert_output(curl_h2(f, target, "localhost", 0), "ALPN: server accepted h2");
-    assert_output(curl_h2(f, target, "legacy.example", 1), "ALPN: server accepted http/1.1");
-    assert_true(wait_for(server, "connection #4 closed\n"));
+    tu_proc_assert_output(client, "ALPN protocol: http/1.1\n", 1);
+    tu_proc_assert_output(curl_h2(f, target, "localhost", 0), "ALPN: server accepted h2", 1);
+    tu_proc_assert_output(curl_h2(f, target, "legacy.example", 1), "ALPN: server accepted http/1.1",
+                          1);
+    assert_true(tu_proc_wait_for(server, "connection #4 closed\n"));
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
-    assert_output(server, "alpn: h2\n");
-    assert_output(server, "alpn: http/1.1\n");
+    assert_int_equal(tu_proc_wait_exit(server), 0);
+    tu_proc_assert_output(server, "alpn: h2\n", 1);
+    tu_proc_assert_output(server, "alpn: http/1.1\n", 1);
     free(target);
     free(conf);
 }
@@ -931,7 +758,7 @@ test_interop_ocsp_staple_file_rereads(void **state)
     char *staple = tu_make_ocsp(f->dir, "staple.der", "server.crt", V_OCSP_CERTSTATUS_GOOD, 0);
     char *revoked = tu_make_ocsp(f->dir, "revoked.der", "server.crt", V_OCSP_CERTSTATUS_REVOKED, 0);
     char *callbacks = NULL, *conf;
-    proc *server, *client;
+    tu_proc *server, *client;
     char *target;
 
     assert_true(asprintf(&callbacks,
@@ -940,16 +767,16 @@ test_interop_ocsp_staple_file_rereads(void **state)
                          staple) > 0);
     conf = block_config(f, "", callbacks);
     server = start_serve_many(f, conf, "--idle-timeout", "20");
-    target = port_after(server, "listening on 127.0.0.1:");
+    target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     assert_int_equal(s_client_run(f, target, "localhost", &client, "-status", NULL), 0);
-    assert_output(client, "OCSP Response Status: successful");
-    assert_output(client, "Cert Status: good");
+    tu_proc_assert_output(client, "OCSP Response Status: successful", 1);
+    tu_proc_assert_output(client, "Cert Status: good", 1);
     /* What a renewal job does: a new file renamed over the old one. */
     assert_int_equal(rename(revoked, staple), 0);
     assert_int_equal(s_client_run(f, target, "localhost", &client, "-status", NULL), 0);
-    assert_output(client, "Cert Status: revoked");
+    tu_proc_assert_output(client, "Cert Status: revoked", 1);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
+    assert_int_equal(tu_proc_wait_exit(server), 0);
     free(target);
     free(conf);
     free(callbacks);
@@ -958,7 +785,7 @@ test_interop_ocsp_staple_file_rereads(void **state)
 }
 
 /* openssl s_server stapling status_file; sslplug connect with a client status plugin. */
-static proc *
+static tu_proc *
 connect_to_stapling_server(fixture *f, const char *status_file, const char *client_conf)
 {
     const char *argv[] = {"openssl",
@@ -975,11 +802,11 @@ connect_to_stapling_server(fixture *f, const char *status_file, const char *clie
                           "-status_file",
                           status_file,
                           NULL};
-    proc *server = start(f, argv);
-    char *target = port_after(server, "ACCEPT 127.0.0.1:");
-    proc *client = start_connect(f, client_conf, target);
+    tu_proc *server = tu_proc_start_piped(&f->procs, argv, NULL);
+    char *target = tu_proc_address_after(server, "ACCEPT 127.0.0.1:");
+    tu_proc *client = start_connect(f, client_conf, target);
 
-    wait_exit(client);
+    tu_proc_wait_exit(client);
     free(target);
     return client;
 }
@@ -996,14 +823,14 @@ test_interop_client_status_plugin_rejects_revoked(void **state)
                         " \"callbacks\": {\"status\": {\"plugin\": \"%s\","
                         "  \"config\": {\"status_revoked\": \"1\"}}}}",
                         tu_pki("ca.crt"), tu_test_plugin("t14"));
-    proc *client = connect_to_stapling_server(f, good, conf);
+    tu_proc *client = connect_to_stapling_server(f, good, conf);
 
     assert_int_equal(client->status, 0);
-    assert_output(client, "reply: ");
+    tu_proc_assert_output(client, "reply: ", 1);
     client = connect_to_stapling_server(f, revoked, conf);
     assert_int_not_equal(client->status, 0);
-    assert_output(client, "the staple says revoked");
-    assert_output(client, "handshake: failed");
+    tu_proc_assert_output(client, "the staple says revoked", 1);
+    tu_proc_assert_output(client, "handshake: failed", 1);
     free(conf);
     free(revoked);
     free(good);
@@ -1043,25 +870,27 @@ test_interop_verify_connection_sees_the_handshake(void **state)
                " \"callbacks\": {\"verify_connection\": {\"plugin\": \"%s\","
                "  \"config\": {\"vc_reject\": \"not this service\"}}}}",
                tu_pki("ca.crt"), tu_test_plugin("t14"));
-    proc *server = start(f, argv);
-    char *target = port_after(server, "ACCEPT 127.0.0.1:");
-    proc *client = start_connect(f, accept, target);
+    tu_proc *server = tu_proc_start_piped(&f->procs, argv, NULL);
+    char *target = tu_proc_address_after(server, "ACCEPT 127.0.0.1:");
+    tu_proc *client = start_connect(f, accept, target);
 
-    assert_int_equal(wait_exit(client), 0);
-    assert_output(client, "verify_connection chain=2 leaf=/O=sslplug demo/CN=localhost"
-                          " name=localhost alpn=h2 version=0x0304");
+    assert_int_equal(tu_proc_wait_exit(client), 0);
+    tu_proc_assert_output(client,
+                          "verify_connection chain=2 leaf=/O=sslplug demo/CN=localhost"
+                          " name=localhost alpn=h2 version=0x0304",
+                          1);
     assert_int_equal(tu_trace_has(&(tu_trace){.text = client->text}, "verify_connection chain="),
                      1);
-    wait_exit(server);
+    tu_proc_wait_exit(server);
     free(target);
 
-    server = start(f, argv);
-    target = port_after(server, "ACCEPT 127.0.0.1:");
+    server = tu_proc_start_piped(&f->procs, argv, NULL);
+    target = tu_proc_address_after(server, "ACCEPT 127.0.0.1:");
     client = start_connect(f, reject, target);
-    assert_int_not_equal(wait_exit(client), 0);
-    assert_output(client, "not this service");
-    assert_output(client, "handshake: failed");
-    wait_exit(server);
+    assert_int_not_equal(tu_proc_wait_exit(client), 0);
+    tu_proc_assert_output(client, "not this service", 1);
+    tu_proc_assert_output(client, "handshake: failed", 1);
+    tu_proc_wait_exit(server);
     free(target);
     free(reject);
     free(accept);
@@ -1075,7 +904,7 @@ test_interop_verify_spiffe_admits_by_id(void **state)
     char *members = NULL, *conf;
     char *web_crt = tu_path_join(f->dir, "web.crt"), *web_key = tu_path_join(f->dir, "web.key");
     char *far_crt = tu_path_join(f->dir, "far.crt"), *far_key = tu_path_join(f->dir, "far.key");
-    proc *server, *client;
+    tu_proc *server, *client;
     char *target;
 
     assert_true(
@@ -1086,16 +915,18 @@ test_interop_verify_spiffe_admits_by_id(void **state)
     tu_make_client_cert(f->dir, "web", "URI:spiffe://example.org/ns/prod/sa/web");
     tu_make_client_cert(f->dir, "far", "URI:spiffe://example.com/ns/prod/sa/web");
     server = start_serve_many(f, conf, "--idle-timeout", "20");
-    target = port_after(server, "listening on 127.0.0.1:");
+    target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     assert_int_equal(
         s_client_run(f, target, "localhost", &client, "-cert", web_crt, "-key", web_key, NULL), 0);
-    assert_true(wait_for(server, "echo: ping\n"));
+    assert_true(tu_proc_wait_for(server, "echo: ping\n"));
     s_client_run(f, target, "localhost", &client, "-cert", far_crt, "-key", far_key, NULL);
-    assert_true(wait_for(server, "connection #2 closed\n"));
+    assert_true(tu_proc_wait_for(server, "connection #2 closed\n"));
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
-    assert_output(server, "-> reject: spiffe://example.com/ns/prod/sa/web is in trust domain"
-                          " \"example.com\", not \"example.org\"");
+    assert_int_equal(tu_proc_wait_exit(server), 0);
+    tu_proc_assert_output(server,
+                          "-> reject: spiffe://example.com/ns/prod/sa/web is in trust domain"
+                          " \"example.com\", not \"example.org\"",
+                          1);
     assert_int_equal(tu_trace_has(&(tu_trace){.text = server->text}, "echo: ping\n"), 1);
     free(target);
     free(far_key);
@@ -1147,34 +978,34 @@ test_interop_serve_reloads_on_sighup(void **state)
                           "\"%s\"}}",
                           tu_pki("ca.crt"));
     const char *argv[] = {SSLPLUG_TEST_CLI, "serve", conf, "--port", "0", NULL};
-    proc *server = start(f, argv);
-    char *target = port_after(server, "listening on 127.0.0.1:");
+    tu_proc *server = tu_proc_start_piped(&f->procs, argv, NULL);
+    char *target = tu_proc_address_after(server, "listening on 127.0.0.1:");
     char *out;
 
     /* Generation 1 has no info callback. */
     free(connect_once(client, target));
-    assert_true(wait_for(server, "echo: hello from sslplug\n"));
+    assert_true(tu_proc_wait_for(server, "echo: hello from sslplug\n"));
     assert_null(strstr(server->text, "[server] info"));
 
     /* Generation 2 adds one; only connections after the reload get it. */
     free(reload_config(f, 1));
     assert_int_equal(kill(server->pid, SIGHUP), 0);
-    assert_true(wait_for(server, "reloaded: generation 2\n"));
+    assert_true(tu_proc_wait_for(server, "reloaded: generation 2\n"));
     out = connect_once(client, target);
     free(out);
-    assert_true(wait_for(server, "[server] info        info_log"));
+    assert_true(tu_proc_wait_for(server, "[server] info        info_log"));
 
     /* A broken configuration is refused and the server goes on with generation 2. */
     free(config(f, "server.json", "{\"version\": 1, \"context\": {\"role\": \"sever\"}}"));
     assert_int_equal(kill(server->pid, SIGHUP), 0);
-    assert_true(wait_for(server, "reload failed, still serving generation 2: "));
-    assert_true(wait_for(server, "/context/role"));
+    assert_true(tu_proc_wait_for(server, "reload failed, still serving generation 2: "));
+    assert_true(tu_proc_wait_for(server, "/context/role"));
     free(connect_once(client, target));
 
     /* SIGTERM: a clean exit. */
     assert_int_equal(kill(server->pid, SIGTERM), 0);
-    assert_int_equal(wait_exit(server), 0);
-    assert_output(server, "stopped\n");
+    assert_int_equal(tu_proc_wait_exit(server), 0);
+    tu_proc_assert_output(server, "stopped\n", 1);
     free(target);
     free(client);
     free(conf);

@@ -109,15 +109,8 @@ start_serve(fixture *f, int *port)
 {
     const char *argv[] = {SSLPLUG_TEST_CLI, "serve", f->config, "--port", "0", NULL};
     tu_proc *p = tu_proc_start(&f->procs, argv, NULL);
-    const char *at;
 
-    if (!tu_proc_wait_for(p, "listening on 127.0.0.1:") || !tu_proc_wait_for(p, "\n")) {
-        print_error("no port from sslplug serve:\n%s\n", p->text);
-    }
-    at = strstr(p->text, "listening on 127.0.0.1:");
-    assert_non_null(at);
-    *port = atoi(at + strlen("listening on 127.0.0.1:"));
-    assert_true(*port > 0 && *port < 65536);
+    *port = tu_proc_port_after(p, "listening on 127.0.0.1:");
     return p;
 }
 

@@ -1,5 +1,5 @@
 /* Real processes for the tests (proc.h). */
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* pipe2, asprintf */
 #include "proc.h"
 #include "testutil.h"
 
@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long
-now_ms(void)
+long long
+tu_now_ms(void)
 {
     struct timespec ts;
 
@@ -30,7 +30,7 @@ tu_procs_init(tu_procs *ps)
 {
     memset(ps, 0, sizeof(*ps));
     for (int i = 0; i < TU_MAX_PROCS; i++) {
-        ps->p[i].out = ps->p[i].status = -1;
+        ps->p[i].in = ps->p[i].out = ps->p[i].status = -1;
     }
 }
 
@@ -48,6 +48,9 @@ tu_procs_end(tu_procs *ps)
                 continue;
             }
         }
+        if (p->in >= 0) {
+            close(p->in);
+        }
         if (p->out >= 0) {
             close(p->out);
         }
@@ -56,11 +59,11 @@ tu_procs_end(tu_procs *ps)
     memset(ps, 0, sizeof(*ps));
 }
 
-tu_proc *
-tu_proc_start(tu_procs *ps, const char *const argv[], const char *const env[])
+static tu_proc *
+start(tu_procs *ps, const char *const argv[], const char *const env[], int piped)
 {
     tu_proc *p = NULL;
-    int out[2];
+    int in[2] = {-1, -1}, out[2];
 
     for (int i = 0; i < TU_MAX_PROCS && p == NULL; i++) {
         if (ps->p[i].pid == 0) {
@@ -69,6 +72,9 @@ tu_proc_start(tu_procs *ps, const char *const argv[], const char *const env[])
     }
     assert_non_null(p);
     assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    if (piped) {
+        assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+    }
     p->text = calloc(1, 1);
     assert_non_null(p->text);
     p->status = -1;
@@ -76,15 +82,16 @@ tu_proc_start(tu_procs *ps, const char *const argv[], const char *const env[])
     p->pid = fork();
     assert_true(p->pid >= 0);
     if (p->pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
+        int fd0 = piped ? in[0] : open("/dev/null", O_RDONLY);
 
         setpgid(0, 0);
-        if (in < 0 || dup2(in, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) {
+        if (fd0 < 0 || dup2(fd0, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) {
             _exit(127);
         }
         for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
             putenv((char *)(uintptr_t)env[i]);
         }
+        /* The test ignores SIGPIPE; the children get the default back. */
         signal(SIGPIPE, SIG_DFL);
         execvp(argv[0], (char *const *)(uintptr_t)argv);
         _exit(127);
@@ -92,14 +99,39 @@ tu_proc_start(tu_procs *ps, const char *const argv[], const char *const env[])
     setpgid(p->pid, p->pid);
     close(out[1]);
     p->out = out[0];
+    if (piped) {
+        close(in[0]);
+        p->in = in[1];
+    }
     return p;
+}
+
+tu_proc *
+tu_proc_start(tu_procs *ps, const char *const argv[], const char *const env[])
+{
+    return start(ps, argv, env, 0);
+}
+
+tu_proc *
+tu_proc_start_piped(tu_procs *ps, const char *const argv[], const char *const env[])
+{
+    return start(ps, argv, env, 1);
+}
+
+void
+tu_proc_send(tu_proc *p, const char *text)
+{
+    assert_true(p->in >= 0);
+    assert_int_equal(write(p->in, text, strlen(text)), (ssize_t)strlen(text));
+    close(p->in);
+    p->in = -1;
 }
 
 static int
 read_some(tu_proc *p, long long deadline)
 {
     struct pollfd pfd = {p->out, POLLIN, 0};
-    long long left = deadline - now_ms();
+    long long left = deadline - tu_now_ms();
     char buf[4096];
     ssize_t n;
 
@@ -128,22 +160,28 @@ read_some(tu_proc *p, long long deadline)
 }
 
 int
-tu_proc_wait_for(tu_proc *p, const char *needle)
+tu_proc_wait_for_from(tu_proc *p, size_t offset, const char *needle)
 {
-    long long deadline = now_ms() + TU_WAIT_MS;
+    long long deadline = tu_now_ms() + TU_WAIT_MS;
 
-    while (strstr(p->text, needle) == NULL) {
+    while (strstr(p->text + offset, needle) == NULL) {
         if (!read_some(p, deadline)) {
-            return strstr(p->text, needle) != NULL;
+            return strstr(p->text + offset, needle) != NULL;
         }
     }
     return 1;
 }
 
 int
+tu_proc_wait_for(tu_proc *p, const char *needle)
+{
+    return tu_proc_wait_for_from(p, 0, needle);
+}
+
+int
 tu_proc_wait_exit(tu_proc *p)
 {
-    long long deadline = now_ms() + TU_WAIT_MS;
+    long long deadline = tu_now_ms() + TU_WAIT_MS;
     int status;
 
     while (read_some(p, deadline)) {
@@ -156,12 +194,19 @@ tu_proc_wait_exit(tu_proc *p)
             p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             return p->status;
         }
-        if ((r < 0 && errno != EINTR) || now_ms() >= deadline) {
+        if ((r < 0 && errno != EINTR) || tu_now_ms() >= deadline) {
             print_error("child %d still running; output so far:\n%s\n", (int)p->pid, p->text);
             return -1;
         }
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
+}
+
+void
+tu_proc_stop(tu_proc *p)
+{
+    assert_int_equal(kill(p->pid, SIGTERM), 0);
+    assert_int_equal(tu_proc_wait_exit(p), 0);
 }
 
 void
@@ -172,6 +217,40 @@ tu_proc_assert_output(const tu_proc *p, const char *needle, int present)
         print_error("expected \"%s\" %sin the output above\n", needle, present ? "" : "not ");
     }
     assert_true((strstr(p->text, needle) != NULL) == (present != 0));
+}
+
+void
+tu_proc_assert_output_from(const tu_proc *p, size_t offset, const char *needle)
+{
+    if (strstr(p->text + offset, needle) == NULL) {
+        print_error("expected \"%s\" in:\n%s\n", needle, p->text + offset);
+    }
+    assert_non_null(strstr(p->text + offset, needle));
+}
+
+int
+tu_proc_port_after(tu_proc *p, const char *prefix)
+{
+    const char *at;
+    long v;
+
+    if (!tu_proc_wait_for(p, prefix) || !tu_proc_wait_for(p, "\n")) {
+        print_error("no \"%s\" from the server:\n%s\n", prefix, p->text);
+    }
+    at = strstr(p->text, prefix);
+    assert_non_null(at);
+    v = strtol(at + strlen(prefix), NULL, 10);
+    assert_true(v > 0 && v < 65536);
+    return (int)v;
+}
+
+char *
+tu_proc_address_after(tu_proc *p, const char *prefix)
+{
+    char *address = NULL;
+
+    assert_true(asprintf(&address, "127.0.0.1:%d", tu_proc_port_after(p, prefix)) > 0);
+    return address;
 }
 
 int
