@@ -26,7 +26,7 @@ verify_connection_cb(X509_STORE_CTX *store, void *arg)
     const sslplugi_instance *inst;
     const unsigned char *proto = NULL;
     const char *sni, *reason = NULL;
-    char alpn[256] = "", name[256];
+    char alpn[256] = "", name[256], why[256] = "";
     unsigned proto_len = 0;
     int ok, r;
 
@@ -56,6 +56,15 @@ verify_connection_cb(X509_STORE_CTX *store, void *arg)
     r = SSLPLUGI_FN(inst, abi_verify_connection_fn)(
         inst->state, ssl, X509_STORE_CTX_get0_chain(store), sni, proto_len > 0 ? alpn : NULL,
         SSL_version(ssl), &reason);
+    /*
+     * The reason is valid only until the call ends: a plugin that is not
+     * thread-safe may keep it in its state, which the next call (on another
+     * thread, once the lock is released) overwrites.
+     */
+    if (reason != NULL) {
+        snprintf(why, sizeof(why), "%s", reason);
+        reason = why;
+    }
     sslplugi_call_end(inst);
     r = r == 1;
     if (!r) {
