@@ -66,6 +66,41 @@ test_plugin_verify_spiffe_decides_by_id(void **state)
     tu_rmtree(dir);
 }
 
+/*
+ * IDs that a prefix test alone would admit under /ns/prod/: the spec's
+ * forbidden path segments, a query, percent-encoding, another scheme case.
+ */
+static void
+test_plugin_verify_spiffe_refuses_malformed_ids(void **state)
+{
+    static const char *const ids[] = {
+        "URI:spiffe://example.org/ns/prod/../admin", "URI:spiffe://example.org/ns/prod/./sa",
+        "URI:spiffe://example.org/ns/prod//sa",      "URI:spiffe://example.org/ns/prod/sa?x=1",
+        "URI:spiffe://example.org/ns/prod/s%61",     "URI:spiffe://example.org/ns/prod/sa/",
+        "URI:spiffe://Example.org/ns/prod/sa",       "URI:spiffe://user@example.org/ns/prod/sa",
+    };
+    char *dir = tu_tmpdir();
+    tu_report rep = {0};
+    SSL_CTX *server = spiffe_server(&rep);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "bad%zu", i);
+        tu_make_client_cert(dir, name, ids[i]);
+        assert_int_equal(admitted(server, dir, name), 0);
+        tu_log_assert_has(&rep.log, ids[i] + 4);
+    }
+    tu_log_assert_has(&rep.log, "is not a valid SPIFFE ID");
+    tu_make_client_cert(dir, "upper", "URI:SPIFFE://example.org/ns/prod/sa");
+    assert_int_equal(admitted(server, dir, "upper"), 0);
+    tu_log_assert_has(&rep.log, "is not a SPIFFE ID");
+    SSL_CTX_free(server);
+    tu_report_free(&rep);
+    tu_rmtree(dir);
+}
+
 static void
 test_plugin_verify_spiffe_config_errors(void **state)
 {
@@ -86,6 +121,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plugin_verify_spiffe_decides_by_id),
+        cmocka_unit_test(test_plugin_verify_spiffe_refuses_malformed_ids),
         cmocka_unit_test(test_plugin_verify_spiffe_config_errors),
     };
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/x509v3.h>
 
@@ -21,9 +20,12 @@
 
 typedef struct spiffe {
     char *trust_domain;
-    char **prefixes;  /* NULL: any path */
-    char reason[512]; /* not used concurrently: see flags */
+    char **prefixes; /* NULL: any path */
 } spiffe;
+
+/* The SPIFFE ID specification's bounds: the whole ID, and its trust domain. */
+#define ID_MAX 2048
+#define TRUST_DOMAIN_MAX 255
 
 static void
 sp_fini(void *state)
@@ -40,14 +42,44 @@ sp_fini(void *state)
 
 /* A trust domain as the SPIFFE specification allows: lower case letters, digits, '.', '-', '_'. */
 static int
-valid_trust_domain(const char *td)
+valid_trust_domain(const char *td, size_t len)
 {
-    if (td[0] == '\0') {
+    if (len == 0 || len > TRUST_DOMAIN_MAX) {
         return 0;
     }
-    for (const char *p = td; *p != '\0'; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
-              *p == '_')) {
+    for (size_t i = 0; i < len; i++) {
+        char c = td[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * A path as the specification allows: empty, or segments "/SEGMENT" of
+ * letters, digits, '.', '-', '_', none empty, "." or "..".  So no query,
+ * fragment, percent-encoding or trailing '/', and no "/ns/prod/../admin"
+ * that a prefix test would place under "/ns/prod/".
+ */
+static int
+valid_path(const char *path)
+{
+    const char *p = path;
+
+    while (*p != '\0') {
+        const char *seg = ++p; /* past the '/' */
+
+        for (; *p != '\0' && *p != '/'; p++) {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')) {
+                return 0;
+            }
+        }
+        if (p == seg || (p - seg == 1 && seg[0] == '.') ||
+            (p - seg == 2 && seg[0] == '.' && seg[1] == '.')) {
             return 0;
         }
     }
@@ -74,7 +106,7 @@ sp_init(const sslplug_services *services, sslplug_handle *handle, const char *co
                               &sp->prefixes, &n)) {
         goto done;
     }
-    if (!valid_trust_domain(td)) {
+    if (!valid_trust_domain(td, strlen(td))) {
         sslplugi_cfg_error(&cfg, "trust_domain",
                            "\"%s\" is not a SPIFFE trust domain (lower case letters, digits, "
                            "'.', '-', '_')",
@@ -101,7 +133,10 @@ done:
     return ok;
 }
 
-/* The leaf's URI SANs: how many, and the first. */
+/*
+ * The leaf's URI SANs: how many, and the first, whole; "" when it does not
+ * fit in len or holds a NUL (it is then judged by no shorter text).
+ */
 static int
 uri_sans(X509 *leaf, char *first, size_t len)
 {
@@ -117,9 +152,13 @@ uri_sans(X509 *leaf, char *first, size_t len)
         }
         if (count++ == 0) {
             const ASN1_IA5STRING *uri = gn->d.uniformResourceIdentifier;
+            const unsigned char *data = ASN1_STRING_get0_data(uri);
+            int n = ASN1_STRING_length(uri);
 
-            snprintf(first, len, "%.*s", ASN1_STRING_length(uri),
-                     (const char *)ASN1_STRING_get0_data(uri));
+            if (n > 0 && (size_t)n < len && memchr(data, '\0', (size_t)n) == NULL) {
+                memcpy(first, data, (size_t)n);
+                first[n] = '\0';
+            }
         }
     }
     GENERAL_NAMES_free(names);
@@ -144,51 +183,60 @@ static int
 sp_verify_connection(void *state, SSL *ssl, STACK_OF(X509) *chain, const char *servername,
                      const char *alpn, int version, const char **reason)
 {
-    spiffe *sp = state;
-    char uri[1024], td[256];
+    /* One per thread: the host copies it before another call can run on this one. */
+    static _Thread_local char why[ID_MAX + 128];
+    const spiffe *sp = state;
+    char uri[ID_MAX + 1];
     const char *rest, *path;
+    size_t td_len;
     int count;
 
     (void)ssl;
     (void)servername;
     (void)alpn;
     (void)version;
-    *reason = sp->reason;
+    *reason = why;
     if (sk_X509_num(chain) < 1) {
-        snprintf(sp->reason, sizeof(sp->reason), "no certificate");
+        snprintf(why, sizeof(why), "no certificate");
         return 0;
     }
     if ((count = uri_sans(sk_X509_value(chain, 0), uri, sizeof(uri))) != 1) {
-        snprintf(sp->reason, sizeof(sp->reason),
+        snprintf(why, sizeof(why),
                  count == 0 ? "the certificate has no URI SAN: no SPIFFE ID"
                             : "the certificate has %d URI SANs: a SPIFFE ID is exactly one",
                  count);
         return 0;
     }
-    if (strncasecmp(uri, "spiffe://", 9) != 0) {
-        snprintf(sp->reason, sizeof(sp->reason), "%s is not a SPIFFE ID", uri);
+    if (uri[0] == '\0') {
+        snprintf(why, sizeof(why), "its URI SAN is empty, longer than %d bytes or holds a NUL",
+                 ID_MAX);
+        return 0;
+    }
+    if (strncmp(uri, "spiffe://", 9) != 0) {
+        snprintf(why, sizeof(why), "%s is not a SPIFFE ID", uri);
         return 0;
     }
     rest = uri + 9;
-    path = strchr(rest, '/');
-    snprintf(td, sizeof(td), "%.*s", path != NULL ? (int)(path - rest) : (int)strlen(rest), rest);
-    if (strcmp(td, sp->trust_domain) != 0) {
-        snprintf(sp->reason, sizeof(sp->reason), "%s is in trust domain \"%s\", not \"%s\"", uri,
-                 td, sp->trust_domain);
+    path = rest + strcspn(rest, "/");
+    td_len = (size_t)(path - rest);
+    if (!valid_trust_domain(rest, td_len) || !valid_path(path)) {
+        snprintf(why, sizeof(why), "%s is not a valid SPIFFE ID", uri);
         return 0;
     }
-    if (path == NULL || !under_prefix(sp->prefixes, path)) {
-        snprintf(sp->reason, sizeof(sp->reason), "%s: its path is under none of the prefixes", uri);
+    if (td_len != strlen(sp->trust_domain) || memcmp(rest, sp->trust_domain, td_len) != 0) {
+        snprintf(why, sizeof(why), "%s is in trust domain \"%.*s\", not \"%s\"", uri, (int)td_len,
+                 rest, sp->trust_domain);
+        return 0;
+    }
+    if (*path == '\0' || !under_prefix(sp->prefixes, path)) {
+        snprintf(why, sizeof(why), "%s: its path is under none of the prefixes", uri);
         return 0;
     }
     *reason = NULL;
     return 1;
 }
 
-/*
- * Not thread-safe: the reason is written into the state, so the host calls
- * one connection at a time (the check is short).
- */
+/* Thread-safe: the state is only read, and the reason is per thread. */
 /* clang-format off */
 static const sslplug_plugin verify_spiffe_plugin = {
     SSLPLUG_PLUGIN_HEADER,
@@ -197,6 +245,7 @@ static const sslplug_plugin verify_spiffe_plugin = {
     .init = sp_init,
     .fini = sp_fini,
     .verify_connection = sp_verify_connection,
+    .flags = SSLPLUG_PLUGIN_THREAD_SAFE,
 };
 /* clang-format on */
 
