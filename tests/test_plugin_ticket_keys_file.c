@@ -271,6 +271,30 @@ test_ticket_keys_file_refuses_bad_files(void **state)
     tu_init_assert_error(TU_SERVER_CONTEXT, "ticket_keys", "ticket_keys_file", files,
                          "/callbacks/ticket_keys/config/files/1", "has the name of /files/0");
     free(files);
+    /* A directory others could put another key in; a FIFO in the key's place. */
+    {
+        char *sub = tu_path_join(f->dir, "shared"), *good = tu_path_join(f->dir, "good.key");
+        char *fifo = NULL;
+
+        assert_int_equal(mkdir(sub, 0700), 0);
+        free(tu_file_copy(good, sub, "good.key", 0600));
+        free(good);
+        assert_int_equal(chmod(sub, 0775), 0);
+        assert_true(asprintf(&files, "{\"files\": [\"%s/good.key\"]}", sub) > 0);
+        tu_init_assert_error(TU_SERVER_CONTEXT, "ticket_keys", "ticket_keys_file", files,
+                             "/callbacks/ticket_keys/config/files/0",
+                             "is writable by group or others (mode 0775) without the sticky bit");
+        free(files);
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_true(asprintf(&fifo, "%s/fifo.key", sub) > 0);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_true(asprintf(&files, "{\"files\": [\"%s\"]}", fifo) > 0);
+        tu_init_assert_error(TU_SERVER_CONTEXT, "ticket_keys", "ticket_keys_file", files,
+                             "/callbacks/ticket_keys/config/files/0", "is not a regular file");
+        free(files);
+        free(fifo);
+        free(sub);
+    }
     tu_init_assert_error(TU_SERVER_CONTEXT, "ticket_keys", "ticket_keys_file",
                          "{\"files\": [\"/nonexistent/k.key\"]}",
                          "/callbacks/ticket_keys/config/files/0", "cannot open ticket key file");

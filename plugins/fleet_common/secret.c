@@ -17,7 +17,12 @@
 
 #include "secret.h"
 
-/* Every directory above real: not writable by others, unless sticky (/tmp). */
+/*
+ * Every directory above real, as the host checks those above a private key
+ * (host/filecheck.c): owned by root or this user, and writable by neither
+ * group nor others unless sticky (/tmp), so nobody else can put another
+ * file in its place.
+ */
 static int
 check_dirs(const sslplugi_cfg *cfg, const char *pointer, const char *what, const char *real)
 {
@@ -33,12 +38,23 @@ check_dirs(const sslplugi_cfg *cfg, const char *pointer, const char *what, const
             *slash = '\0';
         }
         if (stat(dir, &st) != 0) {
-            break;
+            char errbuf[128];
+
+            sslplugi_cfg_error_at(cfg, pointer, "%s %s: cannot check directory %s: %s", what, real,
+                                  dir, sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
+            return 0;
         }
-        if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
             sslplugi_cfg_error_at(cfg, pointer,
-                                  "%s %s: directory %s is writable by others (mode %04o): anyone "
-                                  "could replace the file",
+                                  "%s %s: directory %s is owned by uid %lu, not root or this "
+                                  "user: its owner could replace the file",
+                                  what, real, dir, (unsigned long)st.st_uid);
+            return 0;
+        }
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+            sslplugi_cfg_error_at(cfg, pointer,
+                                  "%s %s: directory %s is writable by group or others (mode "
+                                  "%04o) without the sticky bit: they could replace the file",
                                   what, real, dir, (unsigned)(st.st_mode & 07777));
             return 0;
         }
@@ -86,7 +102,9 @@ sslplugi_secret_read(const sslplugi_cfg *cfg, const char *pointer, const char *w
     size_t n = 0;
     int fd, ok = 0;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 || fstat(fd, &st) != 0) {
+    /* O_NONBLOCK: a FIFO put in the file's place is refused below, not waited on. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0 ||
+        fstat(fd, &st) != 0) {
         sslplugi_cfg_error_at(cfg, pointer, "cannot open %s %s: %s", what, path,
                               sslplugi_strerror(errno, errbuf, sizeof(errbuf)));
         goto done;

@@ -3,8 +3,9 @@
  * passwords), read under the rules the host applies to a private key: a
  * regular file owned by root or the effective user, writable by neither
  * group nor others and not readable by others (0600, or 0640 for a group
- * such as ssl-cert), and no directory above it writable by others unless
- * sticky.  Internal to the bundled plugins (prefix sslplugi_).
+ * such as ssl-cert), and every directory above it owned by root or the
+ * effective user and writable by neither group nor others unless sticky.
+ * Internal to the bundled plugins (prefix sslplugi_).
  */
 #ifndef SSLPLUG_FLEET_SECRET_H
 #define SSLPLUG_FLEET_SECRET_H
