@@ -88,12 +88,18 @@ set_trust(SSL_CTX *ctx, const sslplugi_context_conf *c, const sslplugi_trust *tr
     if (c->verify_depth >= 0) {
         SSL_CTX_set_verify_depth(ctx, (int)c->verify_depth);
     }
-    /* CRLs are in the store (trust.c); this says whose revocation is checked. */
+    /*
+     * CRLs are in the store (trust.c); this says whose revocation is checked,
+     * replacing what a named context took over from its main one ("leaf"
+     * under a main "chain" means the leaf only).
+     */
     if (c->crl_check != 0) {
+        X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+
+        X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
         X509_VERIFY_PARAM_set_flags(
-            SSL_CTX_get0_param(ctx),
-            X509_V_FLAG_CRL_CHECK |
-                (c->crl_check == SSLPLUGI_CRL_CHAIN ? X509_V_FLAG_CRL_CHECK_ALL : 0));
+            param, X509_V_FLAG_CRL_CHECK |
+                       (c->crl_check == SSLPLUGI_CRL_CHAIN ? X509_V_FLAG_CRL_CHECK_ALL : 0));
     }
     /*
      * Every connection starts with this name to check (SSL_set1_host
@@ -445,6 +451,9 @@ sslplugi_context_switch(SSL *ssl, SSL_CTX *target)
     SSL_set_verify(ssl, SSL_CTX_get_verify_mode(target), SSL_CTX_get_verify_callback(target));
     SSL_clear_options(ssl, SSL_get_options(ssl) & ~options);
     SSL_set_options(ssl, options);
+    /* SSL_set1_param adds the target's flags to the connection's: its flags alone, then. */
+    X509_VERIFY_PARAM_clear_flags(SSL_get0_param(ssl),
+                                  X509_VERIFY_PARAM_get_flags(SSL_get0_param(ssl)));
     if (!SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(target)) ||
         !SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(target)) ||
         !SSL_set1_param(ssl, SSL_CTX_get0_param(target))) {

@@ -387,6 +387,35 @@ test_named_contexts_crl_check(void **state)
     tu_rmtree(dir);
 }
 
+/* "leaf" in a named context under a main "chain": the leaf only, after the switch. */
+static void
+test_named_contexts_crl_check_leaf_under_chain(void **state)
+{
+    char *dir = tu_tmpdir(), *crl = tu_make_crl(dir, "crl.pem", "client.crt", 0);
+    char main_members[512];
+    SSL_CTX *server, *client = client_with_chain("client.crt", "client.key");
+    sslplug_pair pair;
+    unsigned long flags;
+
+    (void)state;
+    snprintf(main_members, sizeof(main_members),
+             ", \"ca_file\": \"pki/ca.crt\", \"crl_file\": \"%s\", \"crl_check\": \"chain\"", crl);
+    server = vhost_server(main_members, ", \"crl_check\": \"leaf\"");
+    (void)connect_as(server, client, "localhost", &pair);
+    flags = X509_VERIFY_PARAM_get_flags(SSL_get0_param(pair.server));
+    assert_true((flags & X509_V_FLAG_CRL_CHECK) != 0 && (flags & X509_V_FLAG_CRL_CHECK_ALL) != 0);
+    sslplug_pair_cleanup(&pair);
+    (void)connect_as(server, client, "alt.example", &pair);
+    flags = X509_VERIFY_PARAM_get_flags(SSL_get0_param(pair.server));
+    assert_true((flags & X509_V_FLAG_CRL_CHECK) != 0);
+    assert_true((flags & X509_V_FLAG_CRL_CHECK_ALL) == 0);
+    sslplug_pair_cleanup(&pair);
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+    free(crl);
+    tu_rmtree(dir);
+}
+
 static void
 test_named_contexts_ocsp_staple(void **state)
 {
@@ -567,6 +596,7 @@ main(void)
         cmocka_unit_test(test_named_contexts_crl_file),
         cmocka_unit_test(test_named_contexts_crl_path),
         cmocka_unit_test(test_named_contexts_crl_check),
+        cmocka_unit_test(test_named_contexts_crl_check_leaf_under_chain),
         cmocka_unit_test(test_named_contexts_ocsp_staple),
         cmocka_unit_test(test_named_contexts_session_tickets),
         cmocka_unit_test(test_named_contexts_pkcs12),
