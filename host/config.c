@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -248,6 +249,37 @@ get_pairs(const json_t *v, const char *ptr, sslplugi_pairs *out, sslplug_error *
     return 1;
 }
 
+/*
+ * The SSL_CONF commands that say what sslplug's own keys say: through
+ * "openssl" they would undo, after sslplug set them and past its checks,
+ * what the configuration asks for ("VerifyMode": "-Peer" under "verify":
+ * "require" would verify nothing).  SSL_CONF matches names in any case.
+ */
+static int
+openssl_owned(const sslplugi_pairs *pairs, const char *ptr, sslplug_error *err)
+{
+    static const char *const owned[][2] = {
+        {"VerifyMode", "\"verify\""},
+        {"MinProtocol", "\"min_protocol\""},
+        {"MaxProtocol", "\"max_protocol\""},
+        {"Protocol", "\"min_protocol\" and \"max_protocol\""},
+    };
+    char child[PTR_MAX];
+
+    for (size_t i = 0; i < pairs->n; i++) {
+        for (size_t j = 0; j < sizeof(owned) / sizeof(owned[0]); j++) {
+            if (strcasecmp(pairs->names[i], owned[j][0]) == 0) {
+                sslplugi_pointer_child(child, ptr, pairs->names[i]);
+                sslplugi_error_set(err, SSLPLUG_E_CONFIG, child,
+                                   "%s is sslplug's own setting here: use %s", owned[j][0],
+                                   owned[j][1]);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 /* One setting of obj into c, as its row says; a value given replaces an inherited one. */
 static int
 parse_setting(const json_t *obj, const char *ptr, const sslplugi_setting *row,
@@ -295,7 +327,7 @@ parse_setting(const json_t *obj, const char *ptr, const sslplugi_setting *row,
         free(pairs->names);
         free(pairs->values);
         memset(pairs, 0, sizeof(*pairs));
-        return get_pairs(v, child, pairs, err);
+        return get_pairs(v, child, pairs, err) && openssl_owned(pairs, child, err);
     }
     default:
         sslplugi_error_set(err, SSLPLUG_E_INTERNAL, child, "a setting of an unknown kind");
