@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "binding.h"
 #include "internal.h"
 
 /* The JSON pointer of a setting below base ("/context" or "/contexts/NAME"). */
@@ -363,6 +364,7 @@ static int
 set_sessions(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)
 {
     char ptrbuf[SSLPLUG_ERROR_POINTER_MAX];
+    const sslplugi_binding *b;
     context_state *st;
 
     if (c->session_tickets == 0) {
@@ -393,7 +395,15 @@ set_sessions(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, ssl
             return 0;
         }
     }
-    if (c->ocsp != 0 && !sslplugi_ocsp_check_bind(ctx, c->ocsp)) {
+    /*
+     * A status entry of the configuration (cb_status.c) runs the check
+     * itself; otherwise it is bound here, also over a status callback the
+     * application set (as verify replaces its verify callback): the
+     * configuration's word, not whatever the context holds, decides.
+     */
+    b = sslplugi_binding_of_ctx(ctx);
+    if (c->ocsp != 0 && (b == NULL || sslplugi_one(b, SSLPLUG_CB_STATUS) == NULL) &&
+        !sslplugi_ocsp_check_bind(ctx, c->ocsp)) {
         sslplugi_error_set(err, SSLPLUG_E_TLS, P("ocsp"), "refused by OpenSSL");
         return 0;
     }

@@ -489,7 +489,7 @@ void sslplugi_staple_free(sslplugi_staple *s);
 int sslplugi_staple_bind(SSL_CTX *ctx, sslplugi_staple *s);
 /*
  * A client asking for a staple and verifying it as mode (sslplugi_ocsp)
- * says, unless a status callback is bound already (it runs the check).
+ * says; the status callback it sets replaces an application's.
  */
 int sslplugi_ocsp_check_bind(SSL_CTX *ctx, int mode);
 /* The check of a client's staple, as mode says; 1 to go on, 0 to end the handshake. */

@@ -315,13 +315,7 @@ status_cb(SSL *ssl, void *arg)
 int
 sslplugi_ocsp_check_bind(SSL_CTX *ctx, int mode)
 {
-    int (*bound)(SSL *, void *) = NULL;
-
     if (mode == SSLPLUGI_OCSP_OFF) {
-        return 1;
-    }
-    /* A status callback of the configuration's (cb_status.c) runs this check itself. */
-    if (SSL_CTX_get_tlsext_status_cb(ctx, &bound) && bound != NULL) {
         return 1;
     }
     return SSL_CTX_set_tlsext_status_type(ctx, TLSEXT_STATUSTYPE_ocsp) &&

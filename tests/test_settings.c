@@ -276,6 +276,40 @@ ocsp_outcome(SSL_CTX *server, SSL_CTX *client, long *result)
     return ok;
 }
 
+/* An application's status callback that accepts whatever it is given. */
+static int
+app_status_cb(SSL *ssl, void *arg)
+{
+    (void)ssl;
+    (void)arg;
+    return 1;
+}
+
+/*
+ * A context of the application's that has its own status callback:
+ * "require" is the configuration's word all the same, and a server with no
+ * staple is refused.
+ */
+static void
+test_settings_ocsp_require_over_application_status_cb(void **state)
+{
+    sslplug_host *host =
+        tu_host("{\"version\": 1, \"context\": {" CLIENT ", \"ocsp\": \"require\"}}");
+    SSL_CTX *client = SSL_CTX_new(TLS_client_method()), *server = tu_plain_server(0);
+    sslplug_error err;
+    long result;
+
+    (void)state;
+    assert_non_null(client);
+    assert_int_equal(SSL_CTX_set_tlsext_status_cb(client, app_status_cb), 1);
+    assert_int_equal(sslplug_ctx_apply(host, client, &err), 1);
+    assert_int_equal(ocsp_outcome(server, client, &result), 0);
+    assert_int_equal(result, X509_V_ERR_OCSP_VERIFY_NEEDED);
+    SSL_CTX_free(server);
+    SSL_CTX_free(client);
+    sslplug_host_free(host);
+}
+
 static void
 test_settings_ocsp_good_revoked_stale(void **state)
 {
@@ -599,6 +633,7 @@ main(void)
         cmocka_unit_test(test_settings_crl_path_and_chain),
         cmocka_unit_test(test_settings_crl_misuse_refused),
         cmocka_unit_test(test_settings_ocsp_good_revoked_stale),
+        cmocka_unit_test(test_settings_ocsp_require_over_application_status_cb),
         cmocka_unit_test(test_settings_ocsp_if_present),
         cmocka_unit_test(test_settings_ocsp_responses_from_openssl_ocsp),
         cmocka_unit_test(test_settings_ocsp_response_for_another_certificate),
