@@ -31,6 +31,10 @@ verify_connection_cb(X509_STORE_CTX *store, void *arg)
     int ok, r;
 
     (void)arg;
+    if (b != NULL && b->role_member && sslplugi_one(b, SSLPLUG_CB_VERIFY_CONNECTION) == NULL) {
+        /* A side of roles.c without an entry: the context-wide callback is the other side's. */
+        return X509_verify_cert(store);
+    }
     if (b == NULL || (inst = sslplugi_one(b, SSLPLUG_CB_VERIFY_CONNECTION)) == NULL) {
         X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
         return 0; /* not our context any more: fail closed */

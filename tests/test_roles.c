@@ -101,6 +101,33 @@ test_roles_each_connection_runs_its_sides_configuration(void **state)
     tu_report_free(&cli);
 }
 
+/*
+ * The server's configuration has a verify_connection entry, the client's
+ * none: OpenSSL's cert-verify callback is the context's, and the connecting
+ * side still verifies as its own configuration says.
+ */
+static void
+test_roles_side_without_verify_connection_verifies_as_usual(void **state)
+{
+    tu_report cli = {0};
+    sslplug_host *server = tu_host_entry(
+        "\"role\": \"server\", \"verify\": \"peer\", \"ca_file\": \"pki/ca.crt\"",
+        "verify_connection",
+        "{\"plugin\": \"verify_spiffe\", \"config\": {\"trust_domain\": \"example.org\"}}");
+    sslplug_host *client = client_host(&cli, "c");
+    SSL_CTX *ctx = both_sides_ctx();
+    sslplug_error err;
+
+    (void)state;
+    assert_int_equal(sslplug_ctx_apply_roles(server, client, ctx, 0, &err), 1);
+    assert_int_equal(connect_with(ctx, ctx, NULL, NULL), 0);
+    assert_int_equal(cli.trace.count[SSLPLUG_CB_VERIFY], 2);
+    SSL_CTX_free(ctx);
+    sslplug_host_free(server);
+    sslplug_host_free(client);
+    tu_report_free(&cli);
+}
+
 static void
 test_roles_refuse_a_configuration_of_the_wrong_role(void **state)
 {
@@ -184,6 +211,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles_each_connection_runs_its_sides_configuration),
+        cmocka_unit_test(test_roles_side_without_verify_connection_verifies_as_usual),
         cmocka_unit_test(test_roles_refuse_a_configuration_of_the_wrong_role),
         cmocka_unit_test(test_roles_client_sessions_carry_their_configuration),
         cmocka_unit_test(test_roles_add_trust_only_when_asked),
