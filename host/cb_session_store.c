@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 
 #include "binding.h"
+#include "settings.h"
 #include "types.h"
 
 /* The room of the first GET; a larger session is asked for again with its size. */
@@ -257,9 +258,17 @@ sslplugi_session_store_bind(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_co
  * keeps only the store); "session_tickets": true without ticket_keys issues
  * TLS 1.3 tickets under this server's own key, which resume nowhere else.
  */
+static int
+tickets_on(const sslplugi_context_conf *conf)
+{
+    return conf->session_tickets == 1;
+}
+
 int
 sslplugi_session_store_check(const sslplugi_config *c, size_t count, sslplug_error *err)
 {
+    char ptr[SSLPLUG_ERROR_POINTER_MAX];
+
     if (count == 0) {
         return 1;
     }
@@ -269,24 +278,12 @@ sslplugi_session_store_check(const sslplugi_config *c, size_t count, sslplug_err
                            "only the store, say \"internal_cache\": false in its entry");
         return 0;
     }
-    if (c->context.session_tickets == 1 && sslplugi_config_count(c, SSLPLUG_CB_TICKET_KEYS) == 0) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/session_tickets",
+    if (sslplugi_config_count(c, SSLPLUG_CB_TICKET_KEYS) == 0 &&
+        sslplugi_settings_where(c, tickets_on, "session_tickets", ptr)) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
                            "with a session_store and no ticket_keys, tickets are sealed with "
                            "this server's own key and resume on no other server: add a "
                            "ticket_keys entry, or leave session_tickets out");
-        return 0;
-    }
-    return 1;
-}
-
-/* Tickets that are never issued need no keys. */
-int
-sslplugi_ticket_keys_check(const sslplugi_config *c, size_t count, sslplug_error *err)
-{
-    if (count > 0 && c->context.session_tickets == 0) {
-        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/session_tickets",
-                           "false: no ticket is issued or accepted, so the ticket_keys entry "
-                           "would never be called");
         return 0;
     }
     return 1;

@@ -156,3 +156,19 @@ sslplugi_ticket_keys_bind(SSL_CTX *ctx, sslplugi_binding *b, const sslplugi_cont
     }
     return 1;
 }
+
+/*
+ * Tickets that are never issued need no keys.  The main context's word: a
+ * named context may turn them off for its names while the others use them.
+ */
+int
+sslplugi_ticket_keys_check(const sslplugi_config *c, size_t count, sslplug_error *err)
+{
+    if (count > 0 && c->context.session_tickets == 0) {
+        sslplugi_error_set(err, SSLPLUG_E_CONFIG, "/context/session_tickets",
+                           "false: no ticket is issued or accepted, so the ticket_keys entry "
+                           "would never be called");
+        return 0;
+    }
+    return 1;
+}

@@ -233,23 +233,30 @@ sslplugi_settings_free(sslplugi_context_conf *c)
 }
 
 int
+sslplugi_settings_where(const sslplugi_config *c, int (*given)(const sslplugi_context_conf *conf),
+                        const char *key, char ptr[SSLPLUG_ERROR_POINTER_MAX])
+{
+    if (given(&c->context)) {
+        sslplugi_pointer_child(ptr, "/context", key);
+        return 1;
+    }
+    for (size_t i = 0; i < c->sub_count; i++) {
+        if (given(&c->subs[i].conf)) {
+            sslplugi_pointer_child(ptr, c->subs[i].pointer, key);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int
 sslplugi_settings_refuse(const sslplugi_config *c, int (*given)(const sslplugi_context_conf *conf),
                          const char *key, const char *why, sslplug_error *err)
 {
     char ptr[SSLPLUG_ERROR_POINTER_MAX];
 
-    if (given(&c->context)) {
-        sslplugi_pointer_child(ptr, "/context", key);
-    } else {
-        size_t i = 0;
-
-        while (i < c->sub_count && !given(&c->subs[i].conf)) {
-            i++;
-        }
-        if (i == c->sub_count) {
-            return 1;
-        }
-        sslplugi_pointer_child(ptr, c->subs[i].pointer, key);
+    if (!sslplugi_settings_where(c, given, key, ptr)) {
+        return 1;
     }
     sslplugi_error_set(err, SSLPLUG_E_CONFIG, ptr,
                        "%s, so \"%s\" would be ignored; configure one of them", why, key);

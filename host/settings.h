@@ -53,6 +53,15 @@ void sslplugi_settings_init(sslplugi_context_conf *c);
 int sslplugi_settings_copy(sslplugi_context_conf *dst, const sslplugi_context_conf *src);
 void sslplugi_settings_free(sslplugi_context_conf *c);
 /*
+ * The first context (the main one, then each named one) for which given
+ * holds: 1 with the pointer of its KEY in ptr, or 0 when none does.  Named
+ * contexts hold what they inherit too, so a setting of the main context is
+ * found there first.
+ */
+int sslplugi_settings_where(const sslplugi_config *c,
+                            int (*given)(const sslplugi_context_conf *conf), const char *key,
+                            char ptr[SSLPLUG_ERROR_POINTER_MAX]);
+/*
  * A callback that takes over a context setting: when some context (the main
  * one, then each named one) gives that setting (given(conf) is nonzero),
  * an error at that context's KEY saying why, and 0.
