@@ -163,7 +163,8 @@ get_cb(SSL *ssl, const unsigned char *id, int id_len, int *copy)
         if (r <= (int)room || r > SSLPLUG_SESSION_MAX || attempt == 1) {
             break;
         }
-        /* Larger than the room given: once more with as much as it needs. */
+        /* Larger than the room given: once more with as much as it needs (it may hold a part). */
+        OPENSSL_cleanse(buf, room);
         free(buf);
         buf = NULL;
         room = (size_t)r;
