@@ -227,7 +227,9 @@ resolve_context(const sslplugi_config *c, sslplugi_context_conf *ctx, const char
     for (size_t i = 0; i < count; i++) {
         char **path = SSLPLUGI_SETTING(ctx, &rows[i], char *);
 
-        if (rows[i].kind != SSLPLUGI_SET_PATH || *path == NULL || sslplugi_is_store_uri(*path)) {
+        /* Only the keys that load through OSSL_STORE take "scheme:..." as a URI. */
+        if (rows[i].kind != SSLPLUGI_SET_PATH || *path == NULL ||
+            ((rows[i].where & SSLPLUGI_SET_STORE_URI) != 0 && sslplugi_is_store_uri(*path))) {
             continue;
         }
         sslplugi_pointer_child(ptr, base_ptr, rows[i].name);

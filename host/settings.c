@@ -28,8 +28,10 @@ static const char session_cache[] = "the session cache is the main context's, wh
                                     "context a connection is switched to";
 
 static const sslplugi_setting settings[] = {
-    {"certificate", SSLPLUGI_SET_PATH, AT(certificate), 0, NULL, NULL, 0, 0, NULL},
-    {"private_key", SSLPLUGI_SET_PATH, AT(private_key), 0, NULL, NULL, 0, 0, NULL},
+    {"certificate", SSLPLUGI_SET_PATH, AT(certificate), SSLPLUGI_SET_STORE_URI, NULL, NULL, 0, 0,
+     NULL},
+    {"private_key", SSLPLUGI_SET_PATH, AT(private_key), SSLPLUGI_SET_STORE_URI, NULL, NULL, 0, 0,
+     NULL},
     {"pkcs12", SSLPLUGI_SET_PATH, AT(pkcs12), 0, NULL, NULL, 0, 0, NULL},
     {"ca_file", SSLPLUGI_SET_PATH, AT(ca_file), 0, NULL, NULL, 0, 0, NULL},
     {"ca_path", SSLPLUGI_SET_PATH, AT(ca_path), 0, NULL, NULL, 0, 0, NULL},

@@ -32,6 +32,8 @@ typedef enum sslplugi_setting_kind {
 #define SSLPLUGI_SET_CLIENT 1u    /* only a client's: not on a server, not in named contexts */
 #define SSLPLUGI_SET_SERVER 2u    /* only a server's */
 #define SSLPLUGI_SET_MAIN_ONLY 4u /* the main context's: named contexts share it */
+/* Not where, what: a PATH that may also be an OSSL_STORE URI (keypair.c), left as written. */
+#define SSLPLUGI_SET_STORE_URI 8u
 
 typedef struct sslplugi_setting {
     const char *name;

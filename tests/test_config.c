@@ -633,6 +633,41 @@ test_config_relative_paths_follow_config_dir(void **state)
     tu_rmtree(elsewhere);
 }
 
+/* "ca:x.crt" is a file name for ca_file (only certificate and private_key take URIs). */
+static void
+test_config_colon_in_a_file_name_is_no_uri(void **state)
+{
+    char saved[PATH_MAX];
+    char *confdir = tu_tmpdir(), *elsewhere = tu_tmpdir();
+    char *conf = tu_write(confdir, "tls.json",
+                          "{\"version\": 1, \"context\": {\"role\": \"client\", \"ca_file\": "
+                          "\"ca:x.crt\"}}\n",
+                          0644);
+    sslplug_error err;
+    sslplug_host *host;
+    SSL_CTX *ctx;
+
+    (void)state;
+    assert_non_null(getcwd(saved, sizeof(saved)));
+    copy_pki("ca.crt", confdir, "ca:x.crt");
+    free(tu_write(elsewhere, "ca:x.crt", "not a certificate\n", 0644));
+    assert_int_equal(chdir(elsewhere), 0);
+    host = sslplug_host_load(conf, &err);
+    assert_non_null(host);
+    ctx = sslplug_ctx_new(host, &err);
+    if (ctx == NULL) {
+        print_error("%s: %s\n", err.pointer, err.message);
+    }
+    assert_non_null(ctx);
+    assert_int_equal(ctx_cert_count(ctx), 1);
+    SSL_CTX_free(ctx);
+    sslplug_host_free(host);
+    assert_int_equal(chdir(saved), 0);
+    free(conf);
+    tu_rmtree(confdir);
+    tu_rmtree(elsewhere);
+}
+
 static void
 test_config_load_string_paths_follow_base_dir(void **state)
 {
@@ -766,6 +801,7 @@ main(void)
         cmocka_unit_test(test_config_strerror_names_every_code),
         cmocka_unit_test(test_config_strerror_out_of_range_is_unknown),
         cmocka_unit_test(test_config_relative_paths_follow_config_dir),
+        cmocka_unit_test(test_config_colon_in_a_file_name_is_no_uri),
         cmocka_unit_test(test_config_load_string_paths_follow_base_dir),
         cmocka_unit_test(test_config_missing_certificate_names_path_in_config_dir),
         cmocka_unit_test(test_config_client_default_verify_is_peer),
