@@ -53,6 +53,13 @@ int sslplugi_binding_attach(SSL_CTX *ctx, sslplugi_binding *b, sslplug_error *er
 int sslplugi_binding_bind_types(SSL_CTX *ctx, sslplugi_binding *b,
                                 const sslplugi_context_conf *conf, int own_ctx, sslplug_error *err);
 
+/*
+ * What an application's context keeps when binding or configuring it failed
+ * half-way (sslplug_ctx_apply, sslplug_ctx_apply_roles): whatever was bound,
+ * no peer passes verification (cb_verify.c).
+ */
+void sslplugi_refuse_every_peer(SSL_CTX *ctx);
+
 /* The one instance of a type that takes one entry, or NULL. */
 static inline sslplugi_instance *
 sslplugi_one(const sslplugi_binding *b, sslplug_cb_type type)

@@ -134,3 +134,18 @@ sslplugi_verify_check(const sslplugi_config *c, size_t count, sslplug_error *err
 {
     return count == 0 || sslplugi_check_verifies(c, "verify callbacks are", err);
 }
+
+static int
+refuse_every_peer_cb(int ok, X509_STORE_CTX *store)
+{
+    (void)ok;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+
+void
+sslplugi_refuse_every_peer(SSL_CTX *ctx)
+{
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       refuse_every_peer_cb);
+}

@@ -19,14 +19,7 @@
 #include "internal.h"
 
 /* The JSON pointer of a setting below base ("/context" or "/contexts/NAME"). */
-#define P(key) pointer_of(ptrbuf, base, key)
-
-static const char *
-pointer_of(char *buf, const char *base, const char *key)
-{
-    snprintf(buf, SSLPLUG_ERROR_POINTER_MAX, "%s/%s", base, key);
-    return buf;
-}
+#define P(key) sslplugi_pointer_child(ptrbuf, base, key)
 
 static int
 set_protocols(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base, sslplug_error *err)

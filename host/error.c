@@ -128,7 +128,7 @@ sslplugi_openssl_reason(char *buf, size_t len)
     return buf;
 }
 
-void
+char *
 sslplugi_pointer_child(char *out, const char *parent, const char *token)
 {
     size_t n = (size_t)snprintf(out, SSLPLUG_ERROR_POINTER_MAX, "%s/", parent);
@@ -142,6 +142,7 @@ sslplugi_pointer_child(char *out, const char *parent, const char *token)
         }
     }
     out[n < SSLPLUG_ERROR_POINTER_MAX ? n : SSLPLUG_ERROR_POINTER_MAX - 1] = '\0';
+    return out;
 }
 
 size_t

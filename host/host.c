@@ -354,15 +354,6 @@ build_subcontexts(sslplug_host *host, SSL_CTX *main, const sslplugi_generation *
     return 1;
 }
 
-/* Installed on a context whose configuration failed half-way: no peer passes. */
-static int
-refuse_every_peer(int ok, X509_STORE_CTX *store)
-{
-    (void)ok;
-    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-    return 0;
-}
-
 static int
 configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
 {
@@ -391,8 +382,7 @@ configure(sslplug_host *host, SSL_CTX *ctx, int own_ctx, sslplug_error *err)
      * refused (a context of our own is freed instead).
      */
     if (!ok && bound && !own_ctx) {
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                           refuse_every_peer);
+        sslplugi_refuse_every_peer(ctx);
     }
     sslplugi_generation_unref(gen);
     return ok;

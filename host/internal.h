@@ -39,9 +39,9 @@ void sslplugi_error_clear(sslplug_error *err);
 void sslplugi_error_set_source(sslplug_error *err, const char *source);
 /*
  * out (SSLPLUG_ERROR_POINTER_MAX bytes) = parent + "/" + token, with '~' and
- * '/' escaped as RFC 6901 says.
+ * '/' escaped as RFC 6901 says; returns out.
  */
-void sslplugi_pointer_child(char *out, const char *parent, const char *token);
+char *sslplugi_pointer_child(char *out, const char *parent, const char *token);
 /* Append OpenSSL's most recent reason to buf and clear its error queue. */
 const char *sslplugi_openssl_reason(char *buf, size_t len);
 

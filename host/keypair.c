@@ -25,13 +25,6 @@
 /* The most a PKCS#12 bundle holds; a larger file is not one. */
 #define MAX_BUNDLE_BYTES (1024 * 1024)
 
-static const char *
-pointer_of(char *buf, const char *base, const char *key)
-{
-    sslplugi_pointer_child(buf, base, key);
-    return buf;
-}
-
 /*
  * The file a "file:" URI names ("file:/x", "file:///x", "file://localhost/x"),
  * or NULL for a URI of another scheme, which names no file to check.
@@ -445,7 +438,7 @@ set_certificate(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
     char ptr[SSLPLUG_ERROR_POINTER_MAX], reason[256];
     const sslplugi_loaded *chain;
 
-    pointer_of(ptr, base, "certificate");
+    sslplugi_pointer_child(ptr, base, "certificate");
     if ((chain = load(ctx, c->certificate, SSLPLUGI_READ_CERTS, c->check_files, files, ptr, err)) ==
         NULL) {
         return 0;
@@ -468,7 +461,7 @@ set_pkcs12(SSL_CTX *ctx, const sslplugi_context_conf *c, const char *base,
     STACK_OF(X509) *others = NULL;
     int ok = 0;
 
-    pointer_of(ptr, base, "pkcs12");
+    sslplugi_pointer_child(ptr, base, "pkcs12");
     if ((b = load_file(ctx, c->pkcs12, SSLPLUGI_READ_PKCS12, c->check_files, files, ptr, err)) ==
         NULL) {
         return 0;
@@ -505,7 +498,7 @@ sslplugi_keypair_configure(SSL_CTX *ctx, const sslplugi_context_conf *c, const c
     if (c->certificate == NULL) {
         return 1;
     }
-    pointer_of(ptr, base, "private_key");
+    sslplugi_pointer_child(ptr, base, "private_key");
     if (!set_certificate(ctx, c, base, files, err) ||
         (key = load(ctx, c->private_key, SSLPLUGI_READ_KEY, c->check_files, files, ptr, err)) ==
             NULL) {

@@ -77,14 +77,6 @@ bind_side(SSL_CTX *ctx, sslplugi_binding *parent, int side, sslplug_host *host,
     return 1;
 }
 
-static int
-refuse_every_peer(int ok, X509_STORE_CTX *store)
-{
-    (void)ok;
-    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-    return 0;
-}
-
 int
 sslplug_ctx_apply_roles(sslplug_host *server, sslplug_host *client, SSL_CTX *ctx, unsigned flags,
                         sslplug_error *err)
@@ -131,8 +123,7 @@ sslplug_ctx_apply_roles(sslplug_host *server, sslplug_host *client, SSL_CTX *ctx
 done:
     if (!ok && parent != NULL) {
         /* As sslplug_ctx_apply: a half-bound context of the application refuses every peer. */
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                           refuse_every_peer);
+        sslplugi_refuse_every_peer(ctx);
     }
     sslplugi_generation_unref(gens[0]);
     sslplugi_generation_unref(gens[1]);
@@ -143,15 +134,13 @@ size_t
 sslplug_host_entry_count(sslplug_host *host, sslplug_cb_type type)
 {
     sslplugi_generation *gen;
-    size_t n = 0;
+    size_t n;
 
     if (host == NULL) {
         return 0;
     }
     gen = sslplugi_host_current(host);
-    for (size_t i = 0; i < gen->config->entry_count; i++) {
-        n += gen->config->entries[i].type == type;
-    }
+    n = sslplugi_config_count(gen->config, type);
     sslplugi_generation_unref(gen);
     return n;
 }

@@ -29,13 +29,6 @@
 /* A CA bundle is a few hundred KiB; refuse to slurp something absurd. */
 #define MAX_TRUST_FILE_BYTES (16 * 1024 * 1024)
 
-static const char *
-pointer_of(char *buf, const char *base, const char *key)
-{
-    snprintf(buf, SSLPLUG_ERROR_POINTER_MAX, "%s/%s", base, key);
-    return buf;
-}
-
 /* The whole of an open file, malloc'd; NULL with errno set. */
 static unsigned char *
 read_fd(int fd, size_t *len)
@@ -113,7 +106,7 @@ load_ca_file(sslplugi_trust *t, const sslplugi_context_conf *c, const char *base
              sslplug_error *err)
 {
     char ptrbuf[SSLPLUG_ERROR_POINTER_MAX], reason[256];
-    const char *ptr = pointer_of(ptrbuf, base, "ca_file");
+    const char *ptr = sslplugi_pointer_child(ptrbuf, base, "ca_file");
     unsigned char *bytes = NULL;
     BIO *bio = NULL;
     size_t len = 0;
@@ -182,7 +175,7 @@ static int
 digest_ca_path(const sslplugi_context_conf *c, const char *base, EVP_MD_CTX *md, sslplug_error *err)
 {
     char ptrbuf[SSLPLUG_ERROR_POINTER_MAX], probe[PATH_MAX];
-    const char *ptr = pointer_of(ptrbuf, base, "ca_path");
+    const char *ptr = sslplugi_pointer_child(ptrbuf, base, "ca_path");
     struct dirent **names = NULL;
     struct stat st;
     int dfd, count = -1, ok = 0;
@@ -356,14 +349,15 @@ load_crls(sslplugi_trust *t, const sslplugi_context_conf *c, const char *base, E
         sslplugi_error_set(err, SSLPLUG_E_NOMEM, base, "out of memory");
         return 0;
     }
-    if (c->crl_file != NULL && !load_crl_file(t, c->crl_file, -1, c->check_files, md,
-                                              pointer_of(ptrbuf, base, "crl_file"), err)) {
+    if (c->crl_file != NULL &&
+        !load_crl_file(t, c->crl_file, -1, c->check_files, md,
+                       sslplugi_pointer_child(ptrbuf, base, "crl_file"), err)) {
         return 0;
     }
     if (c->crl_path == NULL) {
         return 1;
     }
-    ptr = pointer_of(ptrbuf, base, "crl_path");
+    ptr = sslplugi_pointer_child(ptrbuf, base, "crl_path");
     if ((dfd = open(c->crl_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(dfd, &st) != 0) {
         sslplugi_error_set(err, SSLPLUG_E_CERTIFICATE, ptr, "cannot use CRL directory %s: %s",
                            c->crl_path, strerror(errno));
