@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,35 +79,24 @@ load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, time_t no
 {
     char path[4096];
     FILE *f;
-    X509 *x;
 
     snprintf(c->name, sizeof(c->name), "%s", stem);
     snprintf(path, sizeof(path), "%s/%s.crt", dir, stem);
-    if ((f = fopen(path, "re")) == NULL || (c->leaf = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
-        sslplugi_cfg_error(cfg, "dir", "cannot read certificate %s", path);
-        goto fail;
+    /* The leaf, then every intermediate after it, each settled for the threads. */
+    if (!sslplugi_pem_read_certs(cfg, "/dir", path, &c->leaf, &c->intermediates, INT_MAX)) {
+        return 0;
     }
-    sslplugi_x509_settle(c->leaf);
-    if ((c->intermediates = sk_X509_new_null()) == NULL) {
-        sslplugi_cfg_error(cfg, "dir", "out of memory");
-        goto fail;
-    }
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(c->intermediates, x)) {
-            X509_free(x);
-            sslplugi_cfg_error(cfg, "dir", "out of memory");
-            goto fail;
-        }
-        sslplugi_x509_settle(x);
-    }
-    fclose(f);
-    ERR_clear_error();
     snprintf(path, sizeof(path), "%s/%s.key", dir, stem);
-    if ((f = fopen(path, "re")) == NULL || (c->key = sslplugi_key_reader_read(keys, f)) == NULL) {
-        sslplugi_cfg_error(cfg, "dir", "cannot read unencrypted private key %s", path);
-        goto fail;
+    if ((f = sslplugi_pem_open(cfg, "/dir", "private key", path)) == NULL) {
+        return 0;
     }
+    c->key = sslplugi_key_reader_read(keys, f);
     fclose(f);
+    if (c->key == NULL) {
+        ERR_clear_error();
+        sslplugi_cfg_error(cfg, "dir", "cannot read unencrypted private key %s", path);
+        return 0;
+    }
     if (X509_check_private_key(c->leaf, c->key) != 1) {
         ERR_clear_error();
         sslplugi_cfg_error(cfg, "dir", "%s/%s.key does not match %s/%s.crt", dir, stem, dir, stem);
@@ -120,12 +110,6 @@ load_chain(const sslplugi_cfg *cfg, const char *dir, const char *stem, time_t no
     c->valid = X509_cmp_time(X509_get0_notBefore(c->leaf), &now) < 0 &&
                X509_cmp_time(X509_get0_notAfter(c->leaf), &now) > 0;
     return 1;
-fail:
-    if (f != NULL) {
-        fclose(f);
-    }
-    ERR_clear_error();
-    return 0;
 }
 
 static int
