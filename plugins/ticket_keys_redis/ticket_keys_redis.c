@@ -30,6 +30,8 @@
 #define WRAPPED_LEN (NONCE_LEN + RAW_LEN + TAG_LEN)
 #define TIME_LEN 20
 #define REDIS_KEY_MAX 256
+/* The script below spells these out ("w = 108", "%020d"): they change together. */
+_Static_assert(WRAPPED_LEN == 108 && TIME_LEN == 20, "update the Lua script's lengths");
 
 /*
  * KEYS[1]: the key set; ARGV[1]: period_s; ARGV[2], ARGV[3]: two fresh
