@@ -336,7 +336,6 @@ store_get(session_redis *sr, sslplug_session *s, const char *key, size_t key_len
     const char *argv[2] = {"GET", key};
     size_t lens[2] = {3, key_len};
     redisReply *reply;
-    unsigned char *plain = NULL;
     char why[256];
     int r;
 
@@ -351,15 +350,14 @@ store_get(session_redis *sr, sslplug_session *s, const char *key, size_t key_len
     } else if (reply->len - OVERHEAD > s->buf_len) {
         /* The host asks again with this much room. */
         r = (int)(reply->len - OVERHEAD);
-    } else if ((plain = malloc(reply->len - OVERHEAD + 1)) == NULL) {
-        r = SSLPLUG_SESSION_ERROR;
-        atomic_fetch_add(&sr->n.errors, 1);
     } else if ((r = open_value(sr, key, key_len, (const unsigned char *)reply->str, reply->len,
-                               plain)) == 1) {
+                               s->buf)) == 1) {
+        /* Straight into the host's buffer, which it wipes: no other copy of the secret. */
         r = (int)(reply->len - OVERHEAD);
-        memcpy(s->buf, plain, (size_t)r);
-        OPENSSL_cleanse(plain, (size_t)r);
         atomic_fetch_add(&sr->n.hits, 1);
+    } else if (r < 0) {
+        atomic_fetch_add(&sr->n.errors, 1);
+        r = SSLPLUG_SESSION_ERROR;
     } else {
         atomic_fetch_add(&sr->n.refused, 1);
         sr->services->log(sr->handle, SSLPLUG_LOG_WARNING,
@@ -369,7 +367,6 @@ store_get(session_redis *sr, sslplug_session *s, const char *key, size_t key_len
                           key);
         r = 0;
     }
-    free(plain);
     freeReplyObject(reply);
     return r;
 }
