@@ -101,6 +101,39 @@ test_plugin_ocsp_staple_file_reread_and_expiry(void **state)
     tu_rmtree(dir);
 }
 
+/*
+ * A file replaced by junk: its last good response is still stapled, and the
+ * trouble is told once, not read and logged again on every handshake.
+ */
+static void
+test_plugin_ocsp_staple_file_broken_file_told_once(void **state)
+{
+    char *dir = tu_tmpdir();
+    char *file = tu_make_ocsp(dir, "staple.der", "server.crt", V_OCSP_CERTSTATUS_GOOD, 0);
+    char *junk = tu_write(dir, "junk.der", "junk", 0644);
+    SSL_CTX *server, *client = requiring_client();
+    tu_report rep = {0};
+    long result;
+
+    (void)state;
+    server =
+        tu_ctx_entry(&rep, TU_SERVER_CONTEXT, "status",
+                     "{\"plugin\": \"ocsp_staple_file\", \"config\": {\"files\": [\"%s\"]}}", file);
+    assert_int_equal(served(server, client, "localhost", &result), 1);
+    assert_int_equal(rename(junk, file), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(served(server, client, "localhost", &result), 1);
+    }
+    assert_int_equal(tu_log_has(&rep.log, "is not a successful DER OCSP response"), 1);
+    assert_int_equal(rep.log.count[SSLPLUG_LOG_WARNING], 1);
+    SSL_CTX_free(server);
+    SSL_CTX_free(client);
+    tu_report_free(&rep);
+    free(junk);
+    free(file);
+    tu_rmtree(dir);
+}
+
 static void
 test_plugin_ocsp_staple_file_config_errors(void **state)
 {
@@ -123,6 +156,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plugin_ocsp_staple_file_per_certificate),
         cmocka_unit_test(test_plugin_ocsp_staple_file_reread_and_expiry),
+        cmocka_unit_test(test_plugin_ocsp_staple_file_broken_file_told_once),
         cmocka_unit_test(test_plugin_ocsp_staple_file_config_errors),
     };
 

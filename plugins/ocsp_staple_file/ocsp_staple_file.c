@@ -28,7 +28,9 @@ typedef struct response {
     unsigned char *der;
     size_t len;
     OCSP_BASICRESP *basic; /* parsed from der */
-    struct stat seen;      /* of the file when der was read */
+    struct stat seen;      /* of the file when it was last read, usable or not */
+    int bad;               /* the file as seen could not be used (der: the last good one) */
+    int missing;           /* the file could not be found at the last look */
 } response;
 
 typedef struct staple_file {
@@ -73,7 +75,12 @@ same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* Read r's file again if it changed; why says what is wrong when it cannot be used. */
+/*
+ * Read r's file again if it changed: 1 when it is usable or unchanged; 0
+ * when it cannot be used, with why; -1 for the same trouble as at the last
+ * look, already told (a broken file is neither read nor logged again on
+ * every handshake until it changes).
+ */
 static int
 refresh(response *r, char *why, size_t whylen)
 {
@@ -85,11 +92,18 @@ refresh(response *r, char *why, size_t whylen)
 
     if (stat(r->path, &st) != 0) {
         snprintf(why, whylen, "cannot stat %s", r->path);
+        if (r->missing) {
+            return -1;
+        }
+        r->missing = 1;
         return 0;
     }
-    if (r->der != NULL && same_file(&st, &r->seen)) {
-        return 1;
+    r->missing = 0;
+    if ((r->der != NULL || r->bad) && same_file(&st, &r->seen)) {
+        return r->bad ? -1 : 1;
     }
+    r->seen = st;
+    r->bad = 1; /* until it parses */
     if (!sslplugi_read_file(r->path, MAX_RESPONSE_BYTES, &der, &len)) {
         snprintf(why, whylen, "cannot read %s", r->path);
         return 0;
@@ -108,8 +122,8 @@ refresh(response *r, char *why, size_t whylen)
     OCSP_RESPONSE_free(resp);
     r->der = (unsigned char *)der;
     r->len = len;
-    r->seen = st;
-    return r->basic != NULL;
+    r->bad = r->basic == NULL;
+    return !r->bad;
 }
 
 static int
@@ -146,7 +160,7 @@ sf_init(const sslplug_services *services, sslplug_handle *handle, const char *co
         }
         sf->count++;
         /* Each must be a response now; later it may be replaced by a newer one. */
-        if (!refresh(&sf->responses[i], why, sizeof(why))) {
+        if (refresh(&sf->responses[i], why, sizeof(why)) != 1) {
             sslplugi_cfg_element_error(&cfg, "files", i, "%s", why);
             goto done;
         }
@@ -215,7 +229,7 @@ sf_status(void *state, SSL *ssl, const unsigned char *response_der, size_t len,
         response *r = &sf->responses[i];
 
         /* A file that cannot be read now keeps its last good response, until it expires. */
-        if (!refresh(r, why, sizeof(why))) {
+        if (refresh(r, why, sizeof(why)) == 0) {
             sf->services->log(sf->handle, SSLPLUG_LOG_WARNING, "%s", why);
         }
         if (r->basic != NULL && speaks_of(r->basic, cert, 1) &&
