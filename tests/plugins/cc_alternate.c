@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <sslplug/plugin.h>
 
@@ -77,6 +78,10 @@ alt_init(const sslplug_services *svc, sslplug_handle *handle, const char *config
     if ((f = fopen(cert, "r")) != NULL) {
         st->cert = PEM_read_X509(f, NULL, NULL, NULL);
         fclose(f);
+    }
+    /* Shared by every thread's handshakes: OpenSSL's extension cache filled now (plugin(7)). */
+    if (st->cert != NULL) {
+        (void)X509_check_purpose(st->cert, -1, 0);
     }
     st->key = read_key(key);
     st->bad_key = read_key(bad);

@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <sslplug/plugin.h>
 
@@ -60,8 +61,11 @@ load_chain(nt_state *st, const char *chain_file, const char *key_file)
         }
         return 0;
     }
+    /* Shared by every thread's handshakes: OpenSSL's extension cache filled now (plugin(7)). */
+    (void)X509_check_purpose(st->leaf, -1, 0);
     st->chain = sk_X509_new_null();
     while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        (void)X509_check_purpose(x, -1, 0);
         sk_X509_push(st->chain, x);
     }
     fclose(f);

@@ -15,6 +15,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 const char *
 tu_pki(const char *file)
@@ -240,6 +241,25 @@ tu_cert_pin(const char *cert_path)
     return pin;
 }
 
+/*
+ * Fill OpenSSL 3.0's cache of decoded extensions of every certificate in
+ * ctx's store now: threads verifying against one store race inside it when
+ * two fill it at once (as host/trust.c does for sslplug's own stores).
+ */
+static void
+settle_store(SSL_CTX *ctx)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+        if (x != NULL) {
+            (void)X509_check_purpose(x, -1, 0);
+        }
+    }
+}
+
 SSL_CTX *
 tu_plain_server(int require_client_cert)
 {
@@ -251,6 +271,7 @@ tu_plain_server(int require_client_cert)
                      1);
     if (require_client_cert) {
         assert_int_equal(SSL_CTX_load_verify_file(ctx, tu_pki("ca.crt")), 1);
+        settle_store(ctx);
         SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(tu_pki("ca.crt")));
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     }
@@ -265,6 +286,7 @@ tu_plain_client(int verify)
     assert_non_null(ctx);
     if (verify) {
         assert_int_equal(SSL_CTX_load_verify_file(ctx, tu_pki("ca.crt")), 1);
+        settle_store(ctx);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     }
     return ctx;
